@@ -1,0 +1,16 @@
+//! The vocabulary of SRA Sessions.
+//!
+//! Every layer — the store, the server functions, the HTTP API and the CLI — speaks in these types. Values arrive as
+//! text at the edges (a gateway's JSON, a query string, a CLI flag, a database column) and are parsed here exactly
+//! once; past the edge, an unknown status or resource type cannot exist. This crate is deliberately free of I/O and
+//! heavy dependencies so that the WASM front end and the CLI can use it too.
+
+mod enums;
+mod session;
+mod time;
+mod update;
+
+pub use enums::{ClientInterface, ConnectionType, ParseEnumError, ResourceType, SessionStatus, SraRule};
+pub use session::{GatewayInfo, SessionSummary, SessionsPage};
+pub use time::{format_duration, Millis, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
+pub use update::{Actor, NewSession, SessionChange, SessionUpdate};

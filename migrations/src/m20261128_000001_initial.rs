@@ -1,0 +1,273 @@
+//! The initial schema: gateways, users and roles (with their SRA rule), sessions and the audit log.
+//!
+//! Times are `BIGINT` milliseconds since the Unix epoch (see `sra_domain::Millis`); enums are stored as their
+//! lower-case wire names and parsed back at the store boundary.
+//!
+//! Indexes follow the overview's queries. Every list is "sessions overlapping a time window, newest first", narrowed by
+//! the caller's visibility and the filters:
+//! - `sessions (started_at, id)`: the window and the default order for callers who see everything (All); `id` makes
+//!   the order total so keyset pages never skip or repeat a row.
+//! - `sessions (gateway_id, started_at, id)`: Own visibility and the gateway filter — one range scan per gateway.
+//! - `sessions (user_identifier, started_at, id)`: Self visibility — a user's own sessions without touching others'.
+//! - `sessions (status, started_at, id)`: the status filter, above all the CLI's and API's default (active only),
+//!   which is a tiny fraction of the table.
+//! - `audit_log (session_id, id)`: a session's audit timeline; `audit_log (at)`: audit by time range.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Gateways::Table)
+                    .col(pk(Gateways::Id))
+                    .col(ColumnDef::new(Gateways::Name).string().not_null().unique_key())
+                    .col(ColumnDef::new(Gateways::DisplayName).string().not_null())
+                    .col(ColumnDef::new(Gateways::CreatedAt).big_integer().not_null())
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Users::Table)
+                    .col(pk(Users::Id))
+                    .col(ColumnDef::new(Users::Login).string().not_null().unique_key())
+                    .col(ColumnDef::new(Users::DisplayName).string().not_null())
+                    .col(ColumnDef::new(Users::PasswordHash).string().null())
+                    .col(ColumnDef::new(Users::Disabled).boolean().not_null().default(false))
+                    .col(ColumnDef::new(Users::CreatedAt).big_integer().not_null())
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Roles::Table)
+                    .col(pk(Roles::Id))
+                    .col(ColumnDef::new(Roles::Name).string().not_null().unique_key())
+                    .col(ColumnDef::new(Roles::SraRule).string().not_null().default("none"))
+                    .col(ColumnDef::new(Roles::CreatedAt).big_integer().not_null())
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(UserRoles::Table)
+                    .col(ColumnDef::new(UserRoles::UserId).big_integer().not_null())
+                    .col(ColumnDef::new(UserRoles::RoleId).big_integer().not_null())
+                    .primary_key(Index::create().col(UserRoles::UserId).col(UserRoles::RoleId))
+                    .foreign_key(&mut fk(UserRoles::Table, UserRoles::UserId, Users::Table, Users::Id))
+                    .foreign_key(&mut fk(UserRoles::Table, UserRoles::RoleId, Roles::Table, Roles::Id))
+                    .to_owned(),
+            )
+            .await?;
+        index(manager, UserRoles::Table, "idx_user_roles_role", &[UserRoles::RoleId]).await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(RoleGateways::Table)
+                    .col(ColumnDef::new(RoleGateways::RoleId).big_integer().not_null())
+                    .col(ColumnDef::new(RoleGateways::GatewayId).big_integer().not_null())
+                    .primary_key(Index::create().col(RoleGateways::RoleId).col(RoleGateways::GatewayId))
+                    .foreign_key(&mut fk(RoleGateways::Table, RoleGateways::RoleId, Roles::Table, Roles::Id))
+                    .foreign_key(&mut fk(RoleGateways::Table, RoleGateways::GatewayId, Gateways::Table, Gateways::Id))
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Sessions::Table)
+                    .col(pk(Sessions::Id))
+                    .col(ColumnDef::new(Sessions::SessionId).string().not_null().unique_key())
+                    .col(ColumnDef::new(Sessions::UserIdentifier).string().not_null())
+                    .col(ColumnDef::new(Sessions::AccessId).string().null())
+                    .col(ColumnDef::new(Sessions::ClientInterface).string().not_null())
+                    .col(ColumnDef::new(Sessions::GatewayId).big_integer().not_null())
+                    .col(ColumnDef::new(Sessions::ResourceType).string().not_null())
+                    .col(ColumnDef::new(Sessions::SecretName).string().not_null())
+                    .col(ColumnDef::new(Sessions::TargetName).string().not_null())
+                    .col(ColumnDef::new(Sessions::TargetHost).string().not_null())
+                    .col(ColumnDef::new(Sessions::Status).string().not_null())
+                    .col(ColumnDef::new(Sessions::StartedAt).big_integer().not_null())
+                    .col(ColumnDef::new(Sessions::EndedAt).big_integer().null())
+                    .col(ColumnDef::new(Sessions::ErrorMessage).string().null())
+                    .col(ColumnDef::new(Sessions::UpdatedAt).big_integer().not_null())
+                    .foreign_key(&mut fk(Sessions::Table, Sessions::GatewayId, Gateways::Table, Gateways::Id))
+                    .to_owned(),
+            )
+            .await?;
+        index(manager, Sessions::Table, "idx_sessions_started", &[Sessions::StartedAt, Sessions::Id]).await?;
+        index(
+            manager,
+            Sessions::Table,
+            "idx_sessions_gateway_started",
+            &[Sessions::GatewayId, Sessions::StartedAt, Sessions::Id],
+        )
+        .await?;
+        index(
+            manager,
+            Sessions::Table,
+            "idx_sessions_user_started",
+            &[Sessions::UserIdentifier, Sessions::StartedAt, Sessions::Id],
+        )
+        .await?;
+        index(
+            manager,
+            Sessions::Table,
+            "idx_sessions_status_started",
+            &[Sessions::Status, Sessions::StartedAt, Sessions::Id],
+        )
+        .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditLog::Table)
+                    .col(pk(AuditLog::Id))
+                    .col(ColumnDef::new(AuditLog::At).big_integer().not_null())
+                    .col(ColumnDef::new(AuditLog::Actor).string().not_null())
+                    .col(ColumnDef::new(AuditLog::Action).string().not_null())
+                    .col(ColumnDef::new(AuditLog::SessionId).string().null())
+                    .col(ColumnDef::new(AuditLog::Details).text().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        index(manager, AuditLog::Table, "idx_audit_session", &[AuditLog::SessionId, AuditLog::Id]).await?;
+        index(manager, AuditLog::Table, "idx_audit_at", &[AuditLog::At]).await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            AuditLog::Table.into_iden(),
+            Sessions::Table.into_iden(),
+            RoleGateways::Table.into_iden(),
+            UserRoles::Table.into_iden(),
+            Roles::Table.into_iden(),
+            Users::Table.into_iden(),
+            Gateways::Table.into_iden(),
+        ] {
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A 64-bit auto-incrementing primary key (`INTEGER PRIMARY KEY` on SQLite, `BIGSERIAL` on PostgreSQL).
+fn pk(column: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(column).big_integer().not_null().auto_increment().primary_key().to_owned()
+}
+
+fn fk(
+    table: impl IntoIden + 'static,
+    column: impl IntoIden + 'static,
+    ref_table: impl IntoIden + 'static,
+    ref_column: impl IntoIden + 'static,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, column)
+        .to(ref_table, ref_column)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+async fn index<T: IntoIden + Copy + 'static>(
+    manager: &SchemaManager<'_>,
+    table: T,
+    name: &str,
+    columns: &[T],
+) -> Result<(), DbErr> {
+    let mut statement = Index::create();
+    statement.name(name).table(table);
+    for column in columns {
+        statement.col(*column);
+    }
+    manager.create_index(statement.to_owned()).await
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Gateways {
+    Table,
+    Id,
+    Name,
+    DisplayName,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Users {
+    Table,
+    Id,
+    Login,
+    DisplayName,
+    PasswordHash,
+    Disabled,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Roles {
+    Table,
+    Id,
+    Name,
+    SraRule,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum UserRoles {
+    Table,
+    UserId,
+    RoleId,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum RoleGateways {
+    Table,
+    RoleId,
+    GatewayId,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Sessions {
+    Table,
+    Id,
+    SessionId,
+    UserIdentifier,
+    AccessId,
+    ClientInterface,
+    GatewayId,
+    ResourceType,
+    SecretName,
+    TargetName,
+    TargetHost,
+    Status,
+    StartedAt,
+    EndedAt,
+    ErrorMessage,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum AuditLog {
+    Table,
+    Id,
+    At,
+    Actor,
+    Action,
+    SessionId,
+    Details,
+}

@@ -1,0 +1,10 @@
+//! SeaORM entities, one module a table. Enum columns are plain strings here; `crate::rows` turns them into domain
+//! types, so a row that does not parse is reported as corrupt rather than silently shown.
+
+pub mod audit_entry;
+pub mod gateway;
+pub mod role;
+pub mod role_gateway;
+pub mod session;
+pub mod user;
+pub mod user_role;

@@ -1,0 +1,47 @@
+//! The SRA Sessions store.
+//!
+//! One [`Store`] wraps the database — an embedded SQLite file by default, PostgreSQL for scale-out — and is the only
+//! code that reads or writes it. Writes of session changes go through [`Store::apply_updates`], which records every
+//! change together with its audit entry in one transaction. Reads return domain types ([`sra_domain`]); a stored value
+//! that no longer parses is reported as [`StoreError::Corrupt`] instead of being shown half-right.
+
+mod connect;
+pub mod entity;
+mod error;
+mod ingest;
+mod read;
+mod setup;
+
+pub use connect::{Backend, PoolStats};
+pub use error::StoreError;
+pub use read::{AuditRecord, TimeWindow};
+pub use setup::RoleSpec;
+
+use sea_orm::DatabaseConnection;
+
+/// The application's handle on its database. Cheap to clone: clones share one connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Store {
+    /// Which database engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The underlying SeaORM connection, for tests and tools that need raw SQL.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+/// The current time in epoch milliseconds.
+pub fn now_ms() -> sra_domain::Millis {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,101 @@
+//! Runs each store test against a real SQLite file and a real PostgreSQL database.
+//!
+//! PostgreSQL comes from `SRA_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`, the server
+//! `scripts/test` makes sure of). Every test gets a database of its own, created fresh and dropped afterwards, so tests
+//! run in parallel without seeing each other's rows.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sea_orm::{ConnectionTrait, Database};
+use sra_store::Store;
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A store on a throw-away database, and what is needed to remove that database again.
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // A nested folder proves the store creates the data folder itself.
+        let url = format!("sqlite://{}/data/sra.db", dir.path().display());
+        let store = Store::connect(&url).await.expect("open SQLite store");
+        TestDb { store, url, cleanup: Cleanup::Sqlite(dir) }
+    }
+
+    pub async fn postgres() -> TestDb {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let admin_url = std::env::var("SRA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let name = format!("sra_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let admin = Database::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL for tests at {admin_url} is unreachable ({e}); run scripts/test"));
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.expect("drop old test db");
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test db");
+        admin.close().await.ok();
+        let url = database_url(&admin_url, &name);
+        let store = Store::connect(&url).await.expect("open PostgreSQL store");
+        TestDb { store, url, cleanup: Cleanup::Postgres { admin_url, name } }
+    }
+
+    /// Closes the store and removes its database.
+    pub async fn finish(self) {
+        self.store.close().await.expect("close store");
+        match self.cleanup {
+            Cleanup::Sqlite(dir) => drop(dir),
+            Cleanup::Postgres { admin_url, name } => {
+                let admin = Database::connect(&admin_url).await.expect("admin connection");
+                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+                admin.close().await.ok();
+            }
+        }
+    }
+}
+
+/// `admin_url` with its database name replaced by `name` (query parameters kept).
+pub fn database_url(admin_url: &str, name: &str) -> String {
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Declares each listed `async fn(&Store)` check as a test on SQLite and a test on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($check:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let db = $crate::common::TestDb::sqlite().await;
+                    super::$check(&db.store).await;
+                    db.finish().await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let db = $crate::common::TestDb::postgres().await;
+                    super::$check(&db.store).await;
+                    db.finish().await;
+                }
+            )+
+        }
+    };
+}

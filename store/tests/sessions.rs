@@ -1,0 +1,184 @@
+//! The store's write and read paths on both backends: session changes with their audit entries, atomic batches, the
+//! state machine, the time window and corrupt rows.
+
+mod common;
+
+use sea_orm::ConnectionTrait;
+use sra_domain::{
+    Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionStatus, SessionUpdate, SraRule, DAY_MS,
+};
+use sra_store::{now_ms, RoleSpec, Store, StoreError, TimeWindow};
+
+const GATEWAY: &str = "gw-eu-1";
+
+fn started(session_id: &str, at: i64, user: &str) -> SessionUpdate {
+    SessionUpdate {
+        session_id: session_id.to_owned(),
+        at,
+        change: SessionChange::Started(NewSession {
+            user: user.to_owned(),
+            access_id: Some("p-abc123".to_owned()),
+            client_interface: ClientInterface::WebPortalWeb,
+            gateway: GATEWAY.to_owned(),
+            resource_type: ResourceType::Ssh,
+            secret_name: "/prod/ssh/bastion".to_owned(),
+            target_name: "bastion".to_owned(),
+            target_host: "10.0.0.5:22".to_owned(),
+        }),
+    }
+}
+
+fn change(session_id: &str, at: i64, change: SessionChange) -> SessionUpdate {
+    SessionUpdate { session_id: session_id.to_owned(), at, change }
+}
+
+async fn with_gateway(store: &Store) {
+    store.register_gateway(&Actor::System, GATEWAY, "EU Gateway 1").await.expect("register gateway");
+}
+
+async fn audit_count(store: &Store) -> i64 {
+    let row = store
+        .connection()
+        .query_one(sea_orm::Statement::from_string(
+            store.connection().get_database_backend(),
+            "SELECT COUNT(*) AS n FROM audit_log WHERE session_id IS NOT NULL",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+async fn a_session_lives_and_every_change_is_audited(store: &Store) {
+    with_gateway(store).await;
+    let t0 = now_ms() - 60_000;
+    let gateway = Actor::Gateway(GATEWAY.to_owned());
+    store.apply_updates(&gateway, &[started("s-1", t0, "alice")]).await.unwrap();
+    store.apply_updates(&gateway, &[change("s-1", t0 + 1_000, SessionChange::Connected)]).await.unwrap();
+
+    let page = store.recent_sessions(TimeWindow::last_30_days(now_ms()), 50).await.unwrap();
+    assert_eq!(page.sessions.len(), 1);
+    let s = &page.sessions[0];
+    assert_eq!((s.status, s.ended_at, s.user.as_str()), (SessionStatus::Connected, None, "alice"));
+    assert_eq!(s.gateway.cluster_display_name, "EU Gateway 1");
+    assert!(s.duration_ms(page.now) >= 60_000);
+
+    store.apply_updates(&gateway, &[change("s-1", t0 + 30_000, SessionChange::Completed)]).await.unwrap();
+    let s = store.recent_sessions(TimeWindow::last_30_days(now_ms()), 50).await.unwrap().sessions.remove(0);
+    assert_eq!((s.status, s.ended_at), (SessionStatus::Completed, Some(t0 + 30_000)));
+    assert_eq!(s.duration_ms(now_ms()), 30_000, "an ended session keeps its final duration");
+
+    let audit = store.session_audit("s-1").await.unwrap();
+    let actions: Vec<_> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, ["session.started", "session.connected", "session.completed"]);
+    assert!(audit.iter().all(|a| a.actor == "gateway:gw-eu-1"));
+    assert_eq!(audit[2].details["from"], "connected");
+    assert_eq!(audit[2].details["to"], "completed");
+}
+
+async fn a_rejected_batch_leaves_nothing_behind(store: &Store) {
+    with_gateway(store).await;
+    let t0 = now_ms() - 10_000;
+    let batch = [
+        started("s-ok", t0, "bob"),
+        started("s-bad", t0, "bob"),
+        // connecting → completed skips "connected": the whole batch must be refused.
+        change("s-bad", t0 + 5, SessionChange::Completed),
+    ];
+    let err = store.apply_updates(&Actor::System, &batch).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::InvalidTransition { session_id, from: SessionStatus::Connecting, to: SessionStatus::Completed } if session_id == "s-bad"),
+        "{err}"
+    );
+    assert_eq!(err.to_string(), "session \"s-bad\" cannot go from connecting to completed");
+    assert_eq!(store.session_count().await.unwrap(), 0);
+    assert_eq!(audit_count(store).await, 0, "no audit entry without its session change");
+}
+
+async fn final_states_are_final_and_unknowns_are_named(store: &Store) {
+    with_gateway(store).await;
+    let t0 = now_ms() - 10_000;
+    store
+        .apply_updates(
+            &Actor::System,
+            &[started("s-f", t0, "carol"), change("s-f", t0 + 1, SessionChange::Failed { error: "auth".into() })],
+        )
+        .await
+        .unwrap();
+    let err = store.apply_updates(&Actor::System, &[change("s-f", t0 + 2, SessionChange::Connected)]).await;
+    assert!(matches!(err, Err(StoreError::InvalidTransition { .. })));
+    let err = store.apply_updates(&Actor::System, &[started("s-f", t0, "carol")]).await;
+    assert!(matches!(err, Err(StoreError::DuplicateSession(id)) if id == "s-f"));
+    let err = store.apply_updates(&Actor::System, &[change("nope", t0, SessionChange::Connected)]).await;
+    assert!(matches!(err, Err(StoreError::UnknownSession(id)) if id == "nope"));
+    let mut foreign = started("s-x", t0, "carol");
+    if let SessionChange::Started(new) = &mut foreign.change {
+        new.gateway = "gw-unknown".into();
+    }
+    let err = store.apply_updates(&Actor::System, &[foreign]).await.unwrap_err();
+    assert_eq!(err.to_string(), "unknown gateway \"gw-unknown\": register it first");
+
+    let s = store.recent_sessions(TimeWindow::last_30_days(now_ms()), 10).await.unwrap().sessions.remove(0);
+    assert_eq!(s.status, SessionStatus::Failed);
+    assert_eq!(s.error_message.as_deref(), Some("auth"));
+}
+
+async fn the_window_holds_sessions_that_overlap_it(store: &Store) {
+    with_gateway(store).await;
+    let now = now_ms();
+    let updates = [
+        // Connected for 40 days: still in today's 30-day view.
+        started("old-live", now - 40 * DAY_MS, "dave"),
+        change("old-live", now - 40 * DAY_MS + 1_000, SessionChange::Connected),
+        // Started 40 days ago, ended 35 days ago: outside.
+        started("old-done", now - 40 * DAY_MS, "dave"),
+        change("old-done", now - 40 * DAY_MS + 1_000, SessionChange::Connected),
+        change("old-done", now - 35 * DAY_MS, SessionChange::Completed),
+        // Started 31 days ago, ended 29 days ago: overlaps.
+        started("edge", now - 31 * DAY_MS, "dave"),
+        change("edge", now - 31 * DAY_MS + 1_000, SessionChange::Connected),
+        change("edge", now - 29 * DAY_MS, SessionChange::Terminated),
+        started("new", now - DAY_MS, "erin"),
+    ];
+    store.apply_updates(&Actor::System, &updates).await.unwrap();
+    let page = store.recent_sessions(TimeWindow::last_30_days(now), 50).await.unwrap();
+    let ids: Vec<_> = page.sessions.iter().map(|s| s.session_id.as_str()).collect();
+    assert_eq!(ids, ["new", "edge", "old-live"], "newest first, overlap rule");
+
+    let limited = store.recent_sessions(TimeWindow::last_30_days(now), 2).await.unwrap();
+    assert_eq!(limited.sessions.len(), 2);
+}
+
+async fn a_corrupt_row_is_reported_not_shown(store: &Store) {
+    with_gateway(store).await;
+    store.apply_updates(&Actor::System, &[started("s-c", now_ms() - 1_000, "frank")]).await.unwrap();
+    store.connection().execute_unprepared("UPDATE sessions SET status = 'bogus'").await.unwrap();
+    let err = store.recent_sessions(TimeWindow::last_30_days(now_ms()), 10).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { column: "status", .. }), "{err}");
+    assert!(err.to_string().contains("\"bogus\""), "{err}");
+}
+
+async fn roles_and_users_register(store: &Store) {
+    with_gateway(store).await;
+    store.create_user(&Actor::System, "alice", "Alice").await.unwrap();
+    let spec = RoleSpec { name: "eu-ops".into(), rule: SraRule::Own, gateways: vec![GATEWAY.into()] };
+    store.create_role(&Actor::System, &spec).await.unwrap();
+    store.assign_role(&Actor::System, "alice", "eu-ops").await.unwrap();
+    let err = store.assign_role(&Actor::System, "nobody", "eu-ops").await.unwrap_err();
+    assert_eq!(err.to_string(), "unknown user \"nobody\"");
+    let bad = RoleSpec { name: "x".into(), rule: SraRule::Own, gateways: vec!["gw-nope".into()] };
+    assert!(matches!(store.create_role(&Actor::System, &bad).await, Err(StoreError::UnknownGateway(_))));
+    // Registering a gateway again with the same name is not an error, and keeps its id.
+    let a = store.register_gateway(&Actor::System, GATEWAY, "EU Gateway 1").await.unwrap();
+    let b = store.register_gateway(&Actor::System, GATEWAY, "EU Gateway One").await.unwrap();
+    assert_eq!(a, b);
+}
+
+on_both_backends!(
+    a_session_lives_and_every_change_is_audited,
+    a_rejected_batch_leaves_nothing_behind,
+    final_states_are_final_and_unknowns_are_named,
+    the_window_holds_sessions_that_overlap_it,
+    a_corrupt_row_is_reported_not_shown,
+    roles_and_users_register,
+);
