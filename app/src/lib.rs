@@ -1,1 +1,58 @@
-pub fn placeholder() {}
+//! The SRA Sessions console: Leptos components and the server functions they call.
+//!
+//! The same crate is compiled twice: with `ssr` into the server (components render to HTML, server functions run
+//! against the store) and with `hydrate` into the browser's WASM (components attach to that HTML, server functions
+//! become HTTP calls). Server functions hold no logic of their own: they resolve the caller and ask the store, so the
+//! console shows exactly what the HTTP API and the CLI show.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+/// The file names of the built front end: `/pkg/sra.js`, `/pkg/sra_bg.wasm`, `/pkg/sra.css`.
+pub const OUTPUT_NAME: &str = "sra";
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
+        <Title text="SRA Sessions"/>
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/sessions">"SRA Sessions"</a>
+            </header>
+            <main>
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/sessions"/> }/>
+                    <Route path=path!("/sessions") view=pages::SessionsOverview/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

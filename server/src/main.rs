@@ -1,1 +1,35 @@
-fn main() {}
+//! `sra-server`: see the crate documentation in `lib.rs` and `sra-server --help`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sra_server::config::{Config, LogFormat};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    if let Err(e) = config.validate() {
+        eprintln!("sra-server: {e:#}");
+        return ExitCode::from(2);
+    }
+    init_tracing(&config);
+    match sra_server::serve(config, sra_server::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "sra-server failed");
+            eprintln!("sra-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(config: &Config) {
+    // Validated already; the fallback only guards against a race with the environment.
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.with_ansi(false).init(),
+    }
+}

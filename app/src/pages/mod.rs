@@ -1,0 +1,21 @@
+//! One module a page.
+
+mod sessions;
+
+pub use sessions::SessionsOverview;
+
+use leptos::prelude::*;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="not-found">
+            <h1>"Page not found"</h1>
+            <p><a href="/sessions">"Go to the Sessions Overview"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,134 @@
+//! The server's configuration: every setting in one place, from flags or environment variables, checked at start.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Parser, ValueEnum};
+
+/// SRA Sessions: the session-monitoring console of Secure Remote Access.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "sra-server", version, about, long_about = None)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "SRA_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+
+    /// Port to listen on.
+    #[arg(long, env = "SRA_PORT", default_value_t = 3000)]
+    pub port: u16,
+
+    /// Database URL: `sqlite://PATH` or `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
+    /// Default: the SQLite file `sra.db` in the data folder.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Folder for the embedded SQLite database (created if missing).
+    #[arg(long, env = "SRA_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Folder holding the built front end (`pkg/sra.js`, `pkg/sra_bg.wasm`, `pkg/sra.css`, `favicon.svg`).
+    #[arg(long, env = "SRA_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Log filter, e.g. `info`, `debug`, or `info,sqlx=warn` (tracing's EnvFilter syntax).
+    #[arg(long, env = "SRA_LOG", default_value = "info")]
+    pub log_level: String,
+
+    /// Log line format.
+    #[arg(long, env = "SRA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Demo mode: seed realistic gateways, users, roles and sessions into an empty database, and keep a few sessions
+    /// changing while the server runs.
+    #[arg(long, env = "SRA_DEMO", default_value_t = false)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable `key=value` lines.
+    Text,
+    /// One JSON object a line, for log collectors.
+    Json,
+}
+
+impl Config {
+    pub fn listen_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+
+    /// The database to open: `--database-url`, else `sqlite://DATA_DIR/sra.db`.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("sra.db").display()),
+        }
+    }
+
+    /// Checks what can be checked before anything starts, with messages that name the setting and the value.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        tracing_subscriber::EnvFilter::try_new(&self.log_level)
+            .with_context(|| format!("invalid --log-level / SRA_LOG {:?}", self.log_level))?;
+        if self.port == 0 {
+            bail!("invalid --port / SRA_PORT 0: choose a port from 1 to 65535");
+        }
+        match &self.database_url {
+            None => ensure_writable_dir(&self.data_dir)?,
+            Some(url) if url.trim().is_empty() => {
+                bail!("DATABASE_URL is set but empty: unset it for the embedded SQLite, or give postgres://…")
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+}
+
+/// Creates `dir` if needed and proves a file can be written in it.
+fn ensure_writable_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("data folder --data-dir / SRA_DATA_DIR {} cannot be created", dir.display()))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok")
+        .with_context(|| format!("data folder --data-dir / SRA_DATA_DIR {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        Config::try_parse_from(std::iter::once("sra-server").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_in_the_data_folder_on_loopback() {
+        let config = parse(&[]);
+        assert_eq!(config.listen_addr().to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database_url(), "sqlite://data/sra.db");
+        assert!(!config.demo);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Config::try_parse_from(["sra-server", "--port", "http"]).unwrap_err().to_string();
+        assert!(err.contains("--port"), "{err}");
+        let err = Config::try_parse_from(["sra-server", "--bind", "localhost:80"]).unwrap_err().to_string();
+        assert!(err.contains("--bind"), "{err}");
+        let err = parse(&["--log-level", "info,=[bad"]).validate().unwrap_err();
+        assert!(format!("{err:#}").contains("SRA_LOG"), "{err:#}");
+        let err = parse(&["--port", "0"]).validate().unwrap_err();
+        assert!(err.to_string().contains("1 to 65535"), "{err}");
+    }
+
+    #[test]
+    fn an_unwritable_data_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let err = parse(&["--data-dir", file.to_str().unwrap()]).validate().unwrap_err();
+        assert!(err.to_string().contains("cannot be created"), "{err}");
+    }
+}

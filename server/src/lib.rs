@@ -1,0 +1,135 @@
+//! The SRA Sessions server: the console (server-rendered Leptos, hydrated in the browser), its server functions, and
+//! the operational endpoints, over one store.
+//!
+//! `main.rs` reads the configuration and runs [`serve`]; tests build the same [`router`] and call it directly.
+
+pub mod config;
+pub mod demo;
+pub mod observe;
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use app::{shell, App, OUTPUT_NAME};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::{provide_context, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sra_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::observe::{Metrics, Observed};
+
+/// The whole HTTP surface: console pages, server functions, static files and `/healthz`, `/readyz`, `/metrics`.
+pub fn router(site_root: &Path, store: Store) -> Router {
+    let options = LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .build();
+    let observed = Observed { metrics: Arc::new(Metrics::default()), store: store.clone() };
+
+    let operations = Router::new()
+        .route("/healthz", get(observe::healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
+        .with_state(observed.clone());
+
+    let console = Router::new()
+        .leptos_routes_with_context(
+            &options,
+            generate_route_list(App),
+            move || provide_context(store.clone()),
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options);
+
+    operations.merge(console).layer(axum::middleware::from_fn_with_state(observed, observe::observe))
+}
+
+/// Runs the server until `shutdown` resolves: binds the port, opens the store (applying migrations), seeds and drives
+/// the demo when asked, serves, then finishes in-flight requests and closes the database.
+pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let addr = config.listen_addr();
+    // Bind first: a port in use is the most common start-up failure and needs no database to find out.
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (--bind / --port): is another server using it?"))?;
+    let database_url = config.database_url();
+    let store = Store::connect(&database_url)
+        .await
+        .context("cannot open the database (DATABASE_URL, or --data-dir for the embedded SQLite)")?;
+    tracing::info!(backend = ?store.backend(), "database ready");
+    warn_if_front_end_missing(&config.site_root);
+
+    let (stop_demo, demo_stopped) = watch::channel(false);
+    let demo = if config.demo {
+        let live = demo::seed(&store, sra_store::now_ms()).await.context("seeding the demo data failed")?;
+        Some(tokio::spawn(demo::drive(store.clone(), live, demo_stopped)))
+    } else {
+        None
+    };
+
+    let app = router(&config.site_root, store.clone());
+    let url = format!("http://{}/sessions", listener.local_addr().unwrap_or(addr));
+    println!("SRA Sessions is serving {url}");
+    if config.demo {
+        println!("Demo users (sign-in arrives with identity; each sees what their roles allow):");
+        for (login, name, visibility) in demo::USERS {
+            println!("  {login:<8} {name:<16} {visibility}");
+        }
+    }
+    tracing::info!(%addr, "listening");
+
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("the HTTP server failed")?;
+
+    tracing::info!("stopped accepting; closing the database");
+    let _ = stop_demo.send(true);
+    if let Some(task) = demo {
+        let _ = task.await;
+    }
+    store.close().await.context("closing the database failed")?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}
+
+fn warn_if_front_end_missing(site_root: &Path) {
+    let wasm = site_root.join("pkg").join(format!("{OUTPUT_NAME}_bg.wasm"));
+    if !wasm.exists() {
+        tracing::warn!(
+            missing = %wasm.display(),
+            "the front end is not built: pages render but will not become interactive (build it with scripts/build)"
+        );
+    }
+}

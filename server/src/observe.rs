@@ -1,0 +1,191 @@
+//! Request observation: a request ID, one log line and metrics for every request; `/healthz`, `/readyz`, `/metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sra_store::Store;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Upper bounds (seconds) of the latency histogram's buckets.
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// Request counts and latencies by route, kept in memory for `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+}
+
+#[derive(Default)]
+struct RouteStats {
+    by_status: BTreeMap<u16, u64>,
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum_seconds: f64,
+}
+
+impl Metrics {
+    fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut routes = self.routes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let stats = routes.entry((method.to_owned(), route.to_owned())).or_default();
+        *stats.by_status.entry(status).or_default() += 1;
+        stats.count += 1;
+        stats.sum_seconds += seconds;
+        if let Some(i) = BUCKETS.iter().position(|le| seconds <= *le) {
+            stats.buckets[i] += 1;
+        }
+    }
+
+    /// The Prometheus text exposition of everything recorded, plus the database pool's state.
+    pub fn render(&self, pool: sra_store::PoolStats) -> String {
+        let routes = self.routes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut out = String::new();
+        out.push_str("# HELP sra_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str("# TYPE sra_http_requests_total counter\n");
+        for ((method, route), stats) in routes.iter() {
+            for (status, n) in &stats.by_status {
+                let _ = writeln!(
+                    out,
+                    "sra_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+                );
+            }
+        }
+        out.push_str("# HELP sra_http_request_duration_seconds HTTP request latency by method and route.\n");
+        out.push_str("# TYPE sra_http_request_duration_seconds histogram\n");
+        for ((method, route), stats) in routes.iter() {
+            let labels = format!("method=\"{method}\",route=\"{route}\"");
+            let mut cumulative = 0;
+            for (le, n) in BUCKETS.iter().zip(stats.buckets) {
+                cumulative += n;
+                let _ = writeln!(out, "sra_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}");
+            }
+            let _ = writeln!(out, "sra_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", stats.count);
+            let _ = writeln!(out, "sra_http_request_duration_seconds_sum{{{labels}}} {}", stats.sum_seconds);
+            let _ = writeln!(out, "sra_http_request_duration_seconds_count{{{labels}}} {}", stats.count);
+        }
+        out.push_str("# HELP sra_db_pool_connections Database pool connections by state.\n");
+        out.push_str("# TYPE sra_db_pool_connections gauge\n");
+        let _ = writeln!(out, "sra_db_pool_connections{{state=\"idle\"}} {}", pool.idle);
+        let _ = writeln!(out, "sra_db_pool_connections{{state=\"in_use\"}} {}", pool.size.saturating_sub(pool.idle));
+        out.push_str("# HELP sra_db_pool_max_connections Largest size the database pool may grow to.\n");
+        out.push_str("# TYPE sra_db_pool_max_connections gauge\n");
+        let _ = writeln!(out, "sra_db_pool_max_connections {}", pool.max);
+        out
+    }
+}
+
+/// What the observation middleware and the health endpoints need.
+#[derive(Clone)]
+pub struct Observed {
+    pub metrics: Arc<Metrics>,
+    pub store: Store,
+}
+
+/// Gives every request an ID (the caller's `x-request-id` if it is sane, else a new one), returns it in the response,
+/// logs one line when the response is ready, and records the request's route, status and latency.
+pub async fn observe(State(observed): State<Observed>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_sane_request_id(v))
+        .map(str::to_owned)
+        .unwrap_or_else(new_request_id);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        request.headers_mut().insert(REQUEST_ID, value);
+    }
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    // Label by the matched route, never the raw path: raw paths would let clients create unbounded metric series.
+    let route = match request.extensions().get::<MatchedPath>() {
+        Some(matched) => matched.as_str().to_owned(),
+        None if path.starts_with("/pkg/") => "/pkg/{file}".to_owned(),
+        None => "unmatched".to_owned(),
+    };
+
+    let mut response = next.run(request).await;
+
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    observed.metrics.record(&method, &route, status, elapsed.as_secs_f64());
+    tracing::info!(
+        target: "sra::http",
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+fn is_sane_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn new_request_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// Liveness: the process is up and serving.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Readiness: the database answers.
+pub async fn readyz(State(observed): State<Observed>) -> Response {
+    match observed.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}\n")).into_response()
+        }
+    }
+}
+
+pub async fn metrics(State(observed): State<Observed>) -> Response {
+    let body = observed.metrics.render(observed.store.pool_stats());
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_cumulative_and_statuses_counted() {
+        let metrics = Metrics::default();
+        metrics.record("GET", "/sessions", 200, 0.004);
+        metrics.record("GET", "/sessions", 200, 0.2);
+        metrics.record("GET", "/sessions", 500, 20.0);
+        let text = metrics.render(sra_store::PoolStats { size: 3, idle: 2, max: 8 });
+        assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"/sessions\",status=\"200\"} 2"));
+        assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"/sessions\",status=\"500\"} 1"));
+        assert!(text.contains("_bucket{method=\"GET\",route=\"/sessions\",le=\"0.005\"} 1\n"));
+        assert!(text.contains("_bucket{method=\"GET\",route=\"/sessions\",le=\"0.25\"} 2\n"));
+        assert!(text.contains("_bucket{method=\"GET\",route=\"/sessions\",le=\"10\"} 2\n"));
+        assert!(text.contains("_bucket{method=\"GET\",route=\"/sessions\",le=\"+Inf\"} 3\n"));
+        assert!(text.contains("sra_db_pool_connections{state=\"in_use\"} 1\n"));
+        assert!(text.contains("sra_db_pool_max_connections 8\n"));
+    }
+
+    #[test]
+    fn only_plain_request_ids_are_echoed() {
+        assert!(is_sane_request_id("abc-123_X"));
+        assert!(!is_sane_request_id(""));
+        assert!(!is_sane_request_id("a b"));
+        assert!(!is_sane_request_id(&"x".repeat(65)));
+        assert_eq!(new_request_id().len(), 16);
+    }
+}
