@@ -12,7 +12,7 @@ mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 /// The file names of the built front end: `/pkg/sra.js`, `/pkg/sra_bg.wasm`, `/pkg/sra.css`.
@@ -40,6 +40,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, after hydration: this marks the page as interactive (browser tests wait on it).
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Title text="SRA Sessions"/>
@@ -49,7 +55,6 @@ pub fn App() -> impl IntoView {
             </header>
             <main>
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/sessions"/> }/>
                     <Route path=path!("/sessions") view=pages::SessionsOverview/>
                 </Routes>
             </main>

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use app::{shell, App, OUTPUT_NAME};
+use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::{provide_context, LeptosOptions};
@@ -34,6 +35,7 @@ pub fn router(site_root: &Path, store: Store) -> Router {
     let observed = Observed { metrics: Arc::new(Metrics::default()), store: store.clone() };
 
     let operations = Router::new()
+        .route("/", get(|| async { Redirect::to("/sessions") }))
         .route("/healthz", get(observe::healthz))
         .route("/readyz", get(observe::readyz))
         .route("/metrics", get(observe::metrics))

@@ -11,6 +11,8 @@ mod error;
 mod ingest;
 mod read;
 mod setup;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use connect::{Backend, PoolStats};
 pub use error::StoreError;

@@ -1,7 +1,5 @@
 //! Opening databases: folders are created, migrations are idempotent, bad URLs get clear errors.
 
-mod common;
-
 use sra_store::{Backend, Store, StoreError};
 
 #[tokio::test]
@@ -20,7 +18,7 @@ async fn sqlite_creates_its_folder_and_reopens_with_migrations_applied_once() {
 
 #[tokio::test]
 async fn postgres_reopens_with_migrations_applied_once() {
-    let db = common::TestDb::postgres().await;
+    let db = sra_store::testing::TestDb::postgres().await;
     assert_eq!(db.store.backend(), Backend::Postgres);
     let again = Store::connect(&db.url).await.expect("second connect");
     again.ping().await.unwrap();

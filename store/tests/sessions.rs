@@ -1,8 +1,6 @@
 //! The store's write and read paths on both backends: session changes with their audit entries, atomic batches, the
 //! state machine, the time window and corrupt rows.
 
-mod common;
-
 use sea_orm::ConnectionTrait;
 use sra_domain::{
     Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionStatus, SessionUpdate, SraRule, DAY_MS,
@@ -174,7 +172,7 @@ async fn roles_and_users_register(store: &Store) {
     assert_eq!(a, b);
 }
 
-on_both_backends!(
+sra_store::on_both_backends!(
     a_session_lives_and_every_change_is_audited,
     a_rejected_batch_leaves_nothing_behind,
     final_states_are_final_and_unknowns_are_named,

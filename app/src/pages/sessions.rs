@@ -77,13 +77,14 @@ fn SessionRow(session: SessionSummary, now: i64) -> impl IntoView {
     let duration = format_duration(session.duration_ms(now));
     let status_class = format!("badge status-{}", session.status.as_str());
     let row_id = session.session_id.clone();
+    let secret_title = session.secret_name.clone();
     view! {
         <tr data-session-id=row_id>
             <td>{session.client_interface.label()}</td>
             <td>{session.user}</td>
             <td title=session.gateway.cluster_name>{session.gateway.cluster_display_name}</td>
             <td>{session.resource_type.as_str()}</td>
-            <td>{session.secret_name}</td>
+            <td class="secret" title=secret_title>{session.secret_name}</td>
             <td class="mono">{session.session_id}</td>
             <td><span class=status_class>{session.status.label()}</span></td>
             <td class="num">{duration}</td>

@@ -4,12 +4,10 @@
 //! `scripts/test` makes sure of). Every test gets a database of its own, created fresh and dropped afterwards, so tests
 //! run in parallel without seeing each other's rows.
 
-#![allow(dead_code)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sea_orm::{ConnectionTrait, Database};
-use sra_store::Store;
+use crate::Store;
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -73,7 +71,8 @@ pub fn database_url(admin_url: &str, name: &str) -> String {
     }
 }
 
-/// Declares each listed `async fn(&Store)` check as a test on SQLite and a test on PostgreSQL.
+/// Declares each listed `async fn(&Store)` check as a test on SQLite and a test on PostgreSQL (the calling crate needs
+/// `tokio` with the `macros` feature).
 #[macro_export]
 macro_rules! on_both_backends {
     ($($check:ident),+ $(,)?) => {
@@ -81,7 +80,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test]
                 async fn $check() {
-                    let db = $crate::common::TestDb::sqlite().await;
+                    let db = $crate::testing::TestDb::sqlite().await;
                     super::$check(&db.store).await;
                     db.finish().await;
                 }
@@ -91,7 +90,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test]
                 async fn $check() {
-                    let db = $crate::common::TestDb::postgres().await;
+                    let db = $crate::testing::TestDb::postgres().await;
                     super::$check(&db.store).await;
                     db.finish().await;
                 }
