@@ -6,11 +6,18 @@
 //! heavy dependencies so that the WASM front end and the CLI can use it too.
 
 mod enums;
+mod query;
 mod session;
 mod time;
 mod update;
+mod visibility;
 
 pub use enums::{ClientInterface, ConnectionType, ParseEnumError, ResourceType, SessionStatus, SraRule};
-pub use session::{GatewayInfo, SessionSummary, SessionsPage};
+pub use query::{
+    QueryError, RawSessionQuery, SessionQuery, Sort, SortDirection, SortField, TimeWindow, DEFAULT_PAGE_SIZE,
+    DEFAULT_WINDOW_MS, MAX_PAGE_SIZE, MAX_SEARCH_LEN,
+};
+pub use session::{GatewayInfo, SessionSummary, SessionsPage, StatusCounts, VisibleGateways};
 pub use time::{format_duration, Millis, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
 pub use update::{Actor, NewSession, SessionChange, SessionUpdate};
+pub use visibility::{Caller, Scope};

@@ -37,9 +37,61 @@ impl SessionSummary {
     }
 }
 
-/// A page of sessions, with the server's clock so that every client computes live durations against the same `now`.
+/// One page of a session listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionsPage {
     pub sessions: Vec<SessionSummary>,
-    pub now: Millis,
+    /// The cursor of the following page, if there is one.
+    pub next_cursor: Option<String>,
+    /// The cursor of the preceding page, if this is not the first.
+    pub prev_cursor: Option<String>,
+    /// The server time durations of active sessions are measured to. It is fixed for every page of one listing, so
+    /// sorting by duration stays consistent while paging; clients tick live durations on from it.
+    pub as_of: Millis,
+}
+
+/// How many sessions of each status match a query's other filters (the status filter's chips).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub connecting: u64,
+    pub connected: u64,
+    pub failed: u64,
+    pub completed: u64,
+    pub terminated: u64,
+}
+
+impl StatusCounts {
+    pub fn get(&self, status: SessionStatus) -> u64 {
+        match status {
+            SessionStatus::Connecting => self.connecting,
+            SessionStatus::Connected => self.connected,
+            SessionStatus::Failed => self.failed,
+            SessionStatus::Completed => self.completed,
+            SessionStatus::Terminated => self.terminated,
+        }
+    }
+
+    pub fn add(&mut self, status: SessionStatus, n: u64) {
+        let slot = match status {
+            SessionStatus::Connecting => &mut self.connecting,
+            SessionStatus::Connected => &mut self.connected,
+            SessionStatus::Failed => &mut self.failed,
+            SessionStatus::Completed => &mut self.completed,
+            SessionStatus::Terminated => &mut self.terminated,
+        };
+        *slot += n;
+    }
+
+    pub fn total(&self) -> u64 {
+        SessionStatus::ALL.iter().map(|s| self.get(*s)).sum()
+    }
+}
+
+/// The gateways a caller may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisibleGateways {
+    /// Gateways whose every session the caller may see (their Own or All grants; the API's `allowed_gateways`).
+    pub allowed: Vec<GatewayInfo>,
+    /// `allowed` plus the gateways of the caller's own sessions: the choices of the console's gateway filter.
+    pub filterable: Vec<GatewayInfo>,
 }

@@ -5,12 +5,16 @@
 //!
 //! Indexes follow the overview's queries. Every list is "sessions overlapping a time window, newest first", narrowed by
 //! the caller's visibility and the filters:
-//! - `sessions (started_at, id)`: the window and the default order for callers who see everything (All); `id` makes
-//!   the order total so keyset pages never skip or repeat a row.
-//! - `sessions (gateway_id, started_at, id)`: Own visibility and the gateway filter — one range scan per gateway.
-//! - `sessions (user_identifier, started_at, id)`: Self visibility — a user's own sessions without touching others'.
-//! - `sessions (status, started_at, id)`: the status filter, above all the CLI's and API's default (active only),
-//!   which is a tiny fraction of the table.
+//! - `sessions (started_at, session_id)`: the window and the default order (newest first) for every caller; the
+//!   session ID is the tie-breaker that makes the order total, so keyset pages never skip or repeat a row.
+//! - `sessions (gateway_id, started_at, session_id)`: Own visibility and the gateway filter — a range per gateway.
+//! - `sessions (user_identifier, started_at, session_id)`: Self visibility — a user's own sessions without touching
+//!   anyone else's.
+//! - `sessions (status, started_at, session_id)`: the status filter, above all the CLI's and API's default (active
+//!   only), a tiny fraction of the table.
+//!
+//! On PostgreSQL the text columns that are sorted on use the "C" collation, so text orders byte by byte exactly as on
+//! SQLite (and in Rust): the same query gives the same order, and cursors mean the same thing, on both engines.
 //! - `audit_log (session_id, id)`: a session's audit timeline; `audit_log (at)`: audit by time range.
 
 use sea_orm_migration::prelude::*;
@@ -27,7 +31,7 @@ impl MigrationTrait for Migration {
                     .table(Gateways::Table)
                     .col(pk(Gateways::Id))
                     .col(ColumnDef::new(Gateways::Name).string().not_null().unique_key())
-                    .col(ColumnDef::new(Gateways::DisplayName).string().not_null())
+                    .col(text_c(manager, Gateways::DisplayName).not_null())
                     .col(ColumnDef::new(Gateways::CreatedAt).big_integer().not_null())
                     .to_owned(),
             )
@@ -91,13 +95,13 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Sessions::Table)
                     .col(pk(Sessions::Id))
-                    .col(ColumnDef::new(Sessions::SessionId).string().not_null().unique_key())
-                    .col(ColumnDef::new(Sessions::UserIdentifier).string().not_null())
+                    .col(text_c(manager, Sessions::SessionId).not_null().unique_key())
+                    .col(text_c(manager, Sessions::UserIdentifier).not_null())
                     .col(ColumnDef::new(Sessions::AccessId).string().null())
-                    .col(ColumnDef::new(Sessions::ClientInterface).string().not_null())
+                    .col(text_c(manager, Sessions::ClientInterface).not_null())
                     .col(ColumnDef::new(Sessions::GatewayId).big_integer().not_null())
-                    .col(ColumnDef::new(Sessions::ResourceType).string().not_null())
-                    .col(ColumnDef::new(Sessions::SecretName).string().not_null())
+                    .col(text_c(manager, Sessions::ResourceType).not_null())
+                    .col(text_c(manager, Sessions::SecretName).not_null())
                     .col(ColumnDef::new(Sessions::TargetName).string().not_null())
                     .col(ColumnDef::new(Sessions::TargetHost).string().not_null())
                     .col(ColumnDef::new(Sessions::Status).string().not_null())
@@ -109,26 +113,26 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, Sessions::Table, "idx_sessions_started", &[Sessions::StartedAt, Sessions::Id]).await?;
+        index(manager, Sessions::Table, "idx_sessions_started", &[Sessions::StartedAt, Sessions::SessionId]).await?;
         index(
             manager,
             Sessions::Table,
             "idx_sessions_gateway_started",
-            &[Sessions::GatewayId, Sessions::StartedAt, Sessions::Id],
+            &[Sessions::GatewayId, Sessions::StartedAt, Sessions::SessionId],
         )
         .await?;
         index(
             manager,
             Sessions::Table,
             "idx_sessions_user_started",
-            &[Sessions::UserIdentifier, Sessions::StartedAt, Sessions::Id],
+            &[Sessions::UserIdentifier, Sessions::StartedAt, Sessions::SessionId],
         )
         .await?;
         index(
             manager,
             Sessions::Table,
             "idx_sessions_status_started",
-            &[Sessions::Status, Sessions::StartedAt, Sessions::Id],
+            &[Sessions::Status, Sessions::StartedAt, Sessions::SessionId],
         )
         .await?;
 
@@ -147,11 +151,23 @@ impl MigrationTrait for Migration {
             .await?;
         index(manager, AuditLog::Table, "idx_audit_session", &[AuditLog::SessionId, AuditLog::Id]).await?;
         index(manager, AuditLog::Table, "idx_audit_at", &[AuditLog::At]).await?;
+
+        // Server-wide secrets and settings every replica must share (e.g. the key that signs page cursors).
+        manager
+            .create_table(
+                Table::create()
+                    .table(Settings::Table)
+                    .col(ColumnDef::new(Settings::Name).string().not_null().primary_key())
+                    .col(ColumnDef::new(Settings::Value).text().not_null())
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            Settings::Table.into_iden(),
             AuditLog::Table.into_iden(),
             Sessions::Table.into_iden(),
             RoleGateways::Table.into_iden(),
@@ -166,6 +182,17 @@ impl MigrationTrait for Migration {
     }
 }
 
+/// A text column that sorts byte by byte on every engine: SQLite's default (BINARY) already does; PostgreSQL's
+/// database collation may not, so the column gets the "C" collation there.
+fn text_c(manager: &SchemaManager<'_>, column: impl IntoIden + 'static) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    def.string();
+    if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+        def.extra("COLLATE \"C\"");
+    }
+    def
+}
+
 /// A 64-bit auto-incrementing primary key (`INTEGER PRIMARY KEY` on SQLite, `BIGSERIAL` on PostgreSQL).
 fn pk(column: impl IntoIden) -> ColumnDef {
     ColumnDef::new(column).big_integer().not_null().auto_increment().primary_key().to_owned()
@@ -177,11 +204,7 @@ fn fk(
     ref_table: impl IntoIden + 'static,
     ref_column: impl IntoIden + 'static,
 ) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to(ref_table, ref_column)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+    ForeignKey::create().from(table, column).to(ref_table, ref_column).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
 async fn index<T: IntoIden + Copy + 'static>(
@@ -270,4 +293,11 @@ enum AuditLog {
     Action,
     SessionId,
     Details,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Settings {
+    Table,
+    Name,
+    Value,
 }

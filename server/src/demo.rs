@@ -74,9 +74,14 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<Live> {
     for role in &roles {
         store.create_role(&admin, role).await?;
     }
-    for (login, role) in
-        [("admin", "sra-admins"), ("olivia", "cloud-ops"), ("oscar", "dc-ops"), ("alice", "developers"), ("bob", "developers"), ("carol", "developers")]
-    {
+    for (login, role) in [
+        ("admin", "sra-admins"),
+        ("olivia", "cloud-ops"),
+        ("oscar", "dc-ops"),
+        ("alice", "developers"),
+        ("bob", "developers"),
+        ("carol", "developers"),
+    ] {
         store.assign_role(&admin, login, role).await?;
     }
 
@@ -89,7 +94,10 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<Live> {
         // The first sessions walk through every gateway × resource type and every client interface, so the demo shows
         // each of them; the rest are random.
         let (resource, client) = if i < GATEWAYS.len() * ResourceType::ALL.len() {
-            (ResourceType::ALL[(i / GATEWAYS.len()) % ResourceType::ALL.len()], ClientInterface::ALL[(i / 16) % ClientInterface::ALL.len()])
+            (
+                ResourceType::ALL[(i / GATEWAYS.len()) % ResourceType::ALL.len()],
+                ClientInterface::ALL[(i / 16) % ClientInterface::ALL.len()],
+            )
         } else {
             (*pick(&mut rng, ResourceType::ALL), *pick(&mut rng, ClientInterface::ALL))
         };
@@ -111,7 +119,11 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<Live> {
             if i % 6 == 0 {
                 live.connecting.push((session_id, GATEWAYS[gateway].0));
             } else {
-                updates.push(SessionUpdate { session_id: session_id.clone(), at: connect_at, change: SessionChange::Connected });
+                updates.push(SessionUpdate {
+                    session_id: session_id.clone(),
+                    at: connect_at,
+                    change: SessionChange::Connected,
+                });
                 live.connected.push((session_id, GATEWAYS[gateway].0));
             }
             continue;
@@ -123,7 +135,11 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<Live> {
             updates.push(SessionUpdate { session_id, at: connect_at, change: SessionChange::Failed { error } });
             continue;
         }
-        updates.push(SessionUpdate { session_id: session_id.clone(), at: connect_at, change: SessionChange::Connected });
+        updates.push(SessionUpdate {
+            session_id: session_id.clone(),
+            at: connect_at,
+            change: SessionChange::Connected,
+        });
         let end = (connect_at + session_length(&mut rng)).min(now - SECOND_MS);
         let change = match roll {
             8..=13 => SessionChange::Terminated,

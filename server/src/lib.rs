@@ -42,15 +42,10 @@ pub fn router(site_root: &Path, store: Store) -> Router {
         .with_state(observed.clone());
 
     let console = Router::new()
-        .leptos_routes_with_context(
-            &options,
-            generate_route_list(App),
-            move || provide_context(store.clone()),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&options, generate_route_list(App), move || provide_context(store.clone()), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options);
 

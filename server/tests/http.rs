@@ -63,15 +63,15 @@ async fn the_overview_renders_sessions_from_the_store(store: &Store) {
 async fn the_server_function_answers_with_json(store: &Store) {
     let (router, _site) = seeded_router(store).await;
     let request = Request::post("/api/list_sessions")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::empty())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
         .unwrap();
     let (status, _, body) = send(&router, request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let page: sra_domain::SessionsPage = serde_json::from_str(&body).unwrap();
     assert_eq!(page.sessions.len(), 1);
     assert_eq!(page.sessions[0].gateway.cluster_name, "gw-test");
-    assert!(page.now >= page.sessions[0].started_at);
+    assert!(page.as_of >= page.sessions[0].started_at);
 }
 
 async fn operations_endpoints_report_health_and_metrics(store: &Store) {

@@ -33,8 +33,9 @@ fn free_port() -> u16 {
 fn http(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let extra = if method == "POST" { "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n" } else { "" };
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n").ok()?;
+    let (extra, body) =
+        if method == "POST" { ("Content-Type: application/json\r\nContent-Length: 2\r\n", "{}") } else { ("", "") };
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n{body}").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = response.get(9..12)?.parse().ok()?;

@@ -4,11 +4,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sea_orm::sqlx;
-use sea_orm::{ConnectionTrait, SqlxPostgresConnector, SqlxSqliteConnector};
-use sra_migrations::MigratorTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sra_migrations::MigratorTrait;
 
+use crate::cursor::CursorCodec;
+use crate::sql::Sql;
 use crate::{Store, StoreError};
 
 /// The database engine behind a [`Store`].
@@ -34,50 +36,84 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 impl Store {
     /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`) and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        let store = if url.starts_with("sqlite:") {
-            Self::open_sqlite(url).await?
+        let (db, backend) = if url.starts_with("sqlite:") {
+            (open_sqlite(url).await?, Backend::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::open_postgres(url).await?
+            (open_postgres(url).await?, Backend::Postgres)
         } else {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         };
-        sra_migrations::Migrator::up(&store.db, None).await.map_err(StoreError::Migrate)?;
-        Ok(store)
+        sra_migrations::Migrator::up(&db, None).await.map_err(StoreError::Migrate)?;
+        let cursor_key = shared_secret(&db, "cursor_key").await?;
+        Ok(Store { db, backend, cursors: CursorCodec::new(&cursor_key) })
     }
+}
 
-    async fn open_sqlite(url: &str) -> Result<Store, StoreError> {
-        let connect_error = |reason: String| StoreError::Connect { url: url.to_owned(), reason };
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| connect_error(e.to_string()))?
-            .create_if_missing(true)
-            // WAL lets the console read while gateways write; FULL makes every acknowledged commit survive a power cut.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(SQLITE_BUSY_TIMEOUT);
-        if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| connect_error(format!("cannot create folder {}: {e}", parent.display())))?;
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(CONNECT_TIMEOUT)
-            .connect_with(options)
-            .await
-            .map_err(|e| connect_error(e.to_string()))?;
-        Ok(Store { db: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool), backend: Backend::Sqlite })
+async fn open_sqlite(url: &str) -> Result<DatabaseConnection, StoreError> {
+    let connect_error = |reason: String| StoreError::Connect { url: url.to_owned(), reason };
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| connect_error(e.to_string()))?
+        .create_if_missing(true)
+        // WAL lets the console read while gateways write; FULL makes every acknowledged commit survive a power cut.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| connect_error(format!("cannot create folder {}: {e}", parent.display())))?;
     }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(|e| connect_error(e.to_string()))?;
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
 
-    async fn open_postgres(url: &str) -> Result<Store, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(CONNECT_TIMEOUT)
-            .connect(url)
-            .await
-            .map_err(|e| StoreError::Connect { url: redact(url), reason: e.to_string() })?;
-        Ok(Store { db: SqlxPostgresConnector::from_sqlx_postgres_pool(pool), backend: Backend::Postgres })
-    }
+async fn open_postgres(url: &str) -> Result<DatabaseConnection, StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect(url)
+        .await
+        .map_err(|e| StoreError::Connect { url: redact(url), reason: e.to_string() })?;
+    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+}
 
+/// A random secret shared by every replica: created by whichever starts first, read by the others.
+async fn shared_secret(db: &DatabaseConnection, name: &str) -> Result<Vec<u8>, StoreError> {
+    let fresh: String = (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+    let mut insert = Sql::new(db.get_database_backend());
+    insert
+        .push("INSERT INTO settings (name, value) VALUES (")
+        .bind(name)
+        .push(", ")
+        .bind(fresh)
+        .push(") ON CONFLICT (name) DO NOTHING");
+    db.execute(insert.build()).await?;
+    let mut select = Sql::new(db.get_database_backend());
+    select.push("SELECT value FROM settings WHERE name = ").bind(name);
+    let row = db.query_one(select.build()).await?.ok_or_else(|| StoreError::Corrupt {
+        table: "settings",
+        column: "value",
+        reason: format!("{name} missing right after it was written"),
+    })?;
+    let hex: String = row.try_get("", "value")?;
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect::<Option<Vec<u8>>>()
+        .filter(|bytes| bytes.len() >= 16);
+    bytes.ok_or_else(|| StoreError::Corrupt {
+        table: "settings",
+        column: "value",
+        reason: format!("{name} is not hex"),
+    })
+}
+
+impl Store {
     /// Checks that the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db.execute_unprepared("SELECT 1").await?;
@@ -110,7 +146,9 @@ pub(crate) fn redact(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             match userinfo.split_once(':') {
-                Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
                 None => url.to_owned(),
             }
         }

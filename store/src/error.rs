@@ -24,6 +24,8 @@ pub enum StoreError {
     UnknownSession(String),
     #[error("session {session_id:?} cannot go from {from} to {to}")]
     InvalidTransition { session_id: String, from: SessionStatus, to: SessionStatus },
+    #[error(transparent)]
+    Query(sra_domain::QueryError),
     #[error("corrupt value in {table}.{column}: {reason}")]
     Corrupt { table: &'static str, column: &'static str, reason: String },
 }

@@ -25,8 +25,7 @@ impl Store {
 }
 
 async fn apply(txn: &DatabaseTransaction, actor: &Actor, update: &SessionUpdate) -> Result<(), StoreError> {
-    let existing =
-        session::Entity::find().filter(session::Column::SessionId.eq(&update.session_id)).one(txn).await?;
+    let existing = session::Entity::find().filter(session::Column::SessionId.eq(&update.session_id)).one(txn).await?;
     match (&update.change, existing) {
         (SessionChange::Started(new), None) => start(txn, actor, &update.session_id, update.at, new).await,
         (_, None) => Err(StoreError::UnknownSession(update.session_id.clone())),

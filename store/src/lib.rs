@@ -4,19 +4,26 @@
 //! code that reads or writes it. Writes of session changes go through [`Store::apply_updates`], which records every
 //! change together with its audit entry in one transaction. Reads return domain types ([`sra_domain`]); a stored value
 //! that no longer parses is reported as [`StoreError::Corrupt`] instead of being shown half-right.
+//!
+//! Sessions are listed only through [`Store::list_sessions`] (with [`Store::status_counts`] and
+//! [`Store::visible_gateways`]): the query engine that applies a caller's visibility inside the SQL. The console, the
+//! HTTP API and the CLI all read through it.
 
 mod connect;
+mod cursor;
 pub mod entity;
 mod error;
 mod ingest;
+mod query;
 mod read;
 mod setup;
+mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use connect::{Backend, PoolStats};
 pub use error::StoreError;
-pub use read::{AuditRecord, TimeWindow};
+pub use read::AuditRecord;
 pub use setup::RoleSpec;
 
 use sea_orm::DatabaseConnection;
@@ -26,6 +33,7 @@ use sea_orm::DatabaseConnection;
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    cursors: cursor::CursorCodec,
 }
 
 impl Store {
@@ -42,8 +50,6 @@ impl Store {
 
 /// The current time in epoch milliseconds.
 pub fn now_ms() -> sra_domain::Millis {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }

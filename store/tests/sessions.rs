@@ -5,7 +5,14 @@ use sea_orm::ConnectionTrait;
 use sra_domain::{
     Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionStatus, SessionUpdate, SraRule, DAY_MS,
 };
-use sra_store::{now_ms, RoleSpec, Store, StoreError, TimeWindow};
+use sra_domain::{Caller, SessionQuery, SessionsPage};
+use sra_store::{now_ms, RoleSpec, Store, StoreError};
+
+/// The newest `limit` sessions of the last 30 days before `now`, as an administrator sees them.
+async fn recent(store: &Store, now: i64, limit: u32) -> Result<SessionsPage, StoreError> {
+    let query = SessionQuery { page_size: limit, ..SessionQuery::default_at(now) };
+    store.list_sessions(&Caller::admin("admin"), &query).await
+}
 
 const GATEWAY: &str = "gw-eu-1";
 
@@ -54,15 +61,15 @@ async fn a_session_lives_and_every_change_is_audited(store: &Store) {
     store.apply_updates(&gateway, &[started("s-1", t0, "alice")]).await.unwrap();
     store.apply_updates(&gateway, &[change("s-1", t0 + 1_000, SessionChange::Connected)]).await.unwrap();
 
-    let page = store.recent_sessions(TimeWindow::last_30_days(now_ms()), 50).await.unwrap();
+    let page = recent(store, now_ms(), 50).await.unwrap();
     assert_eq!(page.sessions.len(), 1);
     let s = &page.sessions[0];
     assert_eq!((s.status, s.ended_at, s.user.as_str()), (SessionStatus::Connected, None, "alice"));
     assert_eq!(s.gateway.cluster_display_name, "EU Gateway 1");
-    assert!(s.duration_ms(page.now) >= 60_000);
+    assert!(s.duration_ms(page.as_of) >= 60_000);
 
     store.apply_updates(&gateway, &[change("s-1", t0 + 30_000, SessionChange::Completed)]).await.unwrap();
-    let s = store.recent_sessions(TimeWindow::last_30_days(now_ms()), 50).await.unwrap().sessions.remove(0);
+    let s = recent(store, now_ms(), 50).await.unwrap().sessions.remove(0);
     assert_eq!((s.status, s.ended_at), (SessionStatus::Completed, Some(t0 + 30_000)));
     assert_eq!(s.duration_ms(now_ms()), 30_000, "an ended session keeps its final duration");
 
@@ -116,7 +123,7 @@ async fn final_states_are_final_and_unknowns_are_named(store: &Store) {
     let err = store.apply_updates(&Actor::System, &[foreign]).await.unwrap_err();
     assert_eq!(err.to_string(), "unknown gateway \"gw-unknown\": register it first");
 
-    let s = store.recent_sessions(TimeWindow::last_30_days(now_ms()), 10).await.unwrap().sessions.remove(0);
+    let s = recent(store, now_ms(), 10).await.unwrap().sessions.remove(0);
     assert_eq!(s.status, SessionStatus::Failed);
     assert_eq!(s.error_message.as_deref(), Some("auth"));
 }
@@ -139,11 +146,11 @@ async fn the_window_holds_sessions_that_overlap_it(store: &Store) {
         started("new", now - DAY_MS, "erin"),
     ];
     store.apply_updates(&Actor::System, &updates).await.unwrap();
-    let page = store.recent_sessions(TimeWindow::last_30_days(now), 50).await.unwrap();
+    let page = recent(store, now, 50).await.unwrap();
     let ids: Vec<_> = page.sessions.iter().map(|s| s.session_id.as_str()).collect();
     assert_eq!(ids, ["new", "edge", "old-live"], "newest first, overlap rule");
 
-    let limited = store.recent_sessions(TimeWindow::last_30_days(now), 2).await.unwrap();
+    let limited = recent(store, now, 2).await.unwrap();
     assert_eq!(limited.sessions.len(), 2);
 }
 
@@ -151,7 +158,7 @@ async fn a_corrupt_row_is_reported_not_shown(store: &Store) {
     with_gateway(store).await;
     store.apply_updates(&Actor::System, &[started("s-c", now_ms() - 1_000, "frank")]).await.unwrap();
     store.connection().execute_unprepared("UPDATE sessions SET status = 'bogus'").await.unwrap();
-    let err = store.recent_sessions(TimeWindow::last_30_days(now_ms()), 10).await.unwrap_err();
+    let err = recent(store, now_ms(), 10).await.unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { column: "status", .. }), "{err}");
     assert!(err.to_string().contains("\"bogus\""), "{err}");
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use sra_domain::{format_duration, SessionSummary, SessionsPage};
+use sra_domain::{format_duration, RawSessionQuery, SessionSummary, SessionsPage};
 
 use crate::api::list_sessions;
 
@@ -12,7 +12,7 @@ const AUTO_REFRESH: Duration = Duration::from_secs(20);
 
 #[component]
 pub fn SessionsOverview() -> impl IntoView {
-    let sessions = Resource::new(|| (), |_| list_sessions());
+    let sessions = Resource::new(|| (), |_| list_sessions(RawSessionQuery::default()));
 
     // Timers only exist in the browser: effects do not run during server rendering.
     Effect::new(move |_| {
@@ -45,7 +45,7 @@ fn SessionsTable(page: SessionsPage) -> impl IntoView {
     if page.sessions.is_empty() {
         return view! { <p class="empty">"No sessions in the last 30 days."</p> }.into_any();
     }
-    let now = page.now;
+    let now = page.as_of;
     let count = page.sessions.len();
     view! {
         <p class="count">{format!("{count} newest sessions")}</p>

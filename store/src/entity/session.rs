@@ -25,11 +25,7 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::gateway::Entity",
-        from = "Column::GatewayId",
-        to = "super::gateway::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::gateway::Entity", from = "Column::GatewayId", to = "super::gateway::Column::Id")]
     Gateway,
 }
 

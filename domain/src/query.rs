@@ -1,0 +1,358 @@
+//! The session query: what a caller asks for, parsed and checked once, whichever edge it came from (console URL, HTTP
+//! API body, CLI flags). The store runs it; nothing else filters, sorts or pages sessions.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ClientInterface, Millis, ParseEnumError, ResourceType, SessionStatus, DAY_MS};
+
+/// Page size when none is asked for.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// The largest page a caller may ask for.
+pub const MAX_PAGE_SIZE: u32 = 500;
+/// The longest free-text search accepted, in characters.
+pub const MAX_SEARCH_LEN: usize = 200;
+/// The default timeframe: the last 30 days.
+pub const DEFAULT_WINDOW_MS: Millis = 30 * DAY_MS;
+
+/// A closed time range in epoch milliseconds. A session belongs to it when the two overlap: it started at or before
+/// the window's end and had not ended before its start — so a session connected since long ago is in today's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TimeWindow {
+    pub from: Millis,
+    pub to: Millis,
+}
+
+impl TimeWindow {
+    /// The overview's default: the last 30 days up to `now`.
+    pub fn last_30_days(now: Millis) -> TimeWindow {
+        TimeWindow { from: now - DEFAULT_WINDOW_MS, to: now }
+    }
+
+    /// Whether a session that started at `started` and ended at `ended` (if it has) overlaps this window.
+    pub fn overlaps(&self, started: Millis, ended: Option<Millis>) -> bool {
+        started <= self.to && ended.is_none_or(|end| end >= self.from)
+    }
+}
+
+/// What the sessions can be sorted by (the grid's columns). Ties are broken by the session ID, in the same direction,
+/// so the order is total and pages never overlap or skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortField {
+    StartTime,
+    Duration,
+    User,
+    Gateway,
+    ResourceType,
+    ClientInterface,
+    SecretName,
+    SessionId,
+    Status,
+}
+
+impl SortField {
+    pub const ALL: &'static [SortField] = &[
+        SortField::StartTime,
+        SortField::Duration,
+        SortField::User,
+        SortField::Gateway,
+        SortField::ResourceType,
+        SortField::ClientInterface,
+        SortField::SecretName,
+        SortField::SessionId,
+        SortField::Status,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SortField::StartTime => "start_time",
+            SortField::Duration => "duration",
+            SortField::User => "user",
+            SortField::Gateway => "gateway",
+            SortField::ResourceType => "resource_type",
+            SortField::ClientInterface => "client_interface",
+            SortField::SecretName => "secret_name",
+            SortField::SessionId => "session_id",
+            SortField::Status => "status",
+        }
+    }
+}
+
+impl fmt::Display for SortField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SortField {
+    type Err = QueryError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        SortField::ALL.iter().copied().find(|f| f.as_str().eq_ignore_ascii_case(wanted)).ok_or_else(|| {
+            QueryError::UnknownSortField {
+                value: s.to_owned(),
+                allowed: SortField::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", "),
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+/// A sort order: a column and a direction. The default is newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sort {
+    pub field: SortField,
+    pub direction: SortDirection,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort { field: SortField::StartTime, direction: SortDirection::Desc }
+    }
+}
+
+impl FromStr for Sort {
+    type Err = QueryError;
+
+    /// `FIELD`, `FIELD:asc` or `FIELD:desc`; `-FIELD` is short for descending. Without a direction, times and
+    /// durations sort descending (newest, longest first) and text ascending.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (name, direction) = if let Some(rest) = s.strip_prefix('-') {
+            (rest, Some(SortDirection::Desc))
+        } else if let Some((name, dir)) = s.split_once(':') {
+            let direction = match dir.trim().to_ascii_lowercase().as_str() {
+                "asc" => SortDirection::Asc,
+                "desc" => SortDirection::Desc,
+                _ => return Err(QueryError::UnknownSortDirection { value: dir.to_owned() }),
+            };
+            (name, Some(direction))
+        } else {
+            (s, None)
+        };
+        let field: SortField = name.parse()?;
+        let direction = direction.unwrap_or(match field {
+            SortField::StartTime | SortField::Duration => SortDirection::Desc,
+            _ => SortDirection::Asc,
+        });
+        Ok(Sort { field, direction })
+    }
+}
+
+impl fmt::Display for Sort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dir = match self.direction {
+            SortDirection::Asc => "asc",
+            SortDirection::Desc => "desc",
+        };
+        write!(f, "{}:{dir}", self.field)
+    }
+}
+
+/// A validated session query. Build it with [`RawSessionQuery::parse`]; every field is then known to be valid.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SessionQuery {
+    pub window: TimeWindow,
+    /// Empty means every status (likewise for the other sets).
+    pub statuses: BTreeSet<SessionStatus>,
+    pub resource_types: BTreeSet<ResourceType>,
+    pub client_interfaces: BTreeSet<ClientInterface>,
+    /// Gateway cluster names.
+    pub gateways: BTreeSet<String>,
+    /// Case-insensitive text looked for in the user, session ID, secret name and target name and host.
+    pub search: Option<String>,
+    pub sort: Sort,
+    pub page_size: u32,
+    /// An opaque cursor from an earlier page of the same query; the store verifies it.
+    pub cursor: Option<String>,
+}
+
+impl SessionQuery {
+    /// The overview's default view at `now`: last 30 days, every status, newest first, 50 a page.
+    pub fn default_at(now: Millis) -> SessionQuery {
+        SessionQuery {
+            window: TimeWindow::last_30_days(now),
+            statuses: BTreeSet::new(),
+            resource_types: BTreeSet::new(),
+            client_interfaces: BTreeSet::new(),
+            gateways: BTreeSet::new(),
+            search: None,
+            sort: Sort::default(),
+            page_size: DEFAULT_PAGE_SIZE,
+            cursor: None,
+        }
+    }
+}
+
+/// A session query as it arrives, every value still text. Each edge fills this from its own shape (URL parameters,
+/// JSON body, CLI flags); [`RawSessionQuery::parse`] is the one place values are checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RawSessionQuery {
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    /// Each entry may itself be a comma-separated list.
+    pub statuses: Vec<String>,
+    pub resource_types: Vec<String>,
+    pub client_interfaces: Vec<String>,
+    pub gateways: Vec<String>,
+    pub search: Option<String>,
+    pub sort: Option<String>,
+    pub page_size: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl RawSessionQuery {
+    /// Checks every value and builds the query; the window defaults to the 30 days before `now` (or before `to`).
+    pub fn parse(self, now: Millis) -> Result<SessionQuery, QueryError> {
+        let to = self.to.unwrap_or(now);
+        let from = self.from.unwrap_or(to - DEFAULT_WINDOW_MS);
+        if from > to {
+            return Err(QueryError::WindowReversed { from, to });
+        }
+        let page_size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+            return Err(QueryError::PageSize { value: page_size });
+        }
+        let search = self.search.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        if let Some(s) = &search {
+            if s.chars().count() > MAX_SEARCH_LEN {
+                return Err(QueryError::SearchTooLong { len: s.chars().count() });
+            }
+        }
+        let gateways: BTreeSet<String> = split(&self.gateways).map(str::to_owned).collect();
+        Ok(SessionQuery {
+            window: TimeWindow { from, to },
+            statuses: parse_set(&self.statuses)?,
+            resource_types: parse_set(&self.resource_types)?,
+            client_interfaces: parse_set(&self.client_interfaces)?,
+            gateways,
+            search,
+            sort: self.sort.as_deref().map(str::parse).transpose()?.unwrap_or_default(),
+            page_size,
+            cursor: self.cursor.filter(|c| !c.trim().is_empty()),
+        })
+    }
+}
+
+/// The non-empty items of a list whose entries may be comma-separated.
+fn split(values: &[String]) -> impl Iterator<Item = &str> {
+    values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn parse_set<T>(values: &[String]) -> Result<BTreeSet<T>, QueryError>
+where
+    T: FromStr<Err = ParseEnumError> + Ord,
+{
+    split(values).map(|v| v.parse().map_err(QueryError::Value)).collect()
+}
+
+/// A query that cannot be run, with a message that names the value and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("{0}")]
+    Value(#[from] ParseEnumError),
+    #[error("unknown sort field {value:?}; allowed: {allowed}")]
+    UnknownSortField { value: String, allowed: String },
+    #[error("unknown sort direction {value:?}; allowed: asc, desc")]
+    UnknownSortDirection { value: String },
+    #[error("the timeframe starts after it ends (from {from} > to {to})")]
+    WindowReversed { from: Millis, to: Millis },
+    #[error("page size {value} is out of range; allowed: 1 to {MAX_PAGE_SIZE}")]
+    PageSize { value: u32 },
+    #[error("search text is {len} characters long; allowed: up to {MAX_SEARCH_LEN}")]
+    SearchTooLong { len: usize },
+    #[error("invalid page cursor: it was not issued for this query, was altered, or is from another server")]
+    InvalidCursor,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawSessionQuery {
+        RawSessionQuery::default()
+    }
+
+    #[test]
+    fn the_default_is_the_last_30_days_newest_first_50_a_page() {
+        let q = raw().parse(100 * DAY_MS).unwrap();
+        assert_eq!(q, SessionQuery::default_at(100 * DAY_MS));
+        assert_eq!(q.window, TimeWindow { from: 70 * DAY_MS, to: 100 * DAY_MS });
+        assert_eq!(q.sort, Sort { field: SortField::StartTime, direction: SortDirection::Desc });
+    }
+
+    #[test]
+    fn lists_may_repeat_or_use_commas_and_duplicates_collapse() {
+        let q = RawSessionQuery {
+            statuses: vec!["connected, connecting".into(), "CONNECTED".into()],
+            resource_types: vec!["ssh".into(), "".into()],
+            gateways: vec!["gw-a,gw-b".into()],
+            ..raw()
+        }
+        .parse(0)
+        .unwrap();
+        assert_eq!(q.statuses, [SessionStatus::Connecting, SessionStatus::Connected].into());
+        assert_eq!(q.resource_types, [ResourceType::Ssh].into());
+        assert_eq!(q.gateways, ["gw-a".to_owned(), "gw-b".to_owned()].into());
+    }
+
+    #[test]
+    fn bad_values_are_named_with_what_is_allowed() {
+        let err = RawSessionQuery { statuses: vec!["active".into()], ..raw() }.parse(0).unwrap_err();
+        assert!(err.to_string().starts_with("unknown status \"active\"; allowed: connecting, connected"), "{err}");
+        let err = RawSessionQuery { client_interfaces: vec!["web".into()], ..raw() }.parse(0).unwrap_err();
+        assert!(err.to_string().contains("allowed: web_portal_cli, web_portal_web, cli, desktop_app"), "{err}");
+        let err = RawSessionQuery { sort: Some("colour".into()), ..raw() }.parse(0).unwrap_err();
+        assert!(err.to_string().starts_with("unknown sort field \"colour\"; allowed: start_time, duration"), "{err}");
+        let err = RawSessionQuery { sort: Some("user:up".into()), ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err.to_string(), "unknown sort direction \"up\"; allowed: asc, desc");
+        let err = RawSessionQuery { from: Some(10), to: Some(5), ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err, QueryError::WindowReversed { from: 10, to: 5 });
+        for size in [0, 501] {
+            let err = RawSessionQuery { page_size: Some(size), ..raw() }.parse(0).unwrap_err();
+            assert_eq!(err.to_string(), format!("page size {size} is out of range; allowed: 1 to 500"));
+        }
+        let err = RawSessionQuery { search: Some("x".repeat(201)), ..raw() }.parse(0).unwrap_err();
+        assert!(matches!(err, QueryError::SearchTooLong { len: 201 }));
+    }
+
+    #[test]
+    fn sort_directions_default_by_kind_of_column() {
+        assert_eq!("duration".parse::<Sort>().unwrap().direction, SortDirection::Desc);
+        assert_eq!("user".parse::<Sort>().unwrap().direction, SortDirection::Asc);
+        assert_eq!("-user".parse::<Sort>().unwrap().direction, SortDirection::Desc);
+        assert_eq!("gateway:desc".parse::<Sort>().unwrap().to_string(), "gateway:desc");
+        for field in SortField::ALL {
+            let sort = Sort { field: *field, direction: SortDirection::Asc };
+            assert_eq!(sort.to_string().parse::<Sort>().unwrap(), sort);
+        }
+    }
+
+    #[test]
+    fn overlap_includes_long_running_sessions_and_touching_edges() {
+        let w = TimeWindow { from: 100, to: 200 };
+        assert!(w.overlaps(50, None), "still running since before the window");
+        assert!(w.overlaps(50, Some(100)), "ended exactly at the start");
+        assert!(w.overlaps(200, None), "started exactly at the end");
+        assert!(!w.overlaps(50, Some(99)));
+        assert!(!w.overlaps(201, None));
+    }
+
+    #[test]
+    fn blank_search_and_cursor_mean_none() {
+        let q = RawSessionQuery { search: Some("  ".into()), cursor: Some(" ".into()), ..raw() }.parse(0).unwrap();
+        assert_eq!((q.search, q.cursor), (None, None));
+    }
+}

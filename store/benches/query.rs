@@ -1,0 +1,306 @@
+//! Query engine benchmark: a realistic large store, and the time of the pages and counts the console asks for.
+//!
+//! ```text
+//! cargo bench -p sra-store --bench query                     # SQLite, 1,000,000 sessions
+//! SRA_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres cargo bench -p sra-store --bench query
+//! SRA_BENCH_SESSIONS=100000 cargo bench -p sra-store --bench query   # a smaller store
+//! ```
+//!
+//! The store: N sessions over the last 30 days, 20,000 users, 500 gateways, about 1% still active (started in the last
+//! hours). Rows are bulk-inserted (no audit entries: they do not take part in listing). The SQLite file is kept in
+//! `target/bench/` and the PostgreSQL database `sra_bench` is kept too, and reused while their shape matches.
+//!
+//! For three callers — All (admin), Own (20 gateways) and Self (a user with ~50 sessions) — with and without filters it
+//! times: the first page (50 rows), page 100 reached by cursor, the same first page as hand-written SQL over the same
+//! indexes (the floor), and the per-status counts. Each figure is the median of repeated runs.
+
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{ConnectionTrait, Statement};
+use sra_domain::{
+    Caller, ClientInterface, RawSessionQuery, ResourceType, Scope, SessionQuery, SessionStatus, DAY_MS, HOUR_MS,
+    MINUTE_MS,
+};
+use sra_store::{now_ms, Backend, Store};
+
+const USERS: usize = 20_000;
+const GATEWAYS: usize = 500;
+const OWN_GATEWAYS: usize = 20;
+const RUNS: usize = 30;
+
+struct Shape {
+    sessions: usize,
+    now: i64,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let sessions = std::env::var("SRA_BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let (label, url) = match std::env::var("SRA_BENCH_POSTGRES_URL") {
+        Ok(admin) => ("PostgreSQL", postgres_bench_db(&admin).await),
+        Err(_) => {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+            ("SQLite", format!("sqlite://{}/sessions-{sessions}.db", dir.display()))
+        }
+    };
+    let store = Store::connect(&url).await.expect("open bench store");
+    let shape = ensure_data(&store, sessions).await;
+    println!(
+        "# {label}: {} sessions, {USERS} users, {GATEWAYS} gateways (data generated at {})",
+        shape.sessions, shape.now
+    );
+
+    let own_gateways: std::collections::BTreeSet<String> = (0..OWN_GATEWAYS).map(gateway_name).collect();
+    let callers = [
+        ("All", Caller::admin("admin")),
+        ("Own (20 gateways)", Caller { login: "own-user".into(), scope: Scope::Gateways(own_gateways) }),
+        ("Self (~50 sessions)", Caller::self_only(user_name(7))),
+    ];
+    let filters: [(&str, RawSessionQuery); 3] = [
+        ("default view", RawSessionQuery::default()),
+        ("active only", RawSessionQuery { statuses: vec!["connecting,connected".into()], ..Default::default() }),
+        (
+            "ssh+rdp, completed, 2 gateways",
+            RawSessionQuery {
+                resource_types: vec!["ssh,rdp".into()],
+                statuses: vec!["completed".into()],
+                gateways: vec![gateway_name(3), gateway_name(250)],
+                ..Default::default()
+            },
+        ),
+    ];
+    println!("| caller | view | rows | first page | raw SQL floor | ratio | page 100 | status counts |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (caller_label, caller) in &callers {
+        for (filter_label, raw) in &filters {
+            let query = raw.clone().parse(now_ms()).expect("valid bench query");
+            let first = median(RUNS, || async { store.list_sessions(caller, &query).await.unwrap() }).await;
+            let rows = store.list_sessions(caller, &query).await.unwrap().sessions.len();
+            let floor = if raw == &RawSessionQuery::default() {
+                let statement = raw_first_page(&store, caller, &query).await;
+                let floor =
+                    median(RUNS, || async { store.connection().query_all(statement.clone()).await.unwrap() }).await;
+                Some(floor)
+            } else {
+                None
+            };
+            let deep = match cursor_of_page(&store, caller, &query, 100).await {
+                Some(cursor) => {
+                    let q = SessionQuery { cursor: Some(cursor), ..query.clone() };
+                    Some(median(RUNS, || async { store.list_sessions(caller, &q).await.unwrap() }).await)
+                }
+                None => None,
+            };
+            let counts = median(5, || async { store.status_counts(caller, &query).await.unwrap() }).await;
+            println!(
+                "| {caller_label} | {filter_label} | {rows} | {} | {} | {} | {} | {} |",
+                ms(first),
+                floor.map_or("–".into(), ms),
+                floor.map_or("–".into(), |f| format!("{:.2}×", first.as_secs_f64() / f.as_secs_f64())),
+                deep.map_or("(fewer pages)".into(), ms),
+                ms(counts),
+            );
+        }
+    }
+    store.close().await.unwrap();
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+async fn median<F, Fut, T>(runs: usize, mut f: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    f().await; // warm-up
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        std::hint::black_box(f().await);
+        times.push(start.elapsed());
+    }
+    times.sort();
+    times[runs / 2]
+}
+
+/// The cursor that opens page `n` (1-based), following `next_cursor` from the first page.
+async fn cursor_of_page(store: &Store, caller: &Caller, query: &SessionQuery, n: usize) -> Option<String> {
+    let mut cursor = None;
+    for _ in 1..n {
+        let page =
+            store.list_sessions(caller, &SessionQuery { cursor: cursor.clone(), ..query.clone() }).await.unwrap();
+        cursor = Some(page.next_cursor?);
+    }
+    cursor
+}
+
+/// The default first page written by hand: what the engine's SQL should cost at best.
+async fn raw_first_page(store: &Store, caller: &Caller, query: &SessionQuery) -> Statement {
+    let backend = store.connection().get_database_backend();
+    let placeholder = |n: usize| if store.backend() == Backend::Postgres { format!("${n}") } else { "?".to_owned() };
+    let mut values: Vec<sea_orm::Value> = vec![query.window.to.into(), query.window.from.into()];
+    let visibility = match &caller.scope {
+        Scope::All => String::new(),
+        Scope::Gateways(names) => {
+            values.push(caller.login.clone().into());
+            let mut clause = format!(" AND (s.user_identifier = {}", placeholder(3));
+            if !names.is_empty() {
+                let ids = store
+                    .connection()
+                    .query_all(Statement::from_string(
+                        backend,
+                        format!(
+                            "SELECT id FROM gateways WHERE name IN ({})",
+                            names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+                        ),
+                    ))
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.try_get::<i64>("", "id").unwrap().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                clause.push_str(&format!(" OR s.gateway_id IN ({ids})"));
+            }
+            clause.push(')');
+            clause
+        }
+    };
+    let sql = format!(
+        "SELECT s.session_id, s.user_identifier, s.client_interface, s.resource_type, s.secret_name, s.target_name, \
+         s.target_host, s.status, s.started_at, s.ended_at, s.error_message, s.updated_at, g.name, g.display_name \
+         FROM sessions s JOIN gateways g ON g.id = s.gateway_id \
+         WHERE s.started_at <= {} AND (s.ended_at IS NULL OR s.ended_at >= {}){visibility} \
+         ORDER BY s.started_at DESC, s.session_id DESC LIMIT 51",
+        placeholder(1),
+        placeholder(2)
+    );
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+fn gateway_name(i: usize) -> String {
+    format!("gw-{i:03}")
+}
+
+fn user_name(i: usize) -> String {
+    format!("user{i:05}")
+}
+
+async fn postgres_bench_db(admin_url: &str) -> String {
+    let admin = sea_orm::Database::connect(admin_url).await.expect("PostgreSQL admin connection");
+    let exists = admin
+        .query_one(Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT 1 AS one FROM pg_database WHERE datname = 'sra_bench'",
+        ))
+        .await
+        .unwrap()
+        .is_some();
+    if !exists {
+        admin.execute_unprepared("CREATE DATABASE sra_bench").await.unwrap();
+    }
+    admin.close().await.ok();
+    sra_store::testing::database_url(admin_url, "sra_bench")
+}
+
+/// Generates the store unless one of the same size is already there.
+async fn ensure_data(store: &Store, sessions: usize) -> Shape {
+    let db = store.connection();
+    let backend = db.get_database_backend();
+    let existing = db
+        .query_one(Statement::from_string(backend, "SELECT value FROM settings WHERE name = 'bench_shape'"))
+        .await
+        .unwrap()
+        .and_then(|row| row.try_get::<String>("", "value").ok())
+        .and_then(|v| v.split_once(':').map(|(n, t)| (n.parse::<usize>().ok(), t.parse::<i64>().ok())));
+    if let Some((Some(n), Some(now))) = existing {
+        if n == sessions && now_ms() - now < DAY_MS {
+            return Shape { sessions, now };
+        }
+    }
+    let now = now_ms();
+    eprintln!("generating {sessions} sessions …");
+    let started = Instant::now();
+    for table in ["audit_log", "sessions", "role_gateways", "user_roles", "roles", "users", "gateways"] {
+        db.execute_unprepared(&format!("DELETE FROM {table}")).await.unwrap();
+    }
+    let gateway_rows: Vec<String> =
+        (0..GATEWAYS).map(|i| format!("({}, '{}', 'Gateway {i}', {now})", i + 1, gateway_name(i))).collect();
+    db.execute_unprepared(&format!(
+        "INSERT INTO gateways (id, name, display_name, created_at) VALUES {}",
+        gateway_rows.join(", ")
+    ))
+    .await
+    .unwrap();
+
+    let mut rng = StdRng::seed_from_u64(1);
+    let batch = 1_000;
+    let mut written = 0;
+    while written < sessions {
+        let n = batch.min(sessions - written);
+        let mut rows = Vec::with_capacity(n);
+        for i in written..written + n {
+            let active = rng.gen_bool(0.01);
+            let started = if active {
+                now - rng.gen_range(MINUTE_MS..8 * HOUR_MS)
+            } else {
+                now - rng.gen_range(MINUTE_MS..30 * DAY_MS)
+            };
+            let (status, ended) = if active {
+                (
+                    if rng.gen_bool(0.2) { SessionStatus::Connecting } else { SessionStatus::Connected },
+                    "NULL".to_owned(),
+                )
+            } else {
+                let status = match rng.gen_range(0..100) {
+                    0..=7 => SessionStatus::Failed,
+                    8..=15 => SessionStatus::Terminated,
+                    _ => SessionStatus::Completed,
+                };
+                (status, (started + rng.gen_range(10_000..4 * HOUR_MS)).min(now).to_string())
+            };
+            let resource = ResourceType::ALL[rng.gen_range(0..ResourceType::ALL.len())];
+            let client = ClientInterface::ALL[rng.gen_range(0..ClientInterface::ALL.len())];
+            rows.push(format!(
+                "('{:016x}-{i}', '{}', '{}', {}, '{}', '/prod/{}/secret-{}', 'target-{}', '10.0.{}.{}', '{}', {started}, {ended}, {started})",
+                rng.gen::<u64>(),
+                user_name(rng.gen_range(0..USERS)),
+                client.as_str(),
+                rng.gen_range(1..=GATEWAYS),
+                resource.as_str(),
+                resource.as_str(),
+                rng.gen_range(0..200),
+                rng.gen_range(0..5_000),
+                rng.gen_range(0..255),
+                rng.gen_range(0..255),
+                status.as_str(),
+            ));
+        }
+        db.execute_unprepared(&format!(
+            "INSERT INTO sessions (session_id, user_identifier, client_interface, gateway_id, resource_type, \
+             secret_name, target_name, target_host, status, started_at, ended_at, updated_at) VALUES {}",
+            rows.join(", ")
+        ))
+        .await
+        .unwrap();
+        written += n;
+    }
+    db.execute_unprepared("ANALYZE").await.unwrap();
+    db.execute(Statement::from_sql_and_values(
+        backend,
+        if backend == sea_orm::DbBackend::Postgres {
+            "INSERT INTO settings (name, value) VALUES ('bench_shape', $1) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value"
+        } else {
+            "INSERT INTO settings (name, value) VALUES ('bench_shape', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+        },
+        [format!("{sessions}:{now}").into()],
+    ))
+    .await
+    .unwrap();
+    eprintln!("generated in {:.1} s", started.elapsed().as_secs_f64());
+    Shape { sessions, now }
+}

@@ -1,0 +1,343 @@
+//! The session query engine: filters, timeframe, sort, keyset pages and the Self / Own / All visibility rule — all
+//! inside one SQL statement, so pages, counts and cursors only ever involve sessions the caller may see.
+
+use std::collections::BTreeSet;
+
+use sea_orm::{ConnectionTrait, QueryResult};
+use sra_domain::{
+    Caller, GatewayInfo, QueryError, Scope, SessionQuery, SessionSummary, SessionsPage, SortDirection, SortField,
+    SraRule, StatusCounts, VisibleGateways,
+};
+
+use crate::cursor::{fingerprint, Cursor, Direction, SortValue};
+use crate::sql::Sql;
+use crate::{now_ms, Store, StoreError};
+
+/// The columns a listing reads; `row_to_summary` reads them back.
+const COLUMNS: &str = "s.session_id, s.user_identifier, s.client_interface, s.resource_type, s.secret_name, \
+     s.target_name, s.target_host, s.status, s.started_at, s.ended_at, s.error_message, s.updated_at, \
+     g.name AS gateway_name, g.display_name AS gateway_display_name";
+
+/// The caller's visibility as the SQL needs it: `None` for All, else the ids of the gateways granted.
+type ScopeIds = Option<Vec<i64>>;
+
+impl Store {
+    /// Resolves a user's visibility from their roles: All if any role's SRA rule is "all", else the union of the
+    /// gateways their "own" rules name — plus, always, their own sessions. A login without an account, or a disabled
+    /// one, gets Self only.
+    pub async fn caller(&self, login: &str) -> Result<Caller, StoreError> {
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push(
+            "SELECT r.sra_rule AS sra_rule, g.name AS gateway FROM users u \
+             JOIN user_roles ur ON ur.user_id = u.id \
+             JOIN roles r ON r.id = ur.role_id \
+             LEFT JOIN role_gateways rg ON rg.role_id = r.id \
+             LEFT JOIN gateways g ON g.id = rg.gateway_id \
+             WHERE u.login = ",
+        )
+        .bind(login)
+        .push(" AND u.disabled = ")
+        .bind(false);
+        let mut gateways = BTreeSet::new();
+        for row in self.db.query_all(sql.build()).await? {
+            let rule: String = row.try_get("", "sra_rule")?;
+            match rule.parse::<SraRule>() {
+                Ok(SraRule::All) => return Ok(Caller::admin(login)),
+                Ok(SraRule::Own) => {
+                    if let Some(gateway) = row.try_get::<Option<String>>("", "gateway")? {
+                        gateways.insert(gateway);
+                    }
+                }
+                Ok(SraRule::None) => {}
+                Err(e) => {
+                    return Err(StoreError::Corrupt { table: "roles", column: "sra_rule", reason: e.to_string() })
+                }
+            }
+        }
+        Ok(Caller { login: login.to_owned(), scope: Scope::Gateways(gateways) })
+    }
+
+    /// One page of the sessions `caller` may see that match `query`, in the query's order.
+    pub async fn list_sessions(&self, caller: &Caller, query: &SessionQuery) -> Result<SessionsPage, StoreError> {
+        let fingerprint = fingerprint(caller, query);
+        let cursor = match &query.cursor {
+            Some(text) => Some(self.cursors.decode(text, &fingerprint)?),
+            None => None,
+        };
+        let as_of = cursor.as_ref().map_or_else(now_ms, |c| c.as_of);
+        let direction = cursor.as_ref().map_or(Direction::Next, |c| c.direction);
+        let scope = self.scope_ids(caller).await?;
+        let field = query.sort.field;
+
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT ").push(COLUMNS).push(", ");
+        sort_key(&mut sql, field, as_of);
+        sql.push(" AS sort_key FROM sessions s JOIN gateways g ON g.id = s.gateway_id WHERE ");
+        conditions(&mut sql, caller, &scope, query, true);
+        // Rows are fetched in the direction of travel: forwards for "next", backwards for "previous".
+        let descending = (query.sort.direction == SortDirection::Desc) != (direction == Direction::Prev);
+        if let Some(cursor) = &cursor {
+            let op = if descending { " < " } else { " > " };
+            let key: sea_orm::Value = match &cursor.key {
+                SortValue::Int(v) => (*v).into(),
+                SortValue::Text(v) => v.clone().into(),
+            };
+            sql.push(" AND (");
+            sort_key(&mut sql, field, as_of);
+            sql.push(op).bind(key.clone()).push(" OR (");
+            sort_key(&mut sql, field, as_of);
+            sql.push(" = ").bind(key);
+            sql.push(" AND s.session_id").push(op).bind(cursor.session_id.clone()).push("))");
+        }
+        let order = if descending { " DESC" } else { " ASC" };
+        sql.push(" ORDER BY sort_key").push(order).push(", s.session_id").push(order);
+        sql.push(" LIMIT ").bind(i64::from(query.page_size) + 1);
+
+        let rows = self.db.query_all(sql.build()).await?;
+        let has_more = rows.len() > query.page_size as usize;
+        let mut page = rows
+            .iter()
+            .take(query.page_size as usize)
+            .map(|row| Ok((row_to_summary(row)?, read_sort_value(row, field)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if direction == Direction::Prev {
+            page.reverse();
+        }
+
+        let make = |direction: Direction, (session, key): &(SessionSummary, SortValue)| {
+            self.cursors.encode(&Cursor {
+                fingerprint: fingerprint.clone(),
+                direction,
+                key: key.clone(),
+                session_id: session.session_id.clone(),
+                as_of,
+            })
+        };
+        // Going forwards, there is a later page when more rows were found, and an earlier one whenever we came from a
+        // cursor. Going backwards, the reverse.
+        let (more_after, more_before) = match direction {
+            Direction::Next => (has_more, cursor.is_some()),
+            Direction::Prev => (true, has_more),
+        };
+        let next_cursor = page.last().filter(|_| more_after).map(|last| make(Direction::Next, last));
+        let prev_cursor = page.first().filter(|_| more_before).map(|first| make(Direction::Prev, first));
+        Ok(SessionsPage { sessions: page.into_iter().map(|(s, _)| s).collect(), next_cursor, prev_cursor, as_of })
+    }
+
+    /// How many sessions of each status `caller` may see that match `query`'s other filters (its status filter, sort
+    /// and cursor are ignored: the counts are what each status chip would show).
+    pub async fn status_counts(&self, caller: &Caller, query: &SessionQuery) -> Result<StatusCounts, StoreError> {
+        let scope = self.scope_ids(caller).await?;
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT s.status AS status, COUNT(*) AS n FROM sessions s WHERE ");
+        conditions(&mut sql, caller, &scope, query, false);
+        sql.push(" GROUP BY s.status");
+        let mut counts = StatusCounts::default();
+        for row in self.db.query_all(sql.build()).await? {
+            let status: String = row.try_get("", "status")?;
+            let n: i64 = row.try_get("", "n")?;
+            counts.add(parse_column(&status, "status")?, u64::try_from(n).unwrap_or(0));
+        }
+        Ok(counts)
+    }
+
+    /// The gateways `caller` may see: those granted (All: every one), and for the filter also those of their own
+    /// sessions. Both sorted by display name.
+    pub async fn visible_gateways(&self, caller: &Caller) -> Result<VisibleGateways, StoreError> {
+        let backend = self.db.get_database_backend();
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT g.name, g.display_name FROM gateways g");
+        match &caller.scope {
+            Scope::All => {}
+            Scope::Gateways(names) if names.is_empty() => {
+                sql.push(" WHERE 1 = 0");
+            }
+            Scope::Gateways(names) => {
+                sql.push(" WHERE g.name IN ").bind_list(names.iter().cloned());
+            }
+        }
+        sql.push(" ORDER BY g.display_name, g.name");
+        let allowed = self.gateway_infos(sql).await?;
+        if caller.scope == Scope::All {
+            return Ok(VisibleGateways { filterable: allowed.clone(), allowed });
+        }
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT g.name, g.display_name FROM gateways g WHERE g.id IN (SELECT s.gateway_id FROM sessions s WHERE s.user_identifier = ")
+            .bind(caller.login.clone())
+            .push(")");
+        let mut filterable = allowed.clone();
+        for own in self.gateway_infos(sql).await? {
+            if !filterable.contains(&own) {
+                filterable.push(own);
+            }
+        }
+        filterable.sort_by(|a, b| {
+            (&a.cluster_display_name, &a.cluster_name).cmp(&(&b.cluster_display_name, &b.cluster_name))
+        });
+        Ok(VisibleGateways { allowed, filterable })
+    }
+
+    async fn gateway_infos(&self, sql: Sql) -> Result<Vec<GatewayInfo>, StoreError> {
+        self.db
+            .query_all(sql.build())
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(GatewayInfo {
+                    cluster_name: row.try_get("", "name")?,
+                    cluster_display_name: row.try_get("", "display_name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The ids of the gateways a caller's Own grants name (`None` for All).
+    async fn scope_ids(&self, caller: &Caller) -> Result<ScopeIds, StoreError> {
+        let names = match &caller.scope {
+            Scope::All => return Ok(None),
+            Scope::Gateways(names) if names.is_empty() => return Ok(Some(Vec::new())),
+            Scope::Gateways(names) => names,
+        };
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT id FROM gateways WHERE name IN ").bind_list(names.iter().cloned());
+        let rows = self.db.query_all(sql.build()).await?;
+        Ok(Some(rows.iter().map(|r| r.try_get::<i64>("", "id")).collect::<Result<_, _>>()?))
+    }
+}
+
+/// The WHERE conditions shared by listings and counts: timeframe, visibility, filters and search.
+fn conditions(sql: &mut Sql, caller: &Caller, scope: &ScopeIds, query: &SessionQuery, with_status: bool) {
+    sql.push("s.started_at <= ").bind(query.window.to);
+    sql.push(" AND (s.ended_at IS NULL OR s.ended_at >= ").bind(query.window.from).push(")");
+
+    // Visibility: Self always; Own adds its gateways; All needs no condition.
+    if let Some(ids) = scope {
+        sql.push(" AND (s.user_identifier = ").bind(caller.login.clone());
+        if !ids.is_empty() {
+            sql.push(" OR s.gateway_id IN ").bind_list(ids.iter().copied());
+        }
+        sql.push(")");
+    }
+
+    if with_status && !query.statuses.is_empty() {
+        sql.push(" AND s.status IN ").bind_list(query.statuses.iter().map(|s| s.as_str()));
+    }
+    if !query.resource_types.is_empty() {
+        sql.push(" AND s.resource_type IN ").bind_list(query.resource_types.iter().map(|r| r.as_str()));
+    }
+    if !query.client_interfaces.is_empty() {
+        sql.push(" AND s.client_interface IN ").bind_list(query.client_interfaces.iter().map(|c| c.as_str()));
+    }
+    if !query.gateways.is_empty() {
+        sql.push(" AND s.gateway_id IN (SELECT id FROM gateways WHERE name IN ")
+            .bind_list(query.gateways.iter().cloned())
+            .push(")");
+    }
+    if let Some(search) = &query.search {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        sql.push(" AND (");
+        for (i, column) in
+            ["s.user_identifier", "s.session_id", "s.secret_name", "s.target_name", "s.target_host"].iter().enumerate()
+        {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("LOWER(").push(column).push(") LIKE ").bind(pattern.clone()).push(" ESCAPE '\\'");
+        }
+        sql.push(")");
+    }
+}
+
+/// The expression a listing sorts by.
+fn sort_key(sql: &mut Sql, field: SortField, as_of: i64) {
+    match field {
+        SortField::StartTime => sql.push("s.started_at"),
+        // Active sessions last until `as_of`, fixed for the listing so that pages agree with each other.
+        SortField::Duration => sql.push("(COALESCE(s.ended_at, ").bind(as_of).push(") - s.started_at)"),
+        SortField::User => sql.push("s.user_identifier"),
+        SortField::Gateway => sql.push("g.display_name"),
+        SortField::ResourceType => sql.push("s.resource_type"),
+        SortField::ClientInterface => sql.push("s.client_interface"),
+        SortField::SecretName => sql.push("s.secret_name"),
+        SortField::SessionId => sql.push("s.session_id"),
+        // By lifecycle, not alphabet: connecting, connected, failed, completed, terminated.
+        SortField::Status => sql.push(
+            "CAST(CASE s.status WHEN 'connecting' THEN 0 WHEN 'connected' THEN 1 WHEN 'failed' THEN 2 \
+             WHEN 'completed' THEN 3 ELSE 4 END AS BIGINT)",
+        ),
+    };
+}
+
+/// Whether a sort field's values are integers (else text).
+fn is_numeric(field: SortField) -> bool {
+    matches!(field, SortField::StartTime | SortField::Duration | SortField::Status)
+}
+
+fn read_sort_value(row: &QueryResult, field: SortField) -> Result<SortValue, StoreError> {
+    Ok(if is_numeric(field) {
+        SortValue::Int(row.try_get("", "sort_key")?)
+    } else {
+        SortValue::Text(row.try_get("", "sort_key")?)
+    })
+}
+
+fn row_to_summary(row: &QueryResult) -> Result<SessionSummary, StoreError> {
+    let text = |column: &str| row.try_get::<String>("", column);
+    Ok(SessionSummary {
+        session_id: text("session_id")?,
+        user: text("user_identifier")?,
+        client_interface: parse_column(&text("client_interface")?, "client_interface")?,
+        gateway: GatewayInfo {
+            cluster_name: text("gateway_name")?,
+            cluster_display_name: text("gateway_display_name")?,
+        },
+        resource_type: parse_column(&text("resource_type")?, "resource_type")?,
+        secret_name: text("secret_name")?,
+        target_name: text("target_name")?,
+        target_host: text("target_host")?,
+        status: parse_column(&text("status")?, "status")?,
+        started_at: row.try_get("", "started_at")?,
+        ended_at: row.try_get("", "ended_at")?,
+        error_message: row.try_get("", "error_message")?,
+        updated_at: row.try_get("", "updated_at")?,
+    })
+}
+
+pub(crate) fn parse_column<T>(text: &str, column: &'static str) -> Result<T, StoreError>
+where
+    T: std::str::FromStr<Err = sra_domain::ParseEnumError>,
+{
+    text.parse().map_err(|e: sra_domain::ParseEnumError| StoreError::Corrupt {
+        table: "sessions",
+        column,
+        reason: e.to_string(),
+    })
+}
+
+/// Escapes LIKE's wildcards (and the escape character) so search text matches literally.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl From<QueryError> for StoreError {
+    fn from(e: QueryError) -> Self {
+        StoreError::Query(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_match_literally() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+    }
+}

@@ -1,0 +1,388 @@
+//! The query engine against a plain-Rust model of the rules.
+//!
+//! Random worlds (gateways, users, roles with SRA rules, sessions) and random queries (caller, timeframe, filters,
+//! search, sort, page size) run through the store page by page — forwards with `next_cursor`, and back again with
+//! `prev_cursor` — and must give exactly what the model says: the same sessions in the same order, no duplicates or
+//! gaps across pages, never a session the caller may not see; and the same status counts and visible gateways.
+//! Runs on a real SQLite file and a real PostgreSQL database.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use sea_orm::ConnectionTrait;
+use sra_domain::{
+    Actor, Caller, ClientInterface, GatewayInfo, NewSession, ResourceType, Scope, SessionChange, SessionQuery,
+    SessionStatus, SessionSummary, SessionUpdate, Sort, SortDirection, SortField, SraRule, StatusCounts, TimeWindow,
+};
+use sra_store::testing::TestDb;
+use sra_store::{RoleSpec, Store};
+
+/// All generated times sit on a coarse grid near this instant, so that ties on start time and duration are common.
+const T0: i64 = 1_800_000_000_000;
+const STEP: i64 = 60_000;
+const GATEWAY_NAMES: [&str; 5] = ["gw-a", "gw-b", "gw-c", "gw-d", "gw-e"];
+/// Display names repeat on purpose: sorting by gateway must then fall back to the session ID.
+const DISPLAY_NAMES: [&str; 4] = ["Alpha", "Beta", "alpha", "Beta"];
+const LOGINS: [&str; 5] = ["u0", "u1", "u2", "U3", "u4"];
+/// Session users without a console account.
+const STRANGERS: [&str; 2] = ["x0", "u0x"];
+const SECRETS: [&str; 5] = ["/prod/db_main", "/prod/DB-replica", "50%-off", "/dev/ssh/web", "/Prod/ssh/Web"];
+const SEARCHES: [&str; 8] = ["u0", "PROD", "db_", "%", "_", "web", "x", "gw"];
+
+#[derive(Debug, Clone)]
+struct Role {
+    rule: SraRule,
+    gateways: BTreeSet<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    user: String,
+    gateway: usize,
+    client: ClientInterface,
+    resource: ResourceType,
+    secret: &'static str,
+    status: SessionStatus,
+    start: i64,
+    length: i64,
+}
+
+#[derive(Debug, Clone)]
+struct World {
+    display: Vec<&'static str>,
+    roles: Vec<Role>,
+    /// For each login, the indexes of its roles.
+    holdings: Vec<BTreeSet<usize>>,
+    sessions: Vec<Session>,
+}
+
+#[derive(Debug, Clone)]
+struct Query {
+    caller: String,
+    window: TimeWindow,
+    statuses: BTreeSet<SessionStatus>,
+    resources: BTreeSet<ResourceType>,
+    clients: BTreeSet<ClientInterface>,
+    gateways: BTreeSet<String>,
+    search: Option<String>,
+    sort: Sort,
+    page_size: u32,
+}
+
+fn pick<T: Clone + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strategy<Value = T> {
+    proptest::sample::select(items)
+}
+
+fn subset<T: Clone + Ord + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strategy<Value = BTreeSet<T>> {
+    // Mostly empty (no filter), sometimes one or a few values.
+    prop_oneof![
+        2 => Just(BTreeSet::new()),
+        1 => proptest::sample::subsequence(items.to_vec(), 1..=items.len().min(3)).prop_map(|v| v.into_iter().collect()),
+    ]
+}
+
+fn world() -> impl Strategy<Value = World> {
+    (1..=GATEWAY_NAMES.len()).prop_flat_map(|gateways| {
+        let role = (pick(SraRule::ALL), proptest::collection::btree_set(0..gateways, 0..=gateways))
+            .prop_map(|(rule, gateways)| Role { rule, gateways });
+        let session = (
+            prop_oneof![3 => pick(&LOGINS), 1 => pick(&STRANGERS)],
+            0..gateways,
+            pick(ClientInterface::ALL),
+            pick(&ResourceType::ALL[..4]),
+            pick(&SECRETS),
+            pick(SessionStatus::ALL),
+            0..12_i64,
+            0..6_i64,
+        )
+            .prop_map(|(user, gateway, client, resource, secret, status, start, length)| Session {
+                user: user.to_owned(),
+                gateway,
+                client,
+                resource,
+                secret,
+                status,
+                start: T0 + start * STEP,
+                length: length * STEP,
+            });
+        (
+            proptest::collection::vec(pick(&DISPLAY_NAMES), gateways),
+            proptest::collection::vec(role, 0..=4),
+            proptest::collection::vec(proptest::collection::btree_set(0..4_usize, 0..=2), LOGINS.len()),
+            proptest::collection::vec(session, 0..=60),
+        )
+            .prop_map(|(display, roles, holdings, sessions)| {
+                let holdings =
+                    holdings.into_iter().map(|h| h.into_iter().filter(|r| *r < roles.len()).collect()).collect();
+                World { display, roles, holdings, sessions }
+            })
+    })
+}
+
+fn query() -> impl Strategy<Value = Query> {
+    let gateway_names: &'static [String] =
+        Box::leak(GATEWAY_NAMES.iter().map(|g| g.to_string()).chain(["gw-unknown".to_owned()]).collect());
+    (
+        pick(&LOGINS),
+        -2..14_i64,
+        0..20_i64,
+        subset(SessionStatus::ALL),
+        subset(&ResourceType::ALL[..4]),
+        subset(ClientInterface::ALL),
+        subset(gateway_names),
+        prop_oneof![4 => Just(None), 1 => pick(&SEARCHES).prop_map(|s| Some(s.to_owned()))],
+        pick(SortField::ALL),
+        prop_oneof![Just(SortDirection::Asc), Just(SortDirection::Desc)],
+        1..=7_u32,
+    )
+        .prop_map(
+            |(caller, from, span, statuses, resources, clients, gateways, search, field, direction, page_size)| Query {
+                caller: caller.to_owned(),
+                window: TimeWindow { from: T0 + from * STEP, to: T0 + (from + span) * STEP },
+                statuses,
+                resources,
+                clients,
+                gateways,
+                search,
+                sort: Sort { field, direction },
+                page_size,
+            },
+        )
+}
+
+fn session_id(i: usize) -> String {
+    // Not in insertion order, so that the tie-breaker is really exercised.
+    format!("{:02x}-{i}", (i * 37) % 97)
+}
+
+/// Loads a world into an empty store through the normal write paths.
+async fn load(store: &Store, world: &World) {
+    for table in ["audit_log", "sessions", "role_gateways", "user_roles", "roles", "users", "gateways"] {
+        store.connection().execute_unprepared(&format!("DELETE FROM {table}")).await.unwrap();
+    }
+    let admin = Actor::System;
+    for (name, display) in GATEWAY_NAMES.iter().zip(&world.display) {
+        store.register_gateway(&admin, name, display).await.unwrap();
+    }
+    for login in LOGINS {
+        store.create_user(&admin, login, login).await.unwrap();
+    }
+    for (i, role) in world.roles.iter().enumerate() {
+        let gateways = role.gateways.iter().map(|g| GATEWAY_NAMES[*g].to_owned()).collect();
+        let spec = RoleSpec { name: format!("role-{i}"), rule: role.rule, gateways };
+        store.create_role(&admin, &spec).await.unwrap();
+    }
+    for (login, roles) in LOGINS.iter().zip(&world.holdings) {
+        for role in roles {
+            store.assign_role(&admin, login, &format!("role-{role}")).await.unwrap();
+        }
+    }
+    let mut updates = Vec::new();
+    for (i, s) in world.sessions.iter().enumerate() {
+        let id = session_id(i);
+        updates.push(SessionUpdate {
+            session_id: id.clone(),
+            at: s.start,
+            change: SessionChange::Started(NewSession {
+                user: s.user.clone(),
+                access_id: None,
+                client_interface: s.client,
+                gateway: GATEWAY_NAMES[s.gateway].to_owned(),
+                resource_type: s.resource,
+                secret_name: s.secret.to_owned(),
+                target_name: format!("target-{}", i % 3),
+                target_host: format!("10.0.0.{}", i % 5),
+            }),
+        });
+        let end = s.start + s.length;
+        let mut step = |change| updates.push(SessionUpdate { session_id: id.clone(), at: end, change });
+        match s.status {
+            SessionStatus::Connecting => {}
+            SessionStatus::Connected => step(SessionChange::Connected),
+            SessionStatus::Failed => step(SessionChange::Failed { error: "boom".into() }),
+            SessionStatus::Completed => {
+                step(SessionChange::Connected);
+                step(SessionChange::Completed);
+            }
+            SessionStatus::Terminated => step(SessionChange::Terminated),
+        }
+    }
+    store.apply_updates(&admin, &updates).await.unwrap();
+}
+
+/// The model's caller: Self, plus the union of the caller's roles.
+fn model_caller(world: &World, login: &str) -> Caller {
+    let index = LOGINS.iter().position(|l| *l == login).expect("callers are console users");
+    let mut gateways = BTreeSet::new();
+    for role in &world.holdings[index] {
+        let role = &world.roles[*role];
+        match role.rule {
+            SraRule::All => return Caller::admin(login),
+            SraRule::Own => gateways.extend(role.gateways.iter().map(|g| GATEWAY_NAMES[*g].to_owned())),
+            SraRule::None => {}
+        }
+    }
+    Caller { login: login.to_owned(), scope: Scope::Gateways(gateways) }
+}
+
+/// The model's answer: the matching sessions in order, given the listing's `as_of`, and the status counts.
+fn model_answer(world: &World, q: &Query, as_of: i64) -> (Vec<String>, StatusCounts) {
+    let caller = model_caller(world, &q.caller);
+    let mut rows = Vec::new();
+    let mut counts = StatusCounts::default();
+    for (i, s) in world.sessions.iter().enumerate() {
+        let id = session_id(i);
+        let gateway = GATEWAY_NAMES[s.gateway];
+        let ended = (!s.status.is_active()).then_some(s.start + s.length);
+        let target_name = format!("target-{}", i % 3);
+        let target_host = format!("10.0.0.{}", i % 5);
+        let matches_search = q.search.as_ref().is_none_or(|needle| {
+            let needle = needle.to_lowercase();
+            [s.user.as_str(), &id, s.secret, &target_name, &target_host]
+                .iter()
+                .any(|f| f.to_lowercase().contains(&needle))
+        });
+        let visible_and_matching = caller.may_see(&s.user, gateway)
+            && q.window.overlaps(s.start, ended)
+            && (q.resources.is_empty() || q.resources.contains(&s.resource))
+            && (q.clients.is_empty() || q.clients.contains(&s.client))
+            && (q.gateways.is_empty() || q.gateways.contains(gateway))
+            && matches_search;
+        if !visible_and_matching {
+            continue;
+        }
+        counts.add(s.status, 1);
+        if !q.statuses.is_empty() && !q.statuses.contains(&s.status) {
+            continue;
+        }
+        let key: (i64, String) = match q.sort.field {
+            SortField::StartTime => (s.start, String::new()),
+            SortField::Duration => (ended.unwrap_or(as_of) - s.start, String::new()),
+            SortField::User => (0, s.user.clone()),
+            SortField::Gateway => (0, world.display[s.gateway].to_owned()),
+            SortField::ResourceType => (0, s.resource.as_str().to_owned()),
+            SortField::ClientInterface => (0, s.client.as_str().to_owned()),
+            SortField::SecretName => (0, s.secret.to_owned()),
+            SortField::SessionId => (0, id.clone()),
+            SortField::Status => {
+                (SessionStatus::ALL.iter().position(|x| *x == s.status).unwrap() as i64, String::new())
+            }
+        };
+        rows.push((key, id));
+    }
+    rows.sort();
+    if q.sort.direction == SortDirection::Desc {
+        rows.reverse();
+    }
+    (rows.into_iter().map(|(_, id)| id).collect(), counts)
+}
+
+fn to_session_query(q: &Query, now: i64) -> SessionQuery {
+    SessionQuery {
+        window: q.window,
+        statuses: q.statuses.clone(),
+        resource_types: q.resources.clone(),
+        client_interfaces: q.clients.clone(),
+        gateways: q.gateways.clone(),
+        search: q.search.clone(),
+        sort: q.sort,
+        page_size: q.page_size,
+        ..SessionQuery::default_at(now)
+    }
+}
+
+fn ids(sessions: &[SessionSummary]) -> Vec<String> {
+    sessions.iter().map(|s| s.session_id.clone()).collect()
+}
+
+async fn check(store: &Store, world: &World, queries: &[Query]) -> Result<(), TestCaseError> {
+    load(store, world).await;
+    for q in queries {
+        let caller = store.caller(&q.caller).await.unwrap();
+        prop_assert_eq!(&caller, &model_caller(world, &q.caller), "caller resolution");
+        let base = to_session_query(q, T0 + 20 * STEP);
+
+        // Forwards, page by page.
+        let mut pages = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page =
+                store.list_sessions(&caller, &SessionQuery { cursor: cursor.clone(), ..base.clone() }).await.unwrap();
+            prop_assert!(page.sessions.len() <= q.page_size as usize);
+            prop_assert!(
+                page.prev_cursor.is_some() == !pages.is_empty(),
+                "a previous page exists exactly after the first"
+            );
+            cursor = page.next_cursor.clone();
+            let last = cursor.is_none();
+            pages.push(page);
+            if last {
+                break;
+            }
+            prop_assert!(pages.len() <= 61, "paging does not end");
+        }
+        let as_of = pages[0].as_of;
+        prop_assert!(pages.iter().all(|p| p.as_of == as_of), "as_of is fixed across pages");
+        let listed: Vec<String> = pages.iter().flat_map(|p| ids(&p.sessions)).collect();
+        let (expected, counts) = model_answer(world, q, as_of);
+        prop_assert_eq!(&listed, &expected, "query {:?}", q);
+        if expected.is_empty() {
+            prop_assert_eq!(pages.len(), 1);
+        } else {
+            prop_assert!(pages.iter().all(|p| !p.sessions.is_empty()), "no empty pages");
+        }
+
+        // Backwards from every page: the previous page is exactly the one before it.
+        for i in 1..pages.len() {
+            let back = SessionQuery { cursor: pages[i].prev_cursor.clone(), ..base.clone() };
+            let previous = store.list_sessions(&caller, &back).await.unwrap();
+            prop_assert_eq!(ids(&previous.sessions), ids(&pages[i - 1].sessions), "prev of page {}", i);
+            prop_assert_eq!(previous.prev_cursor.is_some(), i > 1);
+            prop_assert!(previous.next_cursor.is_some());
+        }
+
+        prop_assert_eq!(store.status_counts(&caller, &base).await.unwrap(), counts, "status counts");
+
+        let visible = store.visible_gateways(&caller).await.unwrap();
+        let allowed: Vec<String> = visible.allowed.iter().map(|g: &GatewayInfo| g.cluster_name.clone()).collect();
+        let model_allowed: BTreeSet<String> = match &caller.scope {
+            Scope::All => GATEWAY_NAMES[..world.display.len()].iter().map(|g| g.to_string()).collect(),
+            Scope::Gateways(g) => g.clone(),
+        };
+        prop_assert_eq!(allowed.iter().cloned().collect::<BTreeSet<_>>(), model_allowed);
+        let own: BTreeSet<String> =
+            world.sessions.iter().filter(|s| s.user == q.caller).map(|s| GATEWAY_NAMES[s.gateway].to_owned()).collect();
+        let filterable: BTreeSet<String> = visible.filterable.iter().map(|g| g.cluster_name.clone()).collect();
+        prop_assert!(allowed.iter().all(|g| filterable.contains(g)) && own.iter().all(|g| filterable.contains(g)));
+    }
+    Ok(())
+}
+
+fn run(backend: &str) {
+    let cases = std::env::var("SRA_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let db = runtime.block_on(async {
+        match backend {
+            "sqlite" => TestDb::sqlite().await,
+            _ => TestDb::postgres().await,
+        }
+    });
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let strategy = (world(), proptest::collection::vec(query(), 1..=6));
+    let result = runner.run(&strategy, |(world, queries)| runtime.block_on(check(&db.store, &world, &queries)));
+    runtime.block_on(db.finish());
+    if let Err(e) = result {
+        panic!("{backend}: {e}");
+    }
+}
+
+#[test]
+fn the_engine_matches_the_model_on_sqlite() {
+    run("sqlite");
+}
+
+#[test]
+fn the_engine_matches_the_model_on_postgres() {
+    run("postgres");
+}
