@@ -15,6 +15,8 @@
 //!
 //! On PostgreSQL the text columns that are sorted on use the "C" collation, so text orders byte by byte exactly as on
 //! SQLite (and in Rust): the same query gives the same order, and cursors mean the same thing, on both engines.
+//! - `sessions (ended_at)`: the sessions that started before a window but still overlap it (ended inside it, or not
+//!   ended at all) — few, and found without reading the older history.
 //! - `audit_log (session_id, id)`: a session's audit timeline; `audit_log (at)`: audit by time range.
 
 use sea_orm_migration::prelude::*;
@@ -128,6 +130,7 @@ impl MigrationTrait for Migration {
             &[Sessions::UserIdentifier, Sessions::StartedAt, Sessions::SessionId],
         )
         .await?;
+        index(manager, Sessions::Table, "idx_sessions_ended", &[Sessions::EndedAt]).await?;
         index(
             manager,
             Sessions::Table,

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use sea_orm::{ConnectionTrait, QueryResult};
 use sra_domain::{
-    Caller, GatewayInfo, QueryError, Scope, SessionQuery, SessionSummary, SessionsPage, SortDirection, SortField,
-    SraRule, StatusCounts, VisibleGateways,
+    Caller, GatewayInfo, QueryError, Scope, SessionQuery, SessionStatus, SessionSummary, SessionsPage, SortDirection,
+    SortField, SraRule, StatusCounts, VisibleGateways,
 };
 
 use crate::cursor::{fingerprint, Cursor, Direction, SortValue};
@@ -67,31 +67,38 @@ impl Store {
         let as_of = cursor.as_ref().map_or_else(now_ms, |c| c.as_of);
         let direction = cursor.as_ref().map_or(Direction::Next, |c| c.direction);
         let scope = self.scope_ids(caller).await?;
+        let Some(filter) = self.gateway_filter(query).await? else {
+            return Ok(SessionsPage { sessions: Vec::new(), next_cursor: None, prev_cursor: None, as_of });
+        };
         let field = query.sort.field;
-
-        let mut sql = Sql::new(self.db.get_database_backend());
-        sql.push("SELECT ").push(COLUMNS).push(", ");
-        sort_key(&mut sql, field, as_of);
-        sql.push(" AS sort_key FROM sessions s JOIN gateways g ON g.id = s.gateway_id WHERE ");
-        conditions(&mut sql, caller, &scope, query, true);
         // Rows are fetched in the direction of travel: forwards for "next", backwards for "previous".
         let descending = (query.sort.direction == SortDirection::Desc) != (direction == Direction::Prev);
-        if let Some(cursor) = &cursor {
-            let op = if descending { " < " } else { " > " };
-            let key: sea_orm::Value = match &cursor.key {
-                SortValue::Int(v) => (*v).into(),
-                SortValue::Text(v) => v.clone().into(),
-            };
-            sql.push(" AND (");
-            sort_key(&mut sql, field, as_of);
-            sql.push(op).bind(key.clone()).push(" OR (");
-            sort_key(&mut sql, field, as_of);
-            sql.push(" = ").bind(key);
-            sql.push(" AND s.session_id").push(op).bind(cursor.session_id.clone()).push("))");
-        }
         let order = if descending { " DESC" } else { " ASC" };
-        sql.push(" ORDER BY sort_key").push(order).push(", s.session_id").push(order);
-        sql.push(" LIMIT ").bind(i64::from(query.page_size) + 1);
+        let limit = i64::from(query.page_size) + 1;
+
+        let slices = plan(caller, &scope, filter.as_deref(), query);
+        let mut sql = Sql::new(self.db.get_database_backend());
+        for (i, slice) in slices.iter().enumerate() {
+            if slices.len() > 1 {
+                sql.push(if i == 0 { "SELECT * FROM (" } else { " UNION ALL SELECT * FROM (" });
+            }
+            sql.push("SELECT ").push(COLUMNS).push(", ");
+            sort_key(&mut sql, field, as_of);
+            sql.push(" AS sort_key FROM sessions s JOIN gateways g ON g.id = s.gateway_id WHERE ");
+            conditions(&mut sql, query, Part::Overlapping, slice, filter.as_deref());
+            if let Some(cursor) = &cursor {
+                keyset(&mut sql, field, as_of, descending, cursor);
+            }
+            sql.push(" ORDER BY sort_key").push(order).push(", s.session_id").push(order);
+            sql.push(" LIMIT ").bind(limit);
+            if slices.len() > 1 {
+                sql.push(&format!(") AS slice{i}"));
+            }
+        }
+        if slices.len() > 1 {
+            sql.push(" ORDER BY sort_key").push(order).push(", session_id").push(order);
+            sql.push(" LIMIT ").bind(limit);
+        }
 
         let rows = self.db.query_all(sql.build()).await?;
         let has_more = rows.len() > query.page_size as usize;
@@ -128,11 +135,22 @@ impl Store {
     /// and cursor are ignored: the counts are what each status chip would show).
     pub async fn status_counts(&self, caller: &Caller, query: &SessionQuery) -> Result<StatusCounts, StoreError> {
         let scope = self.scope_ids(caller).await?;
-        let mut sql = Sql::new(self.db.get_database_backend());
-        sql.push("SELECT s.status AS status, COUNT(*) AS n FROM sessions s WHERE ");
-        conditions(&mut sql, caller, &scope, query, false);
-        sql.push(" GROUP BY s.status");
         let mut counts = StatusCounts::default();
+        let Some(filter) = self.gateway_filter(query).await? else {
+            return Ok(counts);
+        };
+        let slice = Slice { visibility: single_visibility(caller, &scope), statuses: Statuses::Any };
+        // The window splits in two disjoint parts that indexes answer without reading the table: sessions started
+        // inside it (a range of start times), and the few started earlier that still overlap it (by end time).
+        let mut sql = Sql::new(self.db.get_database_backend());
+        for (i, part) in [Part::StartedInside, Part::StartedBefore].into_iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push("SELECT s.status AS status, COUNT(*) AS n FROM sessions s WHERE ");
+            conditions(&mut sql, query, part, &slice, filter.as_deref());
+            sql.push(" GROUP BY s.status");
+        }
         for row in self.db.query_all(sql.build()).await? {
             let status: String = row.try_get("", "status")?;
             let n: i64 = row.try_get("", "n")?;
@@ -191,6 +209,23 @@ impl Store {
             .collect()
     }
 
+    /// The ids of the gateways the query's gateway filter names: `Some(None)` without a filter, `None` when it names
+    /// only gateways that do not exist (nothing can match).
+    async fn gateway_filter(&self, query: &SessionQuery) -> Result<Option<Option<Vec<i64>>>, StoreError> {
+        if query.gateways.is_empty() {
+            return Ok(Some(None));
+        }
+        let ids = self.gateway_ids(&query.gateways).await?;
+        Ok((!ids.is_empty()).then_some(Some(ids)))
+    }
+
+    async fn gateway_ids(&self, names: &BTreeSet<String>) -> Result<Vec<i64>, StoreError> {
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT id FROM gateways WHERE name IN ").bind_list(names.iter().cloned()).push(" ORDER BY id");
+        let rows = self.db.query_all(sql.build()).await?;
+        Ok(rows.iter().map(|r| r.try_get::<i64>("", "id")).collect::<Result<_, _>>()?)
+    }
+
     /// The ids of the gateways a caller's Own grants name (`None` for All).
     async fn scope_ids(&self, caller: &Caller) -> Result<ScopeIds, StoreError> {
         let names = match &caller.scope {
@@ -198,40 +233,151 @@ impl Store {
             Scope::Gateways(names) if names.is_empty() => return Ok(Some(Vec::new())),
             Scope::Gateways(names) => names,
         };
-        let mut sql = Sql::new(self.db.get_database_backend());
-        sql.push("SELECT id FROM gateways WHERE name IN ").bind_list(names.iter().cloned());
-        let rows = self.db.query_all(sql.build()).await?;
-        Ok(Some(rows.iter().map(|r| r.try_get::<i64>("", "id")).collect::<Result<_, _>>()?))
+        Ok(Some(self.gateway_ids(names).await?))
     }
 }
 
-/// The WHERE conditions shared by listings and counts: timeframe, visibility, filters and search.
-fn conditions(sql: &mut Sql, caller: &Caller, scope: &ScopeIds, query: &SessionQuery, with_status: bool) {
-    sql.push("s.started_at <= ").bind(query.window.to);
-    sql.push(" AND (s.ended_at IS NULL OR s.ended_at >= ").bind(query.window.from).push(")");
+/// At most this many slices make one listing; beyond, a single statement is cheaper to plan than the union.
+const MAX_SLICES: usize = 64;
 
-    // Visibility: Self always; Own adds its gateways; All needs no condition.
-    if let Some(ids) = scope {
-        sql.push(" AND (s.user_identifier = ").bind(caller.login.clone());
-        if !ids.is_empty() {
-            sql.push(" OR s.gateway_id IN ").bind_list(ids.iter().copied());
+/// A part of a listing that one index delivers already in start-time order. A listing by start time that is narrowed
+/// by visibility or status is the union of such slices, each read newest-first up to the page size and merged: a
+/// handful of short index range scans, whatever the share of the table each slice holds. (A single statement would
+/// have to choose between scanning the time index past every session the caller may not see, and collecting every
+/// visible session to sort it.)
+struct Slice<'a> {
+    visibility: Visibility<'a>,
+    statuses: Statuses<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Visibility<'a> {
+    /// No condition: the caller sees everything (All).
+    Everything,
+    /// Self or Own in one condition (for counts, and listings not sorted by start time).
+    SelfOrGranted { login: &'a str, granted: &'a [i64] },
+    /// The sessions of one gateway: one granted to the caller, or one named by an All caller's gateway filter.
+    Gateway(i64),
+    /// The caller's own sessions on gateways not granted to them (the Own slices cover the granted ones).
+    OwnElsewhere { login: &'a str, granted: &'a [i64] },
+}
+
+#[derive(Clone, Copy)]
+enum Statuses<'a> {
+    Any,
+    In(&'a BTreeSet<SessionStatus>),
+    Is(SessionStatus),
+}
+
+fn single_visibility<'a>(caller: &'a Caller, scope: &'a ScopeIds) -> Visibility<'a> {
+    match scope {
+        None => Visibility::Everything,
+        Some(granted) => Visibility::SelfOrGranted { login: &caller.login, granted },
+    }
+}
+
+/// How to read a listing: one slice, or several to merge (see [`Slice`]).
+fn plan<'a>(
+    caller: &'a Caller,
+    scope: &'a ScopeIds,
+    filter: Option<&'a [i64]>,
+    query: &'a SessionQuery,
+) -> Vec<Slice<'a>> {
+    let single = vec![Slice { visibility: single_visibility(caller, scope), statuses: Statuses::In(&query.statuses) }];
+    // Only the start-time order is held by the indexes; other orders sort whatever the filters leave.
+    if query.sort.field != SortField::StartTime {
+        return single;
+    }
+    let visibilities: Vec<Visibility<'a>> = match (scope, filter) {
+        (None, None) => vec![Visibility::Everything],
+        (None, Some(ids)) => ids.iter().map(|id| Visibility::Gateway(*id)).collect(),
+        (Some(granted), filter) => std::iter::once(Visibility::OwnElsewhere { login: &caller.login, granted })
+            .chain(granted.iter().filter(|id| filter.is_none_or(|f| f.contains(id))).map(|id| Visibility::Gateway(*id)))
+            .collect(),
+    };
+    let statuses: Vec<Statuses<'a>> = if query.statuses.is_empty() {
+        vec![Statuses::Any]
+    } else {
+        query.statuses.iter().map(|s| Statuses::Is(*s)).collect()
+    };
+    if visibilities.len() * statuses.len() > MAX_SLICES {
+        return single;
+    }
+    visibilities
+        .iter()
+        .flat_map(|visibility| statuses.iter().map(|statuses| Slice { visibility: *visibility, statuses: *statuses }))
+        .collect()
+}
+
+/// Which sessions of the timeframe a statement reads.
+#[derive(Clone, Copy)]
+enum Part {
+    /// Every session overlapping the window.
+    Overlapping,
+    /// Those that started inside the window.
+    StartedInside,
+    /// Those that started before it and had not ended before it started.
+    StartedBefore,
+}
+
+/// The WHERE conditions of one slice: timeframe, visibility, filters and search.
+fn conditions(sql: &mut Sql, query: &SessionQuery, part: Part, slice: &Slice<'_>, gateway_filter: Option<&[i64]>) {
+    let window = query.window;
+    match part {
+        Part::Overlapping => {
+            sql.push("s.started_at <= ").bind(window.to);
+            sql.push(" AND (s.ended_at IS NULL OR s.ended_at >= ").bind(window.from).push(")");
         }
-        sql.push(")");
+        Part::StartedInside => {
+            sql.push("s.started_at >= ").bind(window.from).push(" AND s.started_at <= ").bind(window.to);
+        }
+        Part::StartedBefore => {
+            sql.push("s.started_at < ").bind(window.from);
+            sql.push(" AND (s.ended_at IS NULL OR s.ended_at >= ").bind(window.from).push(")");
+        }
     }
 
-    if with_status && !query.statuses.is_empty() {
-        sql.push(" AND s.status IN ").bind_list(query.statuses.iter().map(|s| s.as_str()));
+    // Visibility: Self always; Own adds its gateways; All needs no condition.
+    let mut filter_applies = true;
+    match &slice.visibility {
+        Visibility::Everything => {}
+        Visibility::SelfOrGranted { login, granted } => {
+            sql.push(" AND (s.user_identifier = ").bind(login.to_string());
+            if !granted.is_empty() {
+                sql.push(" OR s.gateway_id IN ").bind_list(granted.iter().copied());
+            }
+            sql.push(")");
+        }
+        Visibility::Gateway(id) => {
+            sql.push(" AND s.gateway_id = ").bind(*id);
+            filter_applies = false; // chosen from within the filter already
+        }
+        Visibility::OwnElsewhere { login, granted } => {
+            sql.push(" AND s.user_identifier = ").bind(login.to_string());
+            if !granted.is_empty() {
+                sql.push(" AND s.gateway_id NOT IN ").bind_list(granted.iter().copied());
+            }
+        }
+    }
+    if let (true, Some(ids)) = (filter_applies, gateway_filter) {
+        sql.push(" AND s.gateway_id IN ").bind_list(ids.iter().copied());
+    }
+
+    match &slice.statuses {
+        Statuses::Any => {}
+        Statuses::In(set) if set.is_empty() => {}
+        Statuses::In(set) => {
+            sql.push(" AND s.status IN ").bind_list(set.iter().map(|s| s.as_str()));
+        }
+        Statuses::Is(status) => {
+            sql.push(" AND s.status = ").bind(status.as_str());
+        }
     }
     if !query.resource_types.is_empty() {
         sql.push(" AND s.resource_type IN ").bind_list(query.resource_types.iter().map(|r| r.as_str()));
     }
     if !query.client_interfaces.is_empty() {
         sql.push(" AND s.client_interface IN ").bind_list(query.client_interfaces.iter().map(|c| c.as_str()));
-    }
-    if !query.gateways.is_empty() {
-        sql.push(" AND s.gateway_id IN (SELECT id FROM gateways WHERE name IN ")
-            .bind_list(query.gateways.iter().cloned())
-            .push(")");
     }
     if let Some(search) = &query.search {
         let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
@@ -246,6 +392,21 @@ fn conditions(sql: &mut Sql, caller: &Caller, scope: &ScopeIds, query: &SessionQ
         }
         sql.push(")");
     }
+}
+
+/// Rows strictly after the cursor in the direction of travel: `(key, session_id)` beyond the cursor's.
+fn keyset(sql: &mut Sql, field: SortField, as_of: i64, descending: bool, cursor: &Cursor) {
+    let op = if descending { " < " } else { " > " };
+    let key: sea_orm::Value = match &cursor.key {
+        SortValue::Int(v) => (*v).into(),
+        SortValue::Text(v) => v.clone().into(),
+    };
+    sql.push(" AND (");
+    sort_key(sql, field, as_of);
+    sql.push(op).bind(key.clone()).push(" OR (");
+    sort_key(sql, field, as_of);
+    sql.push(" = ").bind(key);
+    sql.push(" AND s.session_id").push(op).bind(cursor.session_id.clone()).push("))");
 }
 
 /// The expression a listing sorts by.
