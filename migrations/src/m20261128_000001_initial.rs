@@ -15,6 +15,8 @@
 //!
 //! On PostgreSQL the text columns that are sorted on use the "C" collation, so text orders byte by byte exactly as on
 //! SQLite (and in Rust): the same query gives the same order, and cursors mean the same thing, on both engines.
+//! - `sessions (status, gateway_id, started_at, session_id)`: a status filter within Own visibility (e.g. "active
+//!   sessions of my 20 gateways"): one short range per gateway and status instead of every session of the gateway.
 //! - `sessions (ended_at)`: the sessions that started before a window but still overlap it (ended inside it, or not
 //!   ended at all) — few, and found without reading the older history.
 //! - `audit_log (session_id, id)`: a session's audit timeline; `audit_log (at)`: audit by time range.
@@ -131,6 +133,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         index(manager, Sessions::Table, "idx_sessions_ended", &[Sessions::EndedAt]).await?;
+        index(
+            manager,
+            Sessions::Table,
+            "idx_sessions_status_gateway_started",
+            &[Sessions::Status, Sessions::GatewayId, Sessions::StartedAt, Sessions::SessionId],
+        )
+        .await?;
         index(
             manager,
             Sessions::Table,

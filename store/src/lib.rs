@@ -10,6 +10,7 @@
 //! HTTP API and the CLI all read through it.
 
 mod connect;
+mod counts_cache;
 mod cursor;
 pub mod entity;
 mod error;
@@ -34,6 +35,7 @@ pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
     cursors: cursor::CursorCodec,
+    counts: std::sync::Arc<counts_cache::CountsCache>,
 }
 
 impl Store {

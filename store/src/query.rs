@@ -2,13 +2,15 @@
 //! inside one SQL statement, so pages, counts and cursors only ever involve sessions the caller may see.
 
 use std::collections::BTreeSet;
+use std::time::Instant;
 
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, QueryResult, Statement};
 use sra_domain::{
     Caller, GatewayInfo, QueryError, Scope, SessionQuery, SessionStatus, SessionSummary, SessionsPage, SortDirection,
-    SortField, SraRule, StatusCounts, VisibleGateways,
+    SortField, SraRule, StatusCounts, TimeWindow, VisibleGateways,
 };
 
+use crate::counts_cache;
 use crate::cursor::{fingerprint, Cursor, Direction, SortValue};
 use crate::sql::Sql;
 use crate::{now_ms, Store, StoreError};
@@ -17,6 +19,15 @@ use crate::{now_ms, Store, StoreError};
 const COLUMNS: &str = "s.session_id, s.user_identifier, s.client_interface, s.resource_type, s.secret_name, \
      s.target_name, s.target_host, s.status, s.started_at, s.ended_at, s.error_message, s.updated_at, \
      g.name AS gateway_name, g.display_name AS gateway_display_name";
+
+/// A listing ready to run: its statement and what is needed to make cursors for its rows.
+struct Listing {
+    statement: Option<Statement>,
+    cursor: Option<Cursor>,
+    fingerprint: String,
+    as_of: i64,
+    direction: Direction,
+}
 
 /// The caller's visibility as the SQL needs it: `None` for All, else the ids of the gateways granted.
 type ScopeIds = Option<Vec<i64>>;
@@ -59,48 +70,12 @@ impl Store {
 
     /// One page of the sessions `caller` may see that match `query`, in the query's order.
     pub async fn list_sessions(&self, caller: &Caller, query: &SessionQuery) -> Result<SessionsPage, StoreError> {
-        let fingerprint = fingerprint(caller, query);
-        let cursor = match &query.cursor {
-            Some(text) => Some(self.cursors.decode(text, &fingerprint)?),
-            None => None,
-        };
-        let as_of = cursor.as_ref().map_or_else(now_ms, |c| c.as_of);
-        let direction = cursor.as_ref().map_or(Direction::Next, |c| c.direction);
-        let scope = self.scope_ids(caller).await?;
-        let Some(filter) = self.gateway_filter(query).await? else {
+        let Listing { statement, cursor, fingerprint, as_of, direction } = self.listing(caller, query).await?;
+        let Some(statement) = statement else {
             return Ok(SessionsPage { sessions: Vec::new(), next_cursor: None, prev_cursor: None, as_of });
         };
         let field = query.sort.field;
-        // Rows are fetched in the direction of travel: forwards for "next", backwards for "previous".
-        let descending = (query.sort.direction == SortDirection::Desc) != (direction == Direction::Prev);
-        let order = if descending { " DESC" } else { " ASC" };
-        let limit = i64::from(query.page_size) + 1;
-
-        let slices = plan(caller, &scope, filter.as_deref(), query);
-        let mut sql = Sql::new(self.db.get_database_backend());
-        for (i, slice) in slices.iter().enumerate() {
-            if slices.len() > 1 {
-                sql.push(if i == 0 { "SELECT * FROM (" } else { " UNION ALL SELECT * FROM (" });
-            }
-            sql.push("SELECT ").push(COLUMNS).push(", ");
-            sort_key(&mut sql, field, as_of);
-            sql.push(" AS sort_key FROM sessions s JOIN gateways g ON g.id = s.gateway_id WHERE ");
-            conditions(&mut sql, query, Part::Overlapping, slice, filter.as_deref());
-            if let Some(cursor) = &cursor {
-                keyset(&mut sql, field, as_of, descending, cursor);
-            }
-            sql.push(" ORDER BY sort_key").push(order).push(", s.session_id").push(order);
-            sql.push(" LIMIT ").bind(limit);
-            if slices.len() > 1 {
-                sql.push(&format!(") AS slice{i}"));
-            }
-        }
-        if slices.len() > 1 {
-            sql.push(" ORDER BY sort_key").push(order).push(", session_id").push(order);
-            sql.push(" LIMIT ").bind(limit);
-        }
-
-        let rows = self.db.query_all(sql.build()).await?;
+        let rows = self.db.query_all(statement).await?;
         let has_more = rows.len() > query.page_size as usize;
         let mut page = rows
             .iter()
@@ -131,6 +106,62 @@ impl Store {
         Ok(SessionsPage { sessions: page.into_iter().map(|(s, _)| s).collect(), next_cursor, prev_cursor, as_of })
     }
 
+    /// The statement behind [`Store::list_sessions`], without running it (for benchmarks: the engine's own SQL is
+    /// the floor its overhead is measured against). `None` when nothing can match.
+    #[doc(hidden)]
+    pub async fn listing_statement(
+        &self,
+        caller: &Caller,
+        query: &SessionQuery,
+    ) -> Result<Option<Statement>, StoreError> {
+        Ok(self.listing(caller, query).await?.statement)
+    }
+
+    /// Checks the cursor, resolves the caller's and the filter's gateways, and builds the listing's statement.
+    async fn listing(&self, caller: &Caller, query: &SessionQuery) -> Result<Listing, StoreError> {
+        let fingerprint = fingerprint(caller, query);
+        let cursor = match &query.cursor {
+            Some(text) => Some(self.cursors.decode(text, &fingerprint)?),
+            None => None,
+        };
+        let as_of = cursor.as_ref().map_or_else(now_ms, |c| c.as_of);
+        let direction = cursor.as_ref().map_or(Direction::Next, |c| c.direction);
+        let scope = self.scope_ids(caller).await?;
+        let Some(filter) = self.gateway_filter(query).await? else {
+            return Ok(Listing { statement: None, cursor, fingerprint, as_of, direction });
+        };
+        let field = query.sort.field;
+        // Rows are fetched in the direction of travel: forwards for "next", backwards for "previous".
+        let descending = (query.sort.direction == SortDirection::Desc) != (direction == Direction::Prev);
+        let order = if descending { " DESC" } else { " ASC" };
+        let limit = i64::from(query.page_size) + 1;
+
+        let slices = plan(caller, &scope, filter.as_deref(), query);
+        let mut sql = Sql::new(self.db.get_database_backend());
+        for (i, slice) in slices.iter().enumerate() {
+            if slices.len() > 1 {
+                sql.push(if i == 0 { "SELECT * FROM (" } else { " UNION ALL SELECT * FROM (" });
+            }
+            sql.push("SELECT ").push(COLUMNS).push(", ");
+            sort_key(&mut sql, field, as_of);
+            sql.push(" AS sort_key FROM sessions s JOIN gateways g ON g.id = s.gateway_id WHERE ");
+            conditions(&mut sql, query, Part::Overlapping, slice, filter.as_deref());
+            if let Some(cursor) = &cursor {
+                keyset(&mut sql, field, as_of, descending, cursor);
+            }
+            sql.push(" ORDER BY sort_key").push(order).push(", s.session_id").push(order);
+            sql.push(" LIMIT ").bind(limit);
+            if slices.len() > 1 {
+                sql.push(&format!(") AS slice{i}"));
+            }
+        }
+        if slices.len() > 1 {
+            sql.push(" ORDER BY sort_key").push(order).push(", session_id").push(order);
+            sql.push(" LIMIT ").bind(limit);
+        }
+        Ok(Listing { statement: Some(sql.build()), cursor, fingerprint, as_of, direction })
+    }
+
     /// How many sessions of each status `caller` may see that match `query`'s other filters (its status filter, sort
     /// and cursor are ignored: the counts are what each status chip would show).
     pub async fn status_counts(&self, caller: &Caller, query: &SessionQuery) -> Result<StatusCounts, StoreError> {
@@ -156,6 +187,31 @@ impl Store {
             let n: i64 = row.try_get("", "n")?;
             counts.add(parse_column(&status, "status")?, u64::try_from(n).unwrap_or(0));
         }
+        Ok(counts)
+    }
+
+    /// [`Store::status_counts`], reused for a few seconds (see `counts_cache`): what the console and the API show
+    /// beside a page, asked for again on every refresh.
+    pub async fn status_counts_cached(
+        &self,
+        caller: &Caller,
+        query: &SessionQuery,
+    ) -> Result<StatusCounts, StoreError> {
+        let grain = |t: i64| t.div_euclid(counts_cache::WINDOW_GRAIN_MS);
+        let key_query = SessionQuery {
+            window: TimeWindow { from: grain(query.window.from), to: grain(query.window.to) },
+            statuses: BTreeSet::new(),
+            sort: Default::default(),
+            cursor: None,
+            page_size: 1,
+            ..query.clone()
+        };
+        let key = fingerprint(caller, &key_query);
+        if let Some(counts) = self.counts.get(&key, Instant::now()) {
+            return Ok(counts);
+        }
+        let counts = self.status_counts(caller, query).await?;
+        self.counts.put(key, counts.clone(), Instant::now());
         Ok(counts)
     }
 

@@ -187,3 +187,25 @@ sra_store::on_both_backends!(
     a_corrupt_row_is_reported_not_shown,
     roles_and_users_register,
 );
+
+mod cached_counts {
+    use super::*;
+
+    /// Cached counts are reused within their time to live even after a write; the exact counts see the write.
+    async fn cached_counts_are_reused_briefly(store: &Store) {
+        with_gateway(store).await;
+        let now = now_ms();
+        store.apply_updates(&Actor::System, &[started("c-1", now - 1_000, "gina")]).await.unwrap();
+        let admin = Caller::admin("admin");
+        let query = SessionQuery::default_at(now);
+        let first = store.status_counts_cached(&admin, &query).await.unwrap();
+        assert_eq!(first.connecting, 1);
+        store.apply_updates(&Actor::System, &[started("c-2", now - 500, "gina")]).await.unwrap();
+        assert_eq!(store.status_counts_cached(&admin, &query).await.unwrap(), first, "reused");
+        assert_eq!(store.status_counts(&admin, &query).await.unwrap().connecting, 2, "exact");
+        let other_caller = Caller::self_only("gina");
+        assert_eq!(store.status_counts_cached(&other_caller, &query).await.unwrap().connecting, 2, "keyed by caller");
+    }
+
+    sra_store::on_both_backends!(cached_counts_are_reused_briefly);
+}
