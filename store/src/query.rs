@@ -126,17 +126,18 @@ impl Store {
         };
         let as_of = cursor.as_ref().map_or_else(now_ms, |c| c.as_of);
         let direction = cursor.as_ref().map_or(Direction::Next, |c| c.direction);
-        let scope = self.scope_ids(caller).await?;
-        let Some(filter) = self.gateway_filter(query).await? else {
+        let Gateways { scope, filter } = self.resolve_gateways(caller, query).await?;
+        if let GatewayFilter::MatchesNothing = filter {
             return Ok(Listing { statement: None, cursor, fingerprint, as_of, direction });
-        };
+        }
+        let filter = filter.ids();
         let field = query.sort.field;
         // Rows are fetched in the direction of travel: forwards for "next", backwards for "previous".
         let descending = (query.sort.direction == SortDirection::Desc) != (direction == Direction::Prev);
         let order = if descending { " DESC" } else { " ASC" };
         let limit = i64::from(query.page_size) + 1;
 
-        let slices = plan(caller, &scope, filter.as_deref(), query);
+        let slices = plan(caller, &scope, filter, query);
         let mut sql = Sql::new(self.db.get_database_backend());
         for (i, slice) in slices.iter().enumerate() {
             if slices.len() > 1 {
@@ -145,7 +146,7 @@ impl Store {
             sql.push("SELECT ").push(COLUMNS).push(", ");
             sort_key(&mut sql, field, as_of);
             sql.push(" AS sort_key FROM sessions s JOIN gateways g ON g.id = s.gateway_id WHERE ");
-            conditions(&mut sql, query, Part::Overlapping, slice, filter.as_deref());
+            conditions(&mut sql, query, Part::Overlapping, slice, filter);
             if let Some(cursor) = &cursor {
                 keyset(&mut sql, field, as_of, descending, cursor);
             }
@@ -165,11 +166,12 @@ impl Store {
     /// How many sessions of each status `caller` may see that match `query`'s other filters (its status filter, sort
     /// and cursor are ignored: the counts are what each status chip would show).
     pub async fn status_counts(&self, caller: &Caller, query: &SessionQuery) -> Result<StatusCounts, StoreError> {
-        let scope = self.scope_ids(caller).await?;
+        let Gateways { scope, filter } = self.resolve_gateways(caller, query).await?;
         let mut counts = StatusCounts::default();
-        let Some(filter) = self.gateway_filter(query).await? else {
+        if let GatewayFilter::MatchesNothing = filter {
             return Ok(counts);
-        };
+        }
+        let filter = filter.ids();
         let slice = Slice { visibility: single_visibility(caller, &scope), statuses: Statuses::Any };
         // The window splits in two disjoint parts that indexes answer without reading the table: sessions started
         // inside it (a range of start times), and the few started earlier that still overlap it (by end time).
@@ -179,7 +181,7 @@ impl Store {
                 sql.push(" UNION ALL ");
             }
             sql.push("SELECT s.status AS status, COUNT(*) AS n FROM sessions s WHERE ");
-            conditions(&mut sql, query, part, &slice, filter.as_deref());
+            conditions(&mut sql, query, part, &slice, filter);
             sql.push(" GROUP BY s.status");
         }
         for row in self.db.query_all(sql.build()).await? {
@@ -265,31 +267,57 @@ impl Store {
             .collect()
     }
 
-    /// The ids of the gateways the query's gateway filter names: `Some(None)` without a filter, `None` when it names
-    /// only gateways that do not exist (nothing can match).
-    async fn gateway_filter(&self, query: &SessionQuery) -> Result<Option<Option<Vec<i64>>>, StoreError> {
-        if query.gateways.is_empty() {
-            return Ok(Some(None));
-        }
-        let ids = self.gateway_ids(&query.gateways).await?;
-        Ok((!ids.is_empty()).then_some(Some(ids)))
-    }
-
-    async fn gateway_ids(&self, names: &BTreeSet<String>) -> Result<Vec<i64>, StoreError> {
-        let mut sql = Sql::new(self.db.get_database_backend());
-        sql.push("SELECT id FROM gateways WHERE name IN ").bind_list(names.iter().cloned()).push(" ORDER BY id");
-        let rows = self.db.query_all(sql.build()).await?;
-        Ok(rows.iter().map(|r| r.try_get::<i64>("", "id")).collect::<Result<_, _>>()?)
-    }
-
-    /// The ids of the gateways a caller's Own grants name (`None` for All).
-    async fn scope_ids(&self, caller: &Caller) -> Result<ScopeIds, StoreError> {
-        let names = match &caller.scope {
-            Scope::All => return Ok(None),
-            Scope::Gateways(names) if names.is_empty() => return Ok(Some(Vec::new())),
-            Scope::Gateways(names) => names,
+    /// Turns the gateway names of the caller's grants and of the query's filter into ids, in one look-up.
+    async fn resolve_gateways(&self, caller: &Caller, query: &SessionQuery) -> Result<Gateways, StoreError> {
+        let granted = match &caller.scope {
+            Scope::All => None,
+            Scope::Gateways(names) => Some(names),
         };
-        Ok(Some(self.gateway_ids(names).await?))
+        let wanted: BTreeSet<&String> = granted.into_iter().flatten().chain(&query.gateways).collect();
+        let mut ids = std::collections::HashMap::new();
+        if !wanted.is_empty() {
+            let mut sql = Sql::new(self.db.get_database_backend());
+            sql.push("SELECT id, name FROM gateways WHERE name IN ").bind_list(wanted.into_iter().cloned());
+            for row in self.db.query_all(sql.build()).await? {
+                ids.insert(row.try_get::<String>("", "name")?, row.try_get::<i64>("", "id")?);
+            }
+        }
+        let to_ids = |names: &BTreeSet<String>| -> Vec<i64> {
+            let mut found: Vec<i64> = names.iter().filter_map(|n| ids.get(n).copied()).collect();
+            found.sort_unstable();
+            found
+        };
+        let filter = match query.gateways.is_empty() {
+            true => GatewayFilter::None,
+            false => match to_ids(&query.gateways) {
+                found if found.is_empty() => GatewayFilter::MatchesNothing,
+                found => GatewayFilter::Ids(found),
+            },
+        };
+        Ok(Gateways { scope: granted.map(to_ids), filter })
+    }
+}
+
+/// The gateways of a query, as ids.
+struct Gateways {
+    /// The caller's granted gateways; `None` for All.
+    scope: ScopeIds,
+    filter: GatewayFilter,
+}
+
+enum GatewayFilter {
+    None,
+    Ids(Vec<i64>),
+    /// The filter names only gateways that do not exist.
+    MatchesNothing,
+}
+
+impl GatewayFilter {
+    fn ids(&self) -> Option<&[i64]> {
+        match self {
+            GatewayFilter::Ids(ids) => Some(ids),
+            _ => None,
+        }
     }
 }
 
