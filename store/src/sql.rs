@@ -13,6 +13,10 @@ impl Sql {
         Sql { backend, text: String::with_capacity(512), values: Vec::new() }
     }
 
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
     /// Appends SQL text (never user input).
     pub fn push(&mut self, text: &str) -> &mut Sql {
         self.text.push_str(text);

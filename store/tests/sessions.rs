@@ -209,3 +209,37 @@ mod cached_counts {
 
     sra_store::on_both_backends!(cached_counts_are_reused_briefly);
 }
+
+mod cursors {
+    use super::*;
+    use sra_domain::QueryError;
+
+    /// A cursor only continues the listing it came from: edited, foreign-caller or changed-query cursors are refused.
+    async fn cursors_are_tamper_proof_and_bound_to_their_listing(store: &Store) {
+        with_gateway(store).await;
+        let now = now_ms();
+        let updates: Vec<_> = (0..5).map(|i| started(&format!("k-{i}"), now - 10_000 + i, "hank")).collect();
+        store.apply_updates(&Actor::System, &updates).await.unwrap();
+        let admin = Caller::admin("admin");
+        let query = SessionQuery { page_size: 2, ..SessionQuery::default_at(now) };
+        let first = store.list_sessions(&admin, &query).await.unwrap();
+        let cursor = first.next_cursor.clone().expect("more pages");
+        let refused = |result: Result<SessionsPage, StoreError>| {
+            matches!(result, Err(StoreError::Query(QueryError::InvalidCursor)))
+        };
+
+        let mut edited = cursor.clone();
+        edited.replace_range(3..4, if &cursor[3..4] == "A" { "B" } else { "A" });
+        let with = |cursor: &str| SessionQuery { cursor: Some(cursor.to_owned()), ..query.clone() };
+        assert!(refused(store.list_sessions(&admin, &with(&edited)).await), "edited");
+        assert!(refused(store.list_sessions(&Caller::admin("root"), &with(&cursor)).await), "another caller");
+        let other_query = SessionQuery { search: Some("k-".into()), ..with(&cursor) };
+        assert!(refused(store.list_sessions(&admin, &other_query).await), "another query");
+        let second = store.list_sessions(&admin, &with(&cursor)).await.unwrap();
+        assert_eq!(second.sessions.len(), 2);
+        let message = StoreError::Query(QueryError::InvalidCursor).to_string();
+        assert!(message.starts_with("invalid page cursor"), "{message}");
+    }
+
+    sra_store::on_both_backends!(cursors_are_tamper_proof_and_bound_to_their_listing);
+}
