@@ -164,6 +164,24 @@ impl MigrationTrait for Migration {
         index(manager, AuditLog::Table, "idx_audit_session", &[AuditLog::SessionId, AuditLog::Id]).await?;
         index(manager, AuditLog::Table, "idx_audit_at", &[AuditLog::At]).await?;
 
+        // Console sign-ins: a random token in an HttpOnly cookie, stored here only as its SHA-256, so any replica can
+        // check it and a database leak does not hand out live sessions.
+        manager
+            .create_table(
+                Table::create()
+                    .table(ConsoleSessions::Table)
+                    .col(ColumnDef::new(ConsoleSessions::TokenHash).string().not_null().primary_key())
+                    .col(ColumnDef::new(ConsoleSessions::UserId).big_integer().not_null())
+                    .col(ColumnDef::new(ConsoleSessions::CreatedAt).big_integer().not_null())
+                    .col(ColumnDef::new(ConsoleSessions::LastSeenAt).big_integer().not_null())
+                    .col(ColumnDef::new(ConsoleSessions::ExpiresAt).big_integer().not_null())
+                    .col(ColumnDef::new(ConsoleSessions::RevokedAt).big_integer().null())
+                    .foreign_key(&mut fk(ConsoleSessions::Table, ConsoleSessions::UserId, Users::Table, Users::Id))
+                    .to_owned(),
+            )
+            .await?;
+        index(manager, ConsoleSessions::Table, "idx_console_sessions_user", &[ConsoleSessions::UserId]).await?;
+
         // Server-wide secrets and settings every replica must share (e.g. the key that signs page cursors).
         manager
             .create_table(
@@ -179,6 +197,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            ConsoleSessions::Table.into_iden(),
             Settings::Table.into_iden(),
             AuditLog::Table.into_iden(),
             Sessions::Table.into_iden(),
@@ -312,4 +331,15 @@ enum Settings {
     Table,
     Name,
     Value,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ConsoleSessions {
+    Table,
+    TokenHash,
+    UserId,
+    CreatedAt,
+    LastSeenAt,
+    ExpiresAt,
+    RevokedAt,
 }

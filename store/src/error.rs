@@ -26,6 +26,14 @@ pub enum StoreError {
     InvalidTransition { session_id: String, from: SessionStatus, to: SessionStatus },
     #[error(transparent)]
     Query(sra_domain::QueryError),
+    #[error("wrong login or password")]
+    BadCredentials,
+    #[error("this account is disabled; ask an administrator")]
+    AccountDisabled,
+    #[error("the password is too short; use at least {min} characters")]
+    WeakPassword { min: usize },
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
     #[error("corrupt value in {table}.{column}: {reason}")]
     Corrupt { table: &'static str, column: &'static str, reason: String },
 }

@@ -14,6 +14,7 @@ mod counts_cache;
 mod cursor;
 pub mod entity;
 mod error;
+mod identity;
 mod ingest;
 mod query;
 mod read;
@@ -24,6 +25,7 @@ pub mod testing;
 
 pub use connect::{Backend, PoolStats};
 pub use error::StoreError;
+pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use read::AuditRecord;
 pub use setup::RoleSpec;
 

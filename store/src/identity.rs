@@ -1,0 +1,259 @@
+//! Users' passwords and console sign-ins.
+//!
+//! Passwords are hashed with Argon2id (the `argon2` crate's defaults: 19 MiB, 2 passes). A console sign-in is a random
+//! 256-bit token handed to the browser in a cookie; the database keeps only its SHA-256, so every replica can check it
+//! and a copy of the database holds no live session. Sign-ins end after an idle period or an absolute lifetime,
+//! whichever comes first, or when revoked (sign-out, user disabled).
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sra_domain::{Actor, Millis, HOUR_MS, MINUTE_MS};
+
+use crate::ingest::audit;
+use crate::sql::Sql;
+use crate::{now_ms, Store, StoreError};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 10;
+/// A sign-in ends after this long without use …
+pub const IDLE_TIMEOUT_MS: Millis = 30 * MINUTE_MS;
+/// … and in any case this long after it began.
+pub const ABSOLUTE_TIMEOUT_MS: Millis = 12 * HOUR_MS;
+/// `last_seen_at` is written at most this often, so that reading pages does not turn into a write per request.
+const TOUCH_EVERY_MS: Millis = MINUTE_MS;
+
+/// A signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: i64,
+    pub login: String,
+    pub display_name: String,
+}
+
+/// A hash no password matches, verified against when the login is unknown so that "no such user" takes as long as
+/// "wrong password" and timing does not reveal which logins exist.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c3JhLXNlc3Npb25zLWR1bW15$Wg3hx2bU0S4jyv4VbgYbvw7o5P5c3m6AaJtsvZqGSQk";
+
+impl Store {
+    /// Sets (or replaces) a user's password. Every sign-in of the user ends.
+    pub async fn set_password(&self, actor: &Actor, login: &str, password: &str) -> Result<(), StoreError> {
+        if password.chars().count() < MIN_PASSWORD_LEN {
+            return Err(StoreError::WeakPassword { min: MIN_PASSWORD_LEN });
+        }
+        let hash = hash_password(password)?;
+        let txn = self.db.begin().await?;
+        let user_id = user_id(&txn, login).await?;
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("UPDATE users SET password_hash = ").bind(hash).push(" WHERE id = ").bind(user_id);
+        txn.execute(sql.build()).await?;
+        revoke_all(&txn, user_id).await?;
+        audit(&txn, now_ms(), actor, "user.password_set", None, json!({"login": login})).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Enables or disables a user. Disabling ends every sign-in of the user at once.
+    pub async fn set_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<(), StoreError> {
+        let txn = self.db.begin().await?;
+        let user_id = user_id(&txn, login).await?;
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("UPDATE users SET disabled = ").bind(disabled).push(" WHERE id = ").bind(user_id);
+        txn.execute(sql.build()).await?;
+        if disabled {
+            revoke_all(&txn, user_id).await?;
+        }
+        let action = if disabled { "user.disabled" } else { "user.enabled" };
+        audit(&txn, now_ms(), actor, action, None, json!({"login": login})).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Checks a login and password. Unknown logins and wrong passwords give the same error, in the same time.
+    pub async fn authenticate(&self, login: &str, password: &str) -> Result<Principal, StoreError> {
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT id, login, display_name, password_hash, disabled FROM users WHERE login = ").bind(login);
+        let row = self.db.query_one(sql.build()).await?;
+        let found = match row {
+            Some(row) => Some((
+                Principal {
+                    user_id: row.try_get("", "id")?,
+                    login: row.try_get("", "login")?,
+                    display_name: row.try_get("", "display_name")?,
+                },
+                row.try_get::<Option<String>>("", "password_hash")?,
+                row.try_get::<bool>("", "disabled")?,
+            )),
+            None => None,
+        };
+        let hash = found.as_ref().and_then(|(_, hash, _)| hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
+        let password = password.to_owned();
+        // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|e| StoreError::Hashing(e.to_string()))?;
+        match found {
+            Some((principal, Some(_), disabled)) if matches => {
+                if disabled {
+                    Err(StoreError::AccountDisabled)
+                } else {
+                    Ok(principal)
+                }
+            }
+            _ => Err(StoreError::BadCredentials),
+        }
+    }
+
+    /// Starts a console sign-in for `principal`; returns the token for the cookie.
+    pub async fn open_console_session(&self, principal: &Principal) -> Result<String, StoreError> {
+        let token = new_token();
+        let now = now_ms();
+        let txn = self.db.begin().await?;
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("INSERT INTO console_sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (")
+            .bind(token_hash(&token))
+            .push(", ")
+            .bind(principal.user_id)
+            .push(", ")
+            .bind(now)
+            .push(", ")
+            .bind(now)
+            .push(", ")
+            .bind(now + ABSOLUTE_TIMEOUT_MS)
+            .push(")");
+        txn.execute(sql.build()).await?;
+        audit(&txn, now, &Actor::User(principal.login.clone()), "console.signed_in", None, json!({})).await?;
+        txn.commit().await?;
+        Ok(token)
+    }
+
+    /// The user a console token belongs to, if the sign-in is live (not revoked, not idle too long, not past its
+    /// lifetime) and the user is enabled.
+    pub async fn console_session(&self, token: &str) -> Result<Option<Principal>, StoreError> {
+        let now = now_ms();
+        let hash = token_hash(token);
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push(
+            "SELECT u.id, u.login, u.display_name, c.last_seen_at FROM console_sessions c \
+             JOIN users u ON u.id = c.user_id \
+             WHERE c.token_hash = ",
+        )
+        .bind(hash.clone())
+        .push(" AND c.revoked_at IS NULL AND c.expires_at > ")
+        .bind(now)
+        .push(" AND c.last_seen_at > ")
+        .bind(now - IDLE_TIMEOUT_MS)
+        .push(" AND u.disabled = ")
+        .bind(false);
+        let Some(row) = self.db.query_one(sql.build()).await? else {
+            return Ok(None);
+        };
+        let last_seen: i64 = row.try_get("", "last_seen_at")?;
+        if now - last_seen > TOUCH_EVERY_MS {
+            let mut touch = Sql::new(self.db.get_database_backend());
+            touch.push("UPDATE console_sessions SET last_seen_at = ").bind(now).push(" WHERE token_hash = ").bind(hash);
+            self.db.execute(touch.build()).await?;
+        }
+        Ok(Some(Principal {
+            user_id: row.try_get("", "id")?,
+            login: row.try_get("", "login")?,
+            display_name: row.try_get("", "display_name")?,
+        }))
+    }
+
+    /// Ends a console sign-in (sign-out). Unknown or already ended tokens are ignored.
+    pub async fn close_console_session(&self, token: &str) -> Result<(), StoreError> {
+        let now = now_ms();
+        let txn = self.db.begin().await?;
+        let mut find = Sql::new(txn.get_database_backend());
+        find.push("SELECT u.login FROM console_sessions c JOIN users u ON u.id = c.user_id WHERE c.token_hash = ")
+            .bind(token_hash(token))
+            .push(" AND c.revoked_at IS NULL");
+        if let Some(row) = txn.query_one(find.build()).await? {
+            let login: String = row.try_get("", "login")?;
+            let mut sql = Sql::new(txn.get_database_backend());
+            sql.push("UPDATE console_sessions SET revoked_at = ")
+                .bind(now)
+                .push(" WHERE token_hash = ")
+                .bind(token_hash(token));
+            txn.execute(sql.build()).await?;
+            audit(&txn, now, &Actor::User(login), "console.signed_out", None, json!({})).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+async fn user_id(db: &impl ConnectionTrait, login: &str) -> Result<i64, StoreError> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("SELECT id FROM users WHERE login = ").bind(login);
+    let row = db.query_one(sql.build()).await?.ok_or_else(|| StoreError::UnknownUser(login.to_owned()))?;
+    Ok(row.try_get("", "id")?)
+}
+
+async fn revoke_all(db: &impl ConnectionTrait, user_id: i64) -> Result<(), StoreError> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("UPDATE console_sessions SET revoked_at = ")
+        .bind(now_ms())
+        .push(" WHERE user_id = ")
+        .bind(user_id)
+        .push(" AND revoked_at IS NULL");
+    db.execute(sql.build()).await?;
+    Ok(())
+}
+
+fn hash_password(password: &str) -> Result<String, StoreError> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| StoreError::Hashing(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| StoreError::Hashing(e.to_string()))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+fn new_token() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ_by_salt() {
+        let a = hash_password("correct horse battery").unwrap();
+        let b = hash_password("correct horse battery").unwrap();
+        assert!(a.starts_with("$argon2id$"), "{a}");
+        assert_ne!(a, b, "a fresh salt every time");
+        assert!(verify_password("correct horse battery", &a));
+        assert!(!verify_password("correct horse batterY", &a));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash_so_unknown_users_cost_the_same() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+        assert!(!verify_password("", DUMMY_HASH));
+    }
+
+    #[test]
+    fn tokens_are_long_random_and_stored_only_as_digests() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+}

@@ -1,0 +1,84 @@
+//! Passwords and console sign-ins on both backends.
+
+use sea_orm::ConnectionTrait;
+use sra_domain::Actor;
+use sra_store::{now_ms, Store, StoreError, IDLE_TIMEOUT_MS};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn alice(store: &Store) {
+    store.create_user(&Actor::System, "alice", "Alice").await.unwrap();
+    store.set_password(&Actor::System, "alice", PASSWORD).await.unwrap();
+}
+
+async fn passwords_are_checked_without_revealing_who_exists(store: &Store) {
+    alice(store).await;
+    let principal = store.authenticate("alice", PASSWORD).await.unwrap();
+    assert_eq!((principal.login.as_str(), principal.display_name.as_str()), ("alice", "Alice"));
+    let wrong = store.authenticate("alice", "not the password").await.unwrap_err();
+    let unknown = store.authenticate("mallory", PASSWORD).await.unwrap_err();
+    assert!(matches!(wrong, StoreError::BadCredentials));
+    assert_eq!(wrong.to_string(), unknown.to_string(), "same answer for unknown users");
+    store.create_user(&Actor::System, "nopass", "No Password").await.unwrap();
+    assert!(matches!(store.authenticate("nopass", "").await, Err(StoreError::BadCredentials)));
+
+    let weak = store.set_password(&Actor::System, "alice", "short").await.unwrap_err();
+    assert_eq!(weak.to_string(), "the password is too short; use at least 10 characters");
+    let err = store.set_password(&Actor::System, "nobody", PASSWORD).await.unwrap_err();
+    assert_eq!(err.to_string(), "unknown user \"nobody\"");
+}
+
+async fn sign_ins_live_until_signed_out(store: &Store) {
+    alice(store).await;
+    let principal = store.authenticate("alice", PASSWORD).await.unwrap();
+    let token = store.open_console_session(&principal).await.unwrap();
+    assert_eq!(store.console_session(&token).await.unwrap(), Some(principal.clone()));
+    assert_eq!(store.console_session("forged-token").await.unwrap(), None);
+    store.close_console_session(&token).await.unwrap();
+    assert_eq!(store.console_session(&token).await.unwrap(), None, "signed out");
+    store.close_console_session(&token).await.unwrap();
+}
+
+async fn sign_ins_expire_when_idle_or_old(store: &Store) {
+    alice(store).await;
+    let principal = store.authenticate("alice", PASSWORD).await.unwrap();
+    let idle = store.open_console_session(&principal).await.unwrap();
+    let old = store.open_console_session(&principal).await.unwrap();
+    let db = store.connection();
+    // Age the two sign-ins in place: one idle past the limit, the other past its absolute lifetime.
+    db.execute_unprepared(&format!(
+        "UPDATE console_sessions SET last_seen_at = {} WHERE created_at = last_seen_at AND token_hash = (SELECT MIN(token_hash) FROM console_sessions)",
+        now_ms() - IDLE_TIMEOUT_MS - 1
+    ))
+    .await
+    .unwrap();
+    db.execute_unprepared(&format!(
+        "UPDATE console_sessions SET expires_at = {} WHERE token_hash = (SELECT MAX(token_hash) FROM console_sessions)",
+        now_ms() - 1
+    ))
+    .await
+    .unwrap();
+    assert_eq!(store.console_session(&idle).await.unwrap(), None);
+    assert_eq!(store.console_session(&old).await.unwrap(), None);
+}
+
+async fn disabling_or_a_new_password_ends_every_sign_in(store: &Store) {
+    alice(store).await;
+    let principal = store.authenticate("alice", PASSWORD).await.unwrap();
+    let token = store.open_console_session(&principal).await.unwrap();
+    store.set_disabled(&Actor::User("admin".into()), "alice", true).await.unwrap();
+    assert_eq!(store.console_session(&token).await.unwrap(), None);
+    assert!(matches!(store.authenticate("alice", PASSWORD).await, Err(StoreError::AccountDisabled)));
+    store.set_disabled(&Actor::User("admin".into()), "alice", false).await.unwrap();
+    let token = store.open_console_session(&store.authenticate("alice", PASSWORD).await.unwrap()).await.unwrap();
+    store.set_password(&Actor::User("alice".into()), "alice", "another long password").await.unwrap();
+    assert_eq!(store.console_session(&token).await.unwrap(), None);
+    assert!(store.authenticate("alice", "another long password").await.is_ok());
+}
+
+sra_store::on_both_backends!(
+    passwords_are_checked_without_revealing_who_exists,
+    sign_ins_live_until_signed_out,
+    sign_ins_expire_when_idle_or_old,
+    disabling_or_a_new_password_ends_every_sign_in,
+);
