@@ -8,6 +8,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod auth;
 mod pages;
 
 use leptos::prelude::*;
@@ -50,14 +51,35 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
         <Title text="SRA Sessions"/>
         <Router>
-            <header class="topbar">
-                <a class="brand" href="/sessions">"SRA Sessions"</a>
-            </header>
+            <TopBar/>
             <main>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/sessions") view=pages::SessionsOverview/>
+                    <Route path=path!("/login") view=pages::LoginPage/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The bar above every page: the product name and, when signed in, who you are and a way out.
+#[component]
+fn TopBar() -> impl IntoView {
+    // Asked again on every navigation, so signing in or out (which navigates) updates the bar.
+    let location = leptos_router::hooks::use_location();
+    let user = Resource::new(move || location.pathname.get(), |_| auth::current_user());
+    let logout = ServerAction::<auth::Logout>::new();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/sessions">"SRA Sessions"</a>
+            <Transition fallback=|| ()>
+                {move || user.get().and_then(Result::ok).flatten().map(|user| view! {
+                    <span class="whoami" title=user.login.clone()>{user.display_name}</span>
+                    <ActionForm action=logout attr:class="logout">
+                        <button type="submit">"Sign out"</button>
+                    </ActionForm>
+                })}
+            </Transition>
+        </header>
     }
 }

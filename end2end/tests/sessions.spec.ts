@@ -15,6 +15,18 @@ async function hydrated(page: Page) {
   await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
 }
 
+/** Signs in through the login page as a demo user (password `<login>-sra-demo`). */
+async function signIn(page: Page, login: string) {
+  await page.goto('/login?next=/sessions');
+  await hydrated(page);
+  await page.getByLabel('Login').fill(login);
+  await page.getByLabel('Password').fill(`${login}-sra-demo`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/sessions$/);
+  await expect(page.locator('table.sessions tbody tr').first()).toBeVisible();
+  await hydrated(page);
+}
+
 const COLUMNS = [
   'Client Interface',
   'User',
@@ -28,7 +40,7 @@ const COLUMNS = [
 
 test('the overview renders demo sessions from the store and hydrates without errors', async ({ page }) => {
   const errors = watchErrors(page);
-  await page.goto('/sessions');
+  await signIn(page, 'admin');
   await expect(page.getByRole('heading', { name: 'Sessions Overview' })).toBeVisible();
   await expect(page.locator('table.sessions thead th')).toHaveText(COLUMNS);
   const rows = page.locator('table.sessions tbody tr');
@@ -48,8 +60,7 @@ test('the overview renders demo sessions from the store and hydrates without err
 
 test('the Refresh button fetches the list again through the server function', async ({ page }) => {
   const errors = watchErrors(page);
-  await page.goto('/sessions');
-  await hydrated(page);
+  await signIn(page, 'admin');
   const call = page.waitForResponse((r) => r.url().includes('/api/list_sessions') && r.status() === 200);
   await page.getByRole('button', { name: 'Refresh' }).click();
   const response = await call;
@@ -60,18 +71,78 @@ test('the Refresh button fetches the list again through the server function', as
 });
 
 test('the list refreshes itself every 20 seconds', async ({ page }) => {
+  await signIn(page, 'admin');
   await page.clock.install();
-  await page.goto('/sessions');
+  await page.reload();
   await hydrated(page);
   const call = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
   await page.clock.fastForward(20_000);
   expect((await call).status()).toBe(200);
 });
 
-test('the root redirects to the overview and unknown pages say so', async ({ page }) => {
+test('the root leads to the overview, through sign-in, and unknown pages say so', async ({ page }) => {
   await page.goto('/');
-  await expect(page).toHaveURL(/\/sessions$/);
+  await expect(page).toHaveURL(/\/login\?next=%2Fsessions$|\/login\?next=\/sessions$/);
   const response = await page.goto('/no-such-page');
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+});
+
+test('a wrong password is refused without saying whether the user exists', async ({ page }) => {
+  const errors: string[] = [];
+  await page.goto('/login');
+  await page.screenshot({ path: 'test-results/login.png' });
+  await hydrated(page);
+  for (const login of ['admin', 'no-such-user']) {
+    await page.getByLabel('Login').fill(login);
+    await page.getByLabel('Password').fill('definitely-wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert')).toHaveText('wrong login or password');
+    errors.push(await page.getByRole('alert').innerText());
+  }
+  expect(errors[0]).toBe(errors[1]);
+  await expect(page).toHaveURL(/\/login/);
+});
+
+// Each demo user sees exactly what their roles allow (the demo's users and grants are in server/src/demo.rs).
+const VISIBILITY: { login: string; name: string; allowed: (user: string, gateway: string) => boolean }[] = [
+  { login: 'admin', name: 'Ada Admin', allowed: () => true },
+  {
+    login: 'olivia',
+    name: 'Olivia Ops',
+    allowed: (user, gateway) => user === 'olivia' || /US East|EU West/.test(gateway),
+  },
+  { login: 'oscar', name: 'Oscar Onprem', allowed: (user, gateway) => user === 'oscar' || /On-prem DC2/.test(gateway) },
+  { login: 'alice', name: 'Alice Developer', allowed: (user) => user === 'alice' },
+  { login: 'bob', name: 'Bob DBA', allowed: (user) => user === 'bob' },
+];
+
+for (const { login, name, allowed } of VISIBILITY) {
+  test(`${login} sees exactly the sessions their roles allow`, async ({ page }) => {
+    await signIn(page, login);
+    await expect(page.locator('.whoami')).toHaveText(name);
+    const rows = await page.locator('table.sessions tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => {
+        const cells = Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '');
+        return { user: cells[1], gateway: cells[2] };
+      }),
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(allowed(row.user, row.gateway), JSON.stringify(row)).toBe(true);
+    if (login === 'admin' || login.startsWith('o')) {
+      // All and Own users see other people's sessions too, not only their own.
+      expect(rows.some((r) => r.user !== login)).toBe(true);
+    } else {
+      expect(rows.every((r) => r.user === login)).toBe(true);
+    }
+    await page.screenshot({ path: `test-results/overview-${login}.png` });
+  });
+}
+
+test('signing out ends the sign-in', async ({ page }) => {
+  await signIn(page, 'carol');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.goto('/sessions');
+  await expect(page).toHaveURL(/\/login\?next=/);
 });

@@ -39,6 +39,16 @@ pub struct Config {
     #[arg(long, env = "SRA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Mark the sign-in cookie `Secure` (browsers then send it over HTTPS only). Set it whenever the console is served
+    /// over TLS, directly or behind a proxy.
+    #[arg(long, env = "SRA_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// Password of the `admin` user created when the database has no users yet. Without it a random one is generated
+    /// and printed once. (Environment only, so it never shows in process lists.)
+    #[arg(skip = std::env::var("SRA_ADMIN_PASSWORD").ok())]
+    pub admin_password: Option<String>,
+
     /// Demo mode: seed realistic gateways, users, roles and sessions into an empty database, and keep a few sessions
     /// changing while the server runs.
     #[arg(long, env = "SRA_DEMO", default_value_t = false)]

@@ -32,6 +32,11 @@ pub const USERS: [(&str, &str, &str); 6] = [
     ("carol", "Carol Analyst", "Self: her own sessions"),
 ];
 
+/// A demo user's password: public by design, printed at start. Never use demo mode with real data.
+pub fn password(login: &str) -> String {
+    format!("{login}-sra-demo")
+}
+
 /// Session users who are not console users (service accounts, people from other teams).
 const OTHER_USERS: [&str; 5] = ["dave", "erin", "svc-deploy", "frank", "grace"];
 
@@ -60,9 +65,10 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<Live> {
     }
     for (login, display, _) in USERS {
         store.create_user(&admin, login, display).await?;
+        store.set_password(&admin, login, &password(login)).await?;
     }
     let roles = [
-        RoleSpec { name: "sra-admins".into(), rule: SraRule::All, gateways: vec![] },
+        RoleSpec { name: crate::ADMIN_ROLE.into(), rule: SraRule::All, gateways: vec![] },
         RoleSpec {
             name: "cloud-ops".into(),
             rule: SraRule::Own,

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod guard;
 pub mod observe;
 
 use std::future::Future;
@@ -12,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use app::auth::server::CookiePolicy;
 use app::{shell, App, OUTPUT_NAME};
 use axum::response::Redirect;
 use axum::routing::get;
@@ -26,7 +28,7 @@ use crate::config::Config;
 use crate::observe::{Metrics, Observed};
 
 /// The whole HTTP surface: console pages, server functions, static files and `/healthz`, `/readyz`, `/metrics`.
-pub fn router(site_root: &Path, store: Store) -> Router {
+pub fn router(site_root: &Path, store: Store, cookies: CookiePolicy) -> Router {
     let options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(site_root.to_string_lossy().as_ref())
@@ -41,13 +43,24 @@ pub fn router(site_root: &Path, store: Store) -> Router {
         .route("/metrics", get(observe::metrics))
         .with_state(observed.clone());
 
+    let guarded_store = store.clone();
     let console = Router::new()
-        .leptos_routes_with_context(&options, generate_route_list(App), move || provide_context(store.clone()), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &options,
+            generate_route_list(App),
+            move || {
+                provide_context(store.clone());
+                provide_context(cookies);
+            },
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(options);
+        .with_state(options)
+        .layer(axum::middleware::from_fn_with_state(guarded_store, guard::signed_in_pages))
+        .layer(axum::middleware::from_fn(guard::same_origin));
 
     operations.merge(console).layer(axum::middleware::from_fn_with_state(observed, observe::observe))
 }
@@ -75,13 +88,15 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
         None
     };
 
-    let app = router(&config.site_root, store.clone());
+    ensure_admin(&store, config.admin_password.as_deref()).await?;
+
+    let app = router(&config.site_root, store.clone(), CookiePolicy { secure: config.secure_cookies });
     let url = format!("http://{}/sessions", listener.local_addr().unwrap_or(addr));
     println!("SRA Sessions is serving {url}");
     if config.demo {
-        println!("Demo users (sign-in arrives with identity; each sees what their roles allow):");
+        println!("Demo sign-ins (each sees what their roles allow):");
         for (login, name, visibility) in demo::USERS {
-            println!("  {login:<8} {name:<16} {visibility}");
+            println!("  {login:<8} password {:<18} {name:<16} {visibility}", demo::password(login));
         }
     }
     tracing::info!(%addr, "listening");
@@ -96,6 +111,43 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     store.close().await.context("closing the database failed")?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// The administrator role every fresh database gets.
+pub const ADMIN_ROLE: &str = "sra-admins";
+
+/// On a database without users, creates `admin` with an All role, so that someone can sign in and administer. The
+/// password comes from `SRA_ADMIN_PASSWORD`, or is generated and printed once.
+async fn ensure_admin(store: &Store, password: Option<&str>) -> anyhow::Result<()> {
+    if store.user_count().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match password {
+        Some(given) => (given.to_owned(), false),
+        None => (random_password(), true),
+    };
+    let actor = sra_domain::Actor::System;
+    store.create_user(&actor, "admin", "Administrator").await?;
+    store.set_password(&actor, "admin", &password).await.context("SRA_ADMIN_PASSWORD is not usable")?;
+    if !store.role_exists(ADMIN_ROLE).await? {
+        let spec = sra_store::RoleSpec { name: ADMIN_ROLE.into(), rule: sra_domain::SraRule::All, gateways: vec![] };
+        store.create_role(&actor, &spec).await?;
+    }
+    store.assign_role(&actor, "admin", ADMIN_ROLE).await?;
+    if generated {
+        println!("Created the administrator: login `admin`, password `{password}` (shown only now).");
+    } else {
+        println!("Created the administrator: login `admin`, password from SRA_ADMIN_PASSWORD.");
+    }
+    Ok(())
+}
+
+fn random_password() -> String {
+    use rand::Rng;
+    // No look-alike characters (0/O, 1/l/I): it may be typed from a screen.
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..20).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect()
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

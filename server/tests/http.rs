@@ -1,6 +1,7 @@
 //! The HTTP surface through the real router, on a real SQLite file and a real PostgreSQL database: the console page,
 //! its server function, the operational endpoints, request IDs and metrics.
 
+use app::auth::server::CookiePolicy;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -27,9 +28,41 @@ async fn seeded_router(store: &Store) -> (Router, tempfile::TempDir) {
         }),
     };
     store.apply_updates(&Actor::Gateway("gw-test".into()), &[update]).await.unwrap();
+    store.create_user(&Actor::System, "alice", "Alice Example").await.unwrap();
+    store.set_password(&Actor::System, "alice", PASSWORD).await.unwrap();
     // No front end is built for these tests: pages render on the server, which is what is checked here.
     let site = tempfile::tempdir().unwrap();
-    (sra_server::router(site.path(), store.clone()), site)
+    (sra_server::router(site.path(), store.clone(), CookiePolicy::default()), site)
+}
+
+const PASSWORD: &str = "alice-password-1";
+const HOST: &str = "console.test";
+
+/// A request as the console's own page sends it: to its host, with its origin, and with the sign-in cookie if any.
+fn from_console(method: &str, path: &str, cookie: Option<&str>, content_type: &str, body: &str) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, format!("http://{HOST}"))
+        .header(header::CONTENT_TYPE, content_type);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, format!("theme=dark; sra_session={cookie}"));
+    }
+    request.body(Body::from(body.to_owned())).unwrap()
+}
+
+/// Signs in as alice and returns the session cookie's value.
+async fn sign_in(router: &Router) -> String {
+    let form = format!("login=alice&password={PASSWORD}&next=%2Fsessions");
+    let (status, headers, body) =
+        send(router, from_console("POST", "/api/login", None, "application/x-www-form-urlencoded", &form)).await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
+    }
+    cookie.strip_prefix("sra_session=").unwrap().split(';').next().unwrap().to_owned()
 }
 
 async fn send(router: &Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -49,7 +82,15 @@ fn get_with_request_id(path: &str, id: &str) -> Request<Body> {
 
 async fn the_overview_renders_sessions_from_the_store(store: &Store) {
     let (router, _site) = seeded_router(store).await;
-    let (status, headers, html) = send(&router, get("/sessions")).await;
+    let (status, headers, _) = send(&router, get("/sessions?sort=user")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "signed out: to the login page first");
+    assert_eq!(headers[header::LOCATION], "/login?next=/sessions%3Fsort%3Duser");
+    let (status, _, html) = send(&router, get("/login")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Sign in to SRA Sessions"), "{html}");
+
+    let cookie = sign_in(&router).await;
+    let (status, headers, html) = send(&router, from_console("GET", "/sessions", Some(&cookie), "text/html", "")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
     assert!(html.contains("<h1>Sessions Overview</h1>"), "{html}");
@@ -58,20 +99,62 @@ async fn the_overview_renders_sessions_from_the_store(store: &Store) {
     }
     assert!(html.contains("11111111-2222-3333-4444-555555555555"));
     assert!(html.contains("/pkg/sra.js") && html.contains("/pkg/sra_bg.wasm"), "hydration scripts are linked");
+    assert!(html.contains("Alice Example"), "the signed-in user is named in the header");
 }
 
-async fn the_server_function_answers_with_json(store: &Store) {
+async fn the_server_function_answers_signed_in_same_origin_callers_only(store: &Store) {
     let (router, _site) = seeded_router(store).await;
-    let request = Request::post("/api/list_sessions")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from("{}"))
-        .unwrap();
-    let (status, _, body) = send(&router, request).await;
+    let list = |cookie: Option<&str>| from_console("POST", "/api/list_sessions", cookie, "application/json", "{}");
+
+    let (status, _, body) = send(&router, list(None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("not signed in"), "{body}");
+    let cookie = sign_in(&router).await;
+
+    // The same call from another site, or with no origin at all, is refused before it runs.
+    let mut foreign = list(Some(&cookie));
+    foreign.headers_mut().insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+    assert_eq!(send(&router, foreign).await.0, StatusCode::FORBIDDEN);
+    let mut anonymous = list(Some(&cookie));
+    anonymous.headers_mut().remove(header::ORIGIN);
+    assert_eq!(send(&router, anonymous).await.0, StatusCode::FORBIDDEN);
+
+    let bad = from_console(
+        "POST",
+        "/api/list_sessions",
+        Some(&cookie),
+        "application/json",
+        r#"{"query":{"statuses":["active"]}}"#,
+    );
+    let (status, _, body) = send(&router, bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("unknown status \"active\"; allowed: connecting"), "{body}");
+
+    let (status, _, body) = send(&router, list(Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let page: sra_domain::SessionsPage = serde_json::from_str(&body).unwrap();
     assert_eq!(page.sessions.len(), 1);
     assert_eq!(page.sessions[0].gateway.cluster_name, "gw-test");
     assert!(page.as_of >= page.sessions[0].started_at);
+
+    // Signing out ends the sign-in on the server: the old cookie no longer works.
+    let (status, headers, _) =
+        send(&router, from_console("POST", "/api/logout", Some(&cookie), "application/x-www-form-urlencoded", ""))
+            .await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+    assert!(headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(send(&router, list(Some(&cookie))).await.0, StatusCode::UNAUTHORIZED);
+}
+
+async fn wrong_passwords_do_not_reveal_who_exists(store: &Store) {
+    let (router, _site) = seeded_router(store).await;
+    let attempt = |form: &str| from_console("POST", "/api/login", None, "application/x-www-form-urlencoded", form);
+    let (wrong_status, headers, wrong_body) = send(&router, attempt("login=alice&password=nope-nope-nope")).await;
+    assert!(headers.get(header::SET_COOKIE).is_none());
+    let (unknown_status, _, unknown_body) = send(&router, attempt("login=nobody&password=nope-nope-nope")).await;
+    assert_eq!(wrong_status, StatusCode::UNAUTHORIZED);
+    assert_eq!((wrong_status, wrong_body.as_str()), (unknown_status, unknown_body.as_str()));
+    assert!(wrong_body.contains("wrong login or password"), "{wrong_body}");
 }
 
 async fn operations_endpoints_report_health_and_metrics(store: &Store) {
@@ -90,14 +173,14 @@ async fn operations_endpoints_report_health_and_metrics(store: &Store) {
     let (_, headers, _) = send(&router, get_with_request_id("/healthz", "a b")).await;
     assert_eq!(headers["x-request-id"].len(), 16);
 
-    send(&router, get("/sessions")).await;
+    send(&router, get("/login")).await;
     let (status, headers, text) = send(&router, get("/metrics")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
-    assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"/sessions\",status=\"200\"} 1"), "{text}");
+    assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1"), "{text}");
     assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3"), "{text}");
     assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"), "{text}");
-    assert!(text.contains("sra_http_request_duration_seconds_count{method=\"GET\",route=\"/sessions\"} 1"), "{text}");
+    assert!(text.contains("sra_http_request_duration_seconds_count{method=\"GET\",route=\"/login\"} 1"), "{text}");
     assert!(text.contains("sra_db_pool_max_connections "), "{text}");
 
     // With the database gone, the process is still alive but no longer ready.
@@ -110,6 +193,7 @@ async fn operations_endpoints_report_health_and_metrics(store: &Store) {
 
 sra_store::on_both_backends!(
     the_overview_renders_sessions_from_the_store,
-    the_server_function_answers_with_json,
+    the_server_function_answers_signed_in_same_origin_callers_only,
+    wrong_passwords_do_not_reveal_who_exists,
     operations_endpoints_report_health_and_metrics,
 );

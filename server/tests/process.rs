@@ -29,24 +29,55 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// One HTTP/1.1 request over a plain socket; returns the status code and body.
-fn http(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
+/// One HTTP/1.1 request over a plain socket, as the console page would send it; returns the status, the
+/// `Set-Cookie` value if any, and the body.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: &str,
+) -> Option<(u16, Option<String>, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let (extra, body) =
-        if method == "POST" { ("Content-Type: application/json\r\nContent-Length: 2\r\n", "{}") } else { ("", "") };
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n{body}").ok()?;
+    let content_type = if body.starts_with('{') { "application/json" } else { "application/x-www-form-urlencoded" };
+    let cookie = cookie.map(|c| format!("Cookie: sra_session={c}\r\n")).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n{cookie}\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = response.get(9..12)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    Some((status, body))
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let set_cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: sra_session=").or_else(|| l.strip_prefix("Set-Cookie: sra_session=")))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned());
+    Some((status, set_cookie, body.to_owned()))
+}
+
+/// Signs in with a demo login and returns the sign-in cookie.
+fn sign_in(port: u16, login: &str) -> String {
+    let form = format!("login={login}&password={login}-sra-demo");
+    let (status, cookie, body) = http(port, "POST", "/api/login", None, &form).expect("login request");
+    assert!((200..400).contains(&status), "{status} {body}");
+    cookie.expect("a sign-in cookie")
+}
+
+fn list_sessions(port: u16, cookie: &str) -> serde_json::Value {
+    let (status, _, body) = http(port, "POST", "/api/list_sessions", Some(cookie), "{}").expect("list request");
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
 fn wait_ready(child: &mut Child, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if let Some((200, _)) = http(port, "GET", "/readyz") {
+        if let Some((200, _, _)) = http(port, "GET", "/readyz", None, "") {
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
@@ -123,8 +154,8 @@ fn sigterm_shuts_down_cleanly_and_the_demo_data_survives_a_restart() {
         .spawn()
         .unwrap();
     wait_ready(&mut child, port);
-    let (status, body) = http(port, "POST", "/api/list_sessions").unwrap();
-    assert_eq!(status, 200, "{body}");
+    let cookie = sign_in(port, "admin");
+    assert_eq!(list_sessions(port, &cookie)["sessions"].as_array().map(Vec::len), Some(50));
     let (code, stderr) = terminate(child);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("shut down cleanly"), "{stderr}");
@@ -141,9 +172,45 @@ fn sigterm_shuts_down_cleanly_and_the_demo_data_survives_a_restart() {
     // Restarted without --demo on the same folder: the seeded sessions are all there.
     let mut child = server().args(["--port", &port.to_string(), "--data-dir"]).arg(data.path()).spawn().unwrap();
     wait_ready(&mut child, port);
-    let (_, body) = http(port, "POST", "/api/list_sessions").unwrap();
-    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(page["sessions"].as_array().map(Vec::len), Some(50), "{body}");
+    // The sign-in lives in the database too, so it survives the restart.
+    assert_eq!(list_sessions(port, &cookie)["sessions"].as_array().map(Vec::len), Some(50));
     let (code, stderr) = terminate(child);
     assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_fresh_database_gets_an_administrator_with_the_configured_password() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = server()
+        .args(["--port", &port.to_string(), "--data-dir"])
+        .arg(data.path())
+        .env("SRA_ADMIN_PASSWORD", "admin-sra-demo")
+        .spawn()
+        .unwrap();
+    wait_ready(&mut child, port);
+    let cookie = sign_in(port, "admin");
+    assert_eq!(list_sessions(port, &cookie)["sessions"].as_array().map(Vec::len), Some(0));
+    let (code, stderr) = terminate(child);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn without_a_configured_password_the_administrator_gets_a_printed_one() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = server().args(["--port", &port.to_string(), "--data-dir"]).arg(data.path()).spawn().unwrap();
+    wait_ready(&mut child, port);
+    let output = {
+        let pid = child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let password = stdout
+        .split("password `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no generated password in {stdout}"));
+    assert_eq!(password.len(), 20);
 }

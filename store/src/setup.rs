@@ -117,6 +117,15 @@ impl Store {
         Ok(())
     }
 
+    /// The number of users (the server creates an initial administrator when there are none).
+    pub async fn user_count(&self) -> Result<u64, StoreError> {
+        Ok(user::Entity::find().count(&self.db).await?)
+    }
+
+    pub async fn role_exists(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(role::Entity::find().filter(role::Column::Name.eq(name)).one(&self.db).await?.is_some())
+    }
+
     /// The number of sessions stored (the demo seeds only an empty store).
     pub async fn session_count(&self) -> Result<u64, StoreError> {
         Ok(session::Entity::find().count(&self.db).await?)

@@ -1,7 +1,9 @@
 //! One module a page.
 
+mod login;
 mod sessions;
 
+pub use login::LoginPage;
 pub use sessions::SessionsOverview;
 
 use leptos::prelude::*;

@@ -31,6 +31,12 @@ pub fn SessionsOverview() -> impl IntoView {
             <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading sessions…"</div> }>
                 {move || sessions.get().map(|result| match result {
                     Ok(page) => view! { <SessionsTable page/> }.into_any(),
+                    Err(e) if e.to_string().ends_with(crate::auth::NOT_SIGNED_IN) => {
+                        // The sign-in ended (signed out elsewhere, idle too long): back to the login page.
+                        let navigate = leptos_router::hooks::use_navigate();
+                        navigate("/login?next=/sessions", Default::default());
+                        view! { <p class="empty">"Your sign-in has ended."</p> }.into_any()
+                    }
                     Err(e) => view! {
                         <div class="error" role="alert">{format!("Sessions could not be loaded: {e}")}</div>
                     }.into_any(),

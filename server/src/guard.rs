@@ -1,0 +1,83 @@
+//! Request guards in front of the console: cross-site request refusal and the sign-in requirement for pages.
+
+use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use sra_store::Store;
+
+/// Console pages that need a signed-in user; anyone else is sent to the login page first.
+const SIGNED_IN_PAGES: [&str; 1] = ["/sessions"];
+
+/// Refuses state-changing requests to the console's server functions unless they come from the console's own pages:
+/// the `Origin` (or, failing that, `Referer`) must name the host the request was sent to. Together with the
+/// SameSite=Strict cookie this stops cross-site request forgery.
+pub async fn same_origin(request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let source = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<Uri>().ok())
+        .and_then(|uri| uri.authority().map(|a| a.as_str().to_owned()));
+    match (host, source) {
+        (Some(host), Some(source)) if host.eq_ignore_ascii_case(&source) => next.run(request).await,
+        _ => (StatusCode::FORBIDDEN, "cross-site request refused: the Origin must be this console\n").into_response(),
+    }
+}
+
+/// Sends visitors without a live sign-in from a console page to `/login?next=…`.
+pub async fn signed_in_pages(State(store): State<Store>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let guarded = request.method() == Method::GET && SIGNED_IN_PAGES.iter().any(|page| path == *page);
+    if !guarded {
+        return next.run(request).await;
+    }
+    let token = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(app::auth::token_from_cookie_header)
+        .map(str::to_owned);
+    let signed_in = match token {
+        Some(token) => match store.console_session(&token).await {
+            Ok(found) => found.is_some(),
+            Err(e) => {
+                tracing::error!(error = %e, "checking a sign-in failed");
+                return (StatusCode::SERVICE_UNAVAILABLE, "the sign-in could not be checked\n").into_response();
+            }
+        },
+        None => false,
+    };
+    if signed_in {
+        return next.run(request).await;
+    }
+    let wanted = request.uri().path_and_query().map_or("/sessions", |pq| pq.as_str());
+    Redirect::to(&format!("/login?next={}", encode_component(wanted))).into_response()
+}
+
+/// Percent-encodes a URL query component.
+fn encode_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode_component;
+
+    #[test]
+    fn next_paths_are_encoded() {
+        assert_eq!(encode_component("/sessions?status=failed&x=1"), "/sessions%3Fstatus%3Dfailed%26x%3D1");
+    }
+}
