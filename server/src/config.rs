@@ -53,6 +53,17 @@ pub struct Config {
     /// changing while the server runs.
     #[arg(long, env = "SRA_DEMO", default_value_t = false)]
     pub demo: bool,
+
+    /// Without a command, the server runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Administer users, roles and gateways in the database (the same `--database-url` / `--data-dir`).
+    #[command(subcommand)]
+    Admin(crate::admin::AdminCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

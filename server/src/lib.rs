@@ -3,6 +3,7 @@
 //!
 //! `main.rs` reads the configuration and runs [`serve`]; tests build the same [`router`] and call it directly.
 
+pub mod admin;
 pub mod config;
 pub mod demo;
 pub mod guard;
@@ -142,7 +143,7 @@ async fn ensure_admin(store: &Store, password: Option<&str>) -> anyhow::Result<(
     Ok(())
 }
 
-fn random_password() -> String {
+pub(crate) fn random_password() -> String {
     use rand::Rng;
     // No look-alike characters (0/O, 1/l/I): it may be typed from a screen.
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sra_server::config::{Config, LogFormat};
+use sra_server::config::{Command, Config, LogFormat};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -12,12 +12,31 @@ async fn main() -> ExitCode {
         eprintln!("sra-server: {e:#}");
         return ExitCode::from(2);
     }
+    if let Some(Command::Admin(command)) = config.command.clone() {
+        return admin(&config, command).await;
+    }
     init_tracing(&config);
     match sra_server::serve(config, sra_server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "sra-server failed");
             eprintln!("sra-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn admin(config: &Config, command: sra_server::admin::AdminCommand) -> ExitCode {
+    let result = async {
+        let store = sra_store::Store::connect(&config.database_url()).await?;
+        let outcome = sra_server::admin::run(&store, command).await;
+        store.close().await?;
+        outcome
+    };
+    match result.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sra-server admin: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -214,3 +214,102 @@ fn without_a_configured_password_the_administrator_gets_a_printed_one() {
         .unwrap_or_else(|| panic!("no generated password in {stdout}"));
     assert_eq!(password.len(), 20);
 }
+
+/// `sra-server admin …` with a data folder; returns exit code, stdout and stderr.
+fn admin(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let mut command = server();
+    command.arg("--data-dir").arg(data).arg("admin").args(args);
+    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = command.spawn().unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn administration_from_the_command_line_changes_the_database_and_the_audit_log() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+    assert_eq!(admin(dir, &["gateway", "register", "gw-eu-1", "--display-name", "EU 1"], None).0, 0);
+    assert_eq!(admin(dir, &["gateway", "register", "gw-us-1"], None).0, 0);
+    let (code, out, err) = admin(dir, &["role", "create", "eu-ops", "--rule", "own", "--gateway", "gw-eu-1"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("created role eu-ops"));
+    assert_eq!(admin(dir, &["role", "grant", "eu-ops", "--gateway", "gw-us-1"], None).0, 0);
+    let (code, out, err) =
+        admin(dir, &["user", "create", "erin", "--name", "Erin Ops", "--password-stdin"], Some("erin-password-1\n"));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("password:"), "a given password is not echoed: {out}");
+    assert_eq!(admin(dir, &["role", "assign", "erin", "eu-ops"], None).0, 0);
+    let (_, out, _) = admin(dir, &["user", "list"], None);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("erin") && l.contains("Erin Ops") && l.contains("active") && l.ends_with("eu-ops")),
+        "{out}"
+    );
+    let (_, out, _) = admin(dir, &["role", "list"], None);
+    assert!(
+        out.lines().any(|l| l.starts_with("eu-ops") && l.contains("own") && l.ends_with("gw-eu-1,gw-us-1")),
+        "{out}"
+    );
+    let (code, out, _) = admin(dir, &["user", "set-password", "erin"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("password: "), "a generated password is shown once: {out}");
+    assert_eq!(admin(dir, &["user", "disable", "erin"], None).0, 0);
+    let (_, out, _) = admin(dir, &["user", "list"], None);
+    assert!(out.lines().any(|l| l.starts_with("erin") && l.contains("disabled")), "{out}");
+
+    // Bad input: the value and what is allowed, exit 2 for usage, 1 for what the database refuses.
+    let (code, _, err) = admin(dir, &["role", "create", "x", "--rule", "some"], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown SRA rule \"some\"; allowed: none, own, all"), "{err}");
+    let (code, _, err) = admin(dir, &["role", "assign", "nobody", "eu-ops"], None);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown user \"nobody\""), "{err}");
+    let (code, _, err) = admin(dir, &["role", "create", "y", "--rule", "all", "--gateway", "gw-eu-1"], None);
+    assert_eq!(code, 1);
+    assert!(err.contains("--gateway goes with --rule own"), "{err}");
+
+    // Every change is in the audit log with the operating-system user as its actor.
+    let db = audit_entries(dir);
+    for action in [
+        "gateway.registered",
+        "role.created",
+        "role.granted",
+        "user.created",
+        "user.password_set",
+        "role.assigned",
+        "user.disabled",
+    ] {
+        assert!(
+            db.iter().any(|(actor, a)| a == action && actor.starts_with("user:os:")),
+            "{action} missing from {db:?}"
+        );
+    }
+}
+
+/// The audit log's (actor, action) pairs, read through the store.
+fn audit_entries(dir: &std::path::Path) -> Vec<(String, String)> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let store = sra_store::Store::connect(&format!("sqlite://{}/sra.db", dir.display())).await.unwrap();
+        let rows = store
+            .connection()
+            .query_all(sea_orm::Statement::from_string(
+                store.connection().get_database_backend(),
+                "SELECT actor, action FROM audit_log ORDER BY id",
+            ))
+            .await
+            .unwrap();
+        let pairs = rows.iter().map(|r| (r.try_get("", "actor").unwrap(), r.try_get("", "action").unwrap())).collect();
+        store.close().await.unwrap();
+        pairs
+    })
+}

@@ -27,7 +27,7 @@ pub use connect::{Backend, PoolStats};
 pub use error::StoreError;
 pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use read::AuditRecord;
-pub use setup::RoleSpec;
+pub use setup::{RoleSpec, UserListing};
 
 use sea_orm::DatabaseConnection;
 

@@ -1,7 +1,8 @@
 //! Registering gateways, users and roles. (Identity and administration build on these.)
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use serde_json::json;
 use sra_domain::{Actor, SraRule};
@@ -10,8 +11,18 @@ use crate::entity::{gateway, role, role_gateway, session, user, user_role};
 use crate::ingest::audit;
 use crate::{now_ms, Store, StoreError};
 
+/// A user as administrators list them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserListing {
+    pub login: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub has_password: bool,
+    pub roles: Vec<String>,
+}
+
 /// A role to create: its name, its SRA rule and, for `Own`, the gateways (cluster names) it grants.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleSpec {
     pub name: String,
     pub rule: SraRule,
@@ -115,6 +126,92 @@ impl Store {
         audit(&txn, now_ms(), actor, "role.assigned", None, json!({"login": login, "role": role_name})).await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// Adds gateways to a role's Own grant (the role's rule becomes `own` if it was `none`; an `all` role keeps `all`).
+    pub async fn grant_gateways(&self, actor: &Actor, role_name: &str, gateways: &[String]) -> Result<(), StoreError> {
+        let txn = self.db.begin().await?;
+        let role = role::Entity::find()
+            .filter(role::Column::Name.eq(role_name))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::UnknownRole(role_name.to_owned()))?;
+        for name in gateways {
+            let gateway_id = gateway_id(&txn, name).await?;
+            let exists = role_gateway::Entity::find()
+                .filter(role_gateway::Column::RoleId.eq(role.id))
+                .filter(role_gateway::Column::GatewayId.eq(gateway_id))
+                .one(&txn)
+                .await?
+                .is_some();
+            if !exists {
+                role_gateway::ActiveModel { role_id: Set(role.id), gateway_id: Set(gateway_id) }.insert(&txn).await?;
+            }
+        }
+        if role.sra_rule == SraRule::None.as_str() {
+            let mut active: role::ActiveModel = role.into();
+            active.sra_rule = Set(SraRule::Own.as_str().to_owned());
+            active.update(&txn).await?;
+        }
+        audit(&txn, now_ms(), actor, "role.granted", None, json!({"role": role_name, "gateways": gateways})).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Every user with their roles, by login.
+    pub async fn list_users(&self) -> Result<Vec<UserListing>, StoreError> {
+        let users = user::Entity::find().order_by_asc(user::Column::Login).all(&self.db).await?;
+        let roles = role::Entity::find().all(&self.db).await?;
+        let holdings = user_role::Entity::find().all(&self.db).await?;
+        Ok(users
+            .into_iter()
+            .map(|u| UserListing {
+                roles: holdings
+                    .iter()
+                    .filter(|h| h.user_id == u.id)
+                    .filter_map(|h| roles.iter().find(|r| r.id == h.role_id).map(|r| r.name.clone()))
+                    .collect(),
+                has_password: u.password_hash.is_some(),
+                login: u.login,
+                display_name: u.display_name,
+                disabled: u.disabled,
+            })
+            .collect())
+    }
+
+    /// Every role with its rule and granted gateways, by name.
+    pub async fn list_roles(&self) -> Result<Vec<RoleSpec>, StoreError> {
+        let roles = role::Entity::find().order_by_asc(role::Column::Name).all(&self.db).await?;
+        let grants = role_gateway::Entity::find().all(&self.db).await?;
+        let gateways = gateway::Entity::find().all(&self.db).await?;
+        roles
+            .into_iter()
+            .map(|r| {
+                let rule = r.sra_rule.parse().map_err(|e: sra_domain::ParseEnumError| StoreError::Corrupt {
+                    table: "roles",
+                    column: "sra_rule",
+                    reason: e.to_string(),
+                })?;
+                let mut names: Vec<String> = grants
+                    .iter()
+                    .filter(|g| g.role_id == r.id)
+                    .filter_map(|g| gateways.iter().find(|gw| gw.id == g.gateway_id).map(|gw| gw.name.clone()))
+                    .collect();
+                names.sort();
+                Ok(RoleSpec { name: r.name, rule, gateways: names })
+            })
+            .collect()
+    }
+
+    /// Every registered gateway, by name.
+    pub async fn list_gateways(&self) -> Result<Vec<sra_domain::GatewayInfo>, StoreError> {
+        Ok(gateway::Entity::find()
+            .order_by_asc(gateway::Column::Name)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|g| sra_domain::GatewayInfo { cluster_name: g.name, cluster_display_name: g.display_name })
+            .collect())
     }
 
     /// The number of users (the server creates an initial administrator when there are none).

@@ -1,0 +1,191 @@
+//! `sra-server admin …`: administration from the command line, against the same database the server uses.
+//!
+//! Every change goes through the store and is written to the audit log with the operating-system user who ran it as
+//! the actor (`user:os:NAME`).
+
+use std::io::BufRead;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use sra_domain::{Actor, SraRule};
+use sra_store::{RoleSpec, Store};
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Console users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Access roles and their SRA rule.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Gateways (SRA servers).
+    #[command(subcommand)]
+    Gateway(GatewayCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. Example: `sra-server admin user create alice --name "Alice Doe" --password-stdin < pw.txt`
+    Create {
+        login: String,
+        /// The name shown in the console (default: the login).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// List users with their roles.
+    List,
+    /// Set a user's password (ends all their sign-ins).
+    SetPassword {
+        login: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Disable a user: they can no longer sign in, and their sign-ins end at once.
+    Disable { login: String },
+    /// Enable a disabled user.
+    Enable { login: String },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PasswordSource {
+    /// Read the password from the first line of standard input (otherwise one is generated and printed).
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RoleCommand {
+    /// Create a role. Example: `sra-server admin role create eu-ops --rule own --gateway gw-eu-1 --gateway gw-eu-2`
+    Create {
+        name: String,
+        /// The SRA rule: none (own sessions only), own (the listed gateways), all (every session).
+        #[arg(long, value_parser = parse_rule)]
+        rule: SraRule,
+        /// A gateway the role grants (repeat, or comma-separate); for `--rule own`.
+        #[arg(long = "gateway", value_delimiter = ',')]
+        gateways: Vec<String>,
+    },
+    /// Add gateways to a role's Own grant.
+    Grant {
+        name: String,
+        #[arg(long = "gateway", value_delimiter = ',', required = true)]
+        gateways: Vec<String>,
+    },
+    /// Give a user a role.
+    Assign { login: String, role: String },
+    /// List roles with their rule and gateways.
+    List,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum GatewayCommand {
+    /// Register a gateway (or change its display name).
+    Register {
+        /// The gateway's unique cluster name.
+        name: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// List gateways.
+    List,
+}
+
+fn parse_rule(text: &str) -> Result<SraRule, String> {
+    text.parse().map_err(|e: sra_domain::ParseEnumError| e.to_string())
+}
+
+/// The operating-system user running the command, as the audit log's actor.
+fn actor() -> Actor {
+    let name = std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown".into());
+    Actor::User(format!("os:{name}"))
+}
+
+fn password(source: &PasswordSource) -> anyhow::Result<(String, bool)> {
+    if source.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        anyhow::ensure!(!password.is_empty(), "standard input held no password");
+        Ok((password, false))
+    } else {
+        Ok((crate::random_password(), true))
+    }
+}
+
+/// Runs one administration command; what it changed is printed on stdout.
+pub async fn run(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
+    let actor = actor();
+    match command {
+        AdminCommand::User(UserCommand::Create { login, name, password: source }) => {
+            let (password, generated) = password(&source)?;
+            store.create_user(&actor, &login, name.as_deref().unwrap_or(&login)).await?;
+            store.set_password(&actor, &login, &password).await?;
+            println!("created user {login}");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::User(UserCommand::List) => {
+            println!("{:<20} {:<24} {:<9} roles", "login", "name", "state");
+            for user in store.list_users().await? {
+                let state = match (user.disabled, user.has_password) {
+                    (true, _) => "disabled",
+                    (false, false) => "no-pass",
+                    (false, true) => "active",
+                };
+                println!("{:<20} {:<24} {:<9} {}", user.login, user.display_name, state, user.roles.join(","));
+            }
+        }
+        AdminCommand::User(UserCommand::SetPassword { login, password: source }) => {
+            let (password, generated) = password(&source)?;
+            store.set_password(&actor, &login, &password).await?;
+            println!("password of {login} set; their sign-ins have ended");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::User(UserCommand::Disable { login }) => {
+            store.set_disabled(&actor, &login, true).await?;
+            println!("disabled {login}");
+        }
+        AdminCommand::User(UserCommand::Enable { login }) => {
+            store.set_disabled(&actor, &login, false).await?;
+            println!("enabled {login}");
+        }
+        AdminCommand::Role(RoleCommand::Create { name, rule, gateways }) => {
+            anyhow::ensure!(
+                rule == SraRule::Own || gateways.is_empty(),
+                "--gateway goes with --rule own (a {rule} role grants no gateways)"
+            );
+            store.create_role(&actor, &RoleSpec { name: name.clone(), rule, gateways }).await?;
+            println!("created role {name}");
+        }
+        AdminCommand::Role(RoleCommand::Grant { name, gateways }) => {
+            store.grant_gateways(&actor, &name, &gateways).await?;
+            println!("role {name} now grants {}", gateways.join(", "));
+        }
+        AdminCommand::Role(RoleCommand::Assign { login, role }) => {
+            store.assign_role(&actor, &login, &role).await?;
+            println!("{login} now holds {role}");
+        }
+        AdminCommand::Role(RoleCommand::List) => {
+            println!("{:<24} {:<5} gateways", "role", "rule");
+            for role in store.list_roles().await? {
+                println!("{:<24} {:<5} {}", role.name, role.rule, role.gateways.join(","));
+            }
+        }
+        AdminCommand::Gateway(GatewayCommand::Register { name, display_name }) => {
+            store.register_gateway(&actor, &name, display_name.as_deref().unwrap_or(&name)).await?;
+            println!("registered gateway {name}");
+        }
+        AdminCommand::Gateway(GatewayCommand::List) => {
+            println!("{:<32} display name", "name");
+            for gateway in store.list_gateways().await? {
+                println!("{:<32} {}", gateway.cluster_name, gateway.cluster_display_name);
+            }
+        }
+    }
+    Ok(())
+}
