@@ -49,7 +49,8 @@ impl TestDb {
 
     /// Closes the store and removes its database.
     pub async fn finish(self) {
-        self.store.close().await.expect("close store");
+        let closed = tokio::time::timeout(TEST_LIMIT, self.store.close()).await;
+        closed.expect("closing the store timed out: a connection was never returned").expect("close store");
         match self.cleanup {
             Cleanup::Sqlite(dir) => drop(dir),
             Cleanup::Postgres { admin_url, name } => {
@@ -58,6 +59,17 @@ impl TestDb {
                 admin.close().await.ok();
             }
         }
+    }
+}
+
+/// How long one backend test may take before it fails instead of hanging the suite.
+pub const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs a test body, failing it with its name if it takes longer than [`TEST_LIMIT`] (a hung test must not stall
+/// CI for its whole budget).
+pub async fn within_limit(name: &str, check: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(TEST_LIMIT, check).await.is_err() {
+        panic!("{name} did not finish within {} s", TEST_LIMIT.as_secs());
     }
 }
 
@@ -81,7 +93,7 @@ macro_rules! on_both_backends {
                 #[tokio::test]
                 async fn $check() {
                     let db = $crate::testing::TestDb::sqlite().await;
-                    super::$check(&db.store).await;
+                    $crate::testing::within_limit(stringify!($check), super::$check(&db.store)).await;
                     db.finish().await;
                 }
             )+
@@ -91,7 +103,7 @@ macro_rules! on_both_backends {
                 #[tokio::test]
                 async fn $check() {
                     let db = $crate::testing::TestDb::postgres().await;
-                    super::$check(&db.store).await;
+                    $crate::testing::within_limit(stringify!($check), super::$check(&db.store)).await;
                     db.finish().await;
                 }
             )+
