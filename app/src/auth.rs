@@ -20,14 +20,35 @@ pub struct SignedIn {
 /// Signs in with a login and password, sets the cookie and sends the browser on to `next` (a path of this console).
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(login: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
+    use sra_domain::Actor;
+    use sra_store::StoreError;
+    use std::time::Instant;
+
     let store = server::store()?;
-    let principal = store.authenticate(login.trim(), &password).await.map_err(|e| match e {
-        sra_store::StoreError::BadCredentials | sra_store::StoreError::AccountDisabled => {
+    let login = login.trim().to_owned();
+    let address = server::client_address().await;
+    let throttle = server::throttle();
+    let actor = Actor::User(login.clone());
+    if let Err(refused) = throttle.check(&login, &address, Instant::now()) {
+        store
+            .record(&actor, "console.sign_in_throttled", serde_json::json!({"address": address}))
+            .await
+            .map_err(server::failure)?;
+        server::status(http::StatusCode::TOO_MANY_REQUESTS);
+        return Err(ServerFnError::new(refused.to_string()));
+    }
+    let principal = match store.authenticate(&login, &password).await {
+        Ok(principal) => principal,
+        Err(e @ (StoreError::BadCredentials | StoreError::AccountDisabled)) => {
+            throttle.failed(&login, &address, Instant::now());
+            let details = serde_json::json!({"address": address, "reason": e.to_string()});
+            store.record(&actor, "console.sign_in_failed", details).await.map_err(server::failure)?;
             server::status(http::StatusCode::UNAUTHORIZED);
-            ServerFnError::new(e.to_string())
+            return Err(ServerFnError::new(e.to_string()));
         }
-        other => server::failure(other),
-    })?;
+        Err(other) => return Err(server::failure(other)),
+    };
+    throttle.succeeded(&login);
     let token = store.open_console_session(&principal).await.map_err(server::failure)?;
     server::set_cookie(&token, sra_store::ABSOLUTE_TIMEOUT_MS / 1000);
     leptos_axum::redirect(&safe_next(next.as_deref()));
@@ -93,6 +114,20 @@ pub mod server {
 
     pub fn store() -> Result<Store, ServerFnError> {
         use_context::<Store>().ok_or_else(|| ServerFnError::new("the server has no store configured"))
+    }
+
+    /// The sign-in throttle shared by the server's requests (a fresh one if the server provided none, as in tests
+    /// that render components alone).
+    pub fn throttle() -> std::sync::Arc<sra_store::throttle::SignInThrottle> {
+        use_context::<std::sync::Arc<sra_store::throttle::SignInThrottle>>().unwrap_or_default()
+    }
+
+    /// The client's address as the server saw the connection (`unknown` when not served over a socket).
+    pub async fn client_address() -> String {
+        use axum::extract::ConnectInfo;
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()))
+            .unwrap_or_else(|| "unknown".to_owned())
     }
 
     pub fn status(code: StatusCode) {

@@ -30,6 +30,7 @@ use crate::observe::{Metrics, Observed};
 
 /// The whole HTTP surface: console pages, server functions, static files and `/healthz`, `/readyz`, `/metrics`.
 pub fn router(site_root: &Path, store: Store, cookies: CookiePolicy) -> Router {
+    let throttle = Arc::new(sra_store::throttle::SignInThrottle::default());
     let options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(site_root.to_string_lossy().as_ref())
@@ -52,6 +53,7 @@ pub fn router(site_root: &Path, store: Store, cookies: CookiePolicy) -> Router {
             move || {
                 provide_context(store.clone());
                 provide_context(cookies);
+                provide_context(throttle.clone());
             },
             {
                 let options = options.clone();
@@ -102,7 +104,10 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     }
     tracing::info!(%addr, "listening");
 
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("the HTTP server failed")?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the HTTP server failed")?;
 
     tracing::info!("stopped accepting; closing the database");
     let _ = stop_demo.send(true);

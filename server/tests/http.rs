@@ -191,7 +191,36 @@ async fn operations_endpoints_report_health_and_metrics(store: &Store) {
     assert!(body.starts_with("database unreachable"), "{body}");
 }
 
+async fn repeated_failures_lock_the_account_for_a_while_and_are_audited(store: &Store) {
+    let (router, _site) = seeded_router(store).await;
+    let attempt = |form: String| from_console("POST", "/api/login", None, "application/x-www-form-urlencoded", &form);
+    for _ in 0..sra_store::throttle::ACCOUNT_LIMIT {
+        assert_eq!(
+            send(&router, attempt("login=alice&password=guess-guess-1".into())).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Even the right password is refused now, with a message that says why and for how long.
+    let (status, headers, body) = send(&router, attempt(format!("login=alice&password={PASSWORD}"))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(headers.get(header::SET_COOKIE).is_none());
+    assert!(body.contains("too many failed sign-ins for this account; try again in 15 min"), "{body}");
+    use sea_orm::ConnectionTrait;
+    let rows = store
+        .connection()
+        .query_all(sea_orm::Statement::from_string(
+            store.connection().get_database_backend(),
+            "SELECT action FROM audit_log WHERE actor = 'user:alice' ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let actions: Vec<String> = rows.iter().map(|r| r.try_get("", "action").unwrap()).collect();
+    assert_eq!(actions.iter().filter(|a| *a == "console.sign_in_failed").count(), sra_store::throttle::ACCOUNT_LIMIT);
+    assert_eq!(actions.last().map(String::as_str), Some("console.sign_in_throttled"));
+}
+
 sra_store::on_both_backends!(
+    repeated_failures_lock_the_account_for_a_while_and_are_audited,
     the_overview_renders_sessions_from_the_store,
     the_server_function_answers_signed_in_same_origin_callers_only,
     wrong_passwords_do_not_reveal_who_exists,

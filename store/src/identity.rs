@@ -109,6 +109,11 @@ impl Store {
         }
     }
 
+    /// Records an event that changes nothing else (e.g. a refused sign-in) in the audit log.
+    pub async fn record(&self, actor: &Actor, action: &str, details: serde_json::Value) -> Result<(), StoreError> {
+        audit(&self.db, now_ms(), actor, action, None, details).await
+    }
+
     /// Starts a console sign-in for `principal`; returns the token for the cookie.
     pub async fn open_console_session(&self, principal: &Principal) -> Result<String, StoreError> {
         let token = new_token();

@@ -22,6 +22,7 @@ mod setup;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod throttle;
 
 pub use connect::{Backend, PoolStats};
 pub use error::StoreError;
