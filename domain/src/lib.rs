@@ -18,6 +18,6 @@ pub use query::{
     DEFAULT_WINDOW_MS, MAX_PAGE_SIZE, MAX_SEARCH_LEN,
 };
 pub use session::{GatewayInfo, SessionSummary, SessionsPage, StatusCounts, VisibleGateways};
-pub use time::{format_duration, Millis, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
+pub use time::{format_duration, format_rfc3339, Millis, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
 pub use update::{Actor, NewSession, SessionChange, SessionUpdate};
 pub use visibility::{Caller, Scope};

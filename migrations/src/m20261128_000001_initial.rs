@@ -182,6 +182,38 @@ impl MigrationTrait for Migration {
             .await?;
         index(manager, ConsoleSessions::Table, "idx_console_sessions_user", &[ConsoleSessions::UserId]).await?;
 
+        // API keys (access-id + key) for the CLI and automation; the key is shown once and kept only as its SHA-256
+        // (it is 256 random bits, so a fast digest is as safe as a slow one).
+        manager
+            .create_table(
+                Table::create()
+                    .table(ApiKeys::Table)
+                    .col(ColumnDef::new(ApiKeys::AccessId).string().not_null().primary_key())
+                    .col(ColumnDef::new(ApiKeys::KeyHash).string().not_null())
+                    .col(ColumnDef::new(ApiKeys::UserId).big_integer().not_null())
+                    .col(ColumnDef::new(ApiKeys::CreatedAt).big_integer().not_null())
+                    .col(ColumnDef::new(ApiKeys::RevokedAt).big_integer().null())
+                    .foreign_key(&mut fk(ApiKeys::Table, ApiKeys::UserId, Users::Table, Users::Id))
+                    .to_owned(),
+            )
+            .await?;
+
+        // Bearer tokens handed out by `POST /auth`, likewise kept only as digests.
+        manager
+            .create_table(
+                Table::create()
+                    .table(ApiTokens::Table)
+                    .col(ColumnDef::new(ApiTokens::TokenHash).string().not_null().primary_key())
+                    .col(ColumnDef::new(ApiTokens::UserId).big_integer().not_null())
+                    .col(ColumnDef::new(ApiTokens::AccessId).string().null())
+                    .col(ColumnDef::new(ApiTokens::CreatedAt).big_integer().not_null())
+                    .col(ColumnDef::new(ApiTokens::ExpiresAt).big_integer().not_null())
+                    .col(ColumnDef::new(ApiTokens::RevokedAt).big_integer().null())
+                    .foreign_key(&mut fk(ApiTokens::Table, ApiTokens::UserId, Users::Table, Users::Id))
+                    .to_owned(),
+            )
+            .await?;
+
         // Server-wide secrets and settings every replica must share (e.g. the key that signs page cursors).
         manager
             .create_table(
@@ -197,6 +229,8 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            ApiTokens::Table.into_iden(),
+            ApiKeys::Table.into_iden(),
             ConsoleSessions::Table.into_iden(),
             Settings::Table.into_iden(),
             AuditLog::Table.into_iden(),
@@ -340,6 +374,27 @@ enum ConsoleSessions {
     UserId,
     CreatedAt,
     LastSeenAt,
+    ExpiresAt,
+    RevokedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ApiKeys {
+    Table,
+    AccessId,
+    KeyHash,
+    UserId,
+    CreatedAt,
+    RevokedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum ApiTokens {
+    Table,
+    TokenHash,
+    UserId,
+    AccessId,
+    CreatedAt,
     ExpiresAt,
     RevokedAt,
 }

@@ -21,6 +21,17 @@ pub enum AdminCommand {
     /// Gateways (SRA servers).
     #[command(subcommand)]
     Gateway(GatewayCommand),
+    /// API keys (access-id + key) for the CLI and automation, exchanged for tokens at `POST /auth`.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key for a user; the key is printed once and cannot be shown again.
+    Create { login: String },
+    /// Revoke an API key and every token issued for it.
+    Revoke { access_id: String },
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -179,6 +190,15 @@ pub async fn run(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Gateway(GatewayCommand::Register { name, display_name }) => {
             store.register_gateway(&actor, &name, display_name.as_deref().unwrap_or(&name)).await?;
             println!("registered gateway {name}");
+        }
+        AdminCommand::ApiKey(ApiKeyCommand::Create { login }) => {
+            let key = store.create_api_key(&actor, &login).await?;
+            println!("access-id:  {}", key.access_id);
+            println!("access-key: {}   (shown only now)", key.access_key);
+        }
+        AdminCommand::ApiKey(ApiKeyCommand::Revoke { access_id }) => {
+            store.revoke_api_key(&actor, &access_id).await?;
+            println!("revoked {access_id} and its tokens");
         }
         AdminCommand::Gateway(GatewayCommand::List) => {
             println!("{:<32} display name", "name");

@@ -4,6 +4,7 @@
 //! `main.rs` reads the configuration and runs [`serve`]; tests build the same [`router`] and call it directly.
 
 pub mod admin;
+pub mod api;
 pub mod config;
 pub mod demo;
 pub mod guard;
@@ -38,6 +39,10 @@ pub fn router(site_root: &Path, store: Store, cookies: CookiePolicy) -> Router {
         .build();
     let observed = Observed { metrics: Arc::new(Metrics::default()), store: store.clone() };
 
+    let api = Router::new()
+        .route("/auth", axum::routing::post(api::auth))
+        .with_state(api::ApiState { store: store.clone(), throttle: throttle.clone() });
+
     let operations = Router::new()
         .route("/", get(|| async { Redirect::to("/sessions") }))
         .route("/healthz", get(observe::healthz))
@@ -65,7 +70,7 @@ pub fn router(site_root: &Path, store: Store, cookies: CookiePolicy) -> Router {
         .layer(axum::middleware::from_fn_with_state(guarded_store, guard::signed_in_pages))
         .layer(axum::middleware::from_fn(guard::same_origin));
 
-    operations.merge(console).layer(axum::middleware::from_fn_with_state(observed, observe::observe))
+    operations.merge(api).merge(console).layer(axum::middleware::from_fn_with_state(observed, observe::observe))
 }
 
 /// Runs the server until `shutdown` resolves: binds the port, opens the store (applying migrations), seeds and drives

@@ -219,7 +219,64 @@ async fn repeated_failures_lock_the_account_for_a_while_and_are_audited(store: &
     assert_eq!(actions.last().map(String::as_str), Some("console.sign_in_throttled"));
 }
 
+/// `POST /auth` as Akeyless clients send it: JSON, kebab-case keys, extra keys they always add, no browser origin.
+fn auth_request(body: &str, content_type: &str) -> Request<Body> {
+    Request::post("/auth").header(header::CONTENT_TYPE, content_type).body(Body::from(body.to_owned())).unwrap()
+}
+
+async fn auth_exchanges_api_keys_and_passwords_for_tokens(store: &Store) {
+    let (router, _site) = seeded_router(store).await;
+    let key = store.create_api_key(&Actor::System, "alice").await.unwrap();
+    let body = serde_json::json!({
+        "access-id": key.access_id, "access-key": key.access_key,
+        "json": false, "debug": false, "azure-cloud": "AzureCloud", "gcp-audience": "akeyless.io", "oci-auth-type": "apikey",
+    });
+    let (status, _, answer) = send(&router, auth_request(&body.to_string(), "application/json")).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let token = answer["token"].as_str().unwrap();
+    assert!(token.starts_with("t-"), "{answer}");
+    let expiration = answer["expiration"].as_str().unwrap();
+    assert!(expiration.len() == 24 && expiration.ends_with('Z') && expiration.contains('T'), "{expiration}");
+    assert_eq!(store.api_token(token).await.unwrap().map(|p| p.login), Some("alice".to_owned()));
+
+    let body = serde_json::json!({"access-type": "password", "admin-email": "alice", "admin-password": PASSWORD});
+    let (status, _, answer) = send(&router, auth_request(&body.to_string(), "application/json")).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    let cases: [(String, &str, StatusCode, &str); 6] = [
+        (
+            serde_json::json!({"access-id": key.access_id, "access-key": "wrong"}).to_string(),
+            "application/json",
+            StatusCode::UNAUTHORIZED,
+            "wrong login or password",
+        ),
+        (r#"{"access-key": "x"}"#.into(), "application/json", StatusCode::BAD_REQUEST, "\"access-id\" is required"),
+        (
+            r#"{"access-type": "saml"}"#.into(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "unsupported access-type \"saml\"; allowed: access_key, password",
+        ),
+        (r#"{"access-id": 7}"#.into(), "application/json", StatusCode::BAD_REQUEST, "\"access-id\" must be a string"),
+        ("{not json".into(), "application/json", StatusCode::BAD_REQUEST, "not valid JSON"),
+        (
+            "access-id=x".into(),
+            "application/x-www-form-urlencoded",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send application/json",
+        ),
+    ];
+    for (body, content_type, expected, message) in cases {
+        let (status, _, answer) = send(&router, auth_request(&body, content_type)).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        let error: serde_json::Value = serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+        assert!(error["error"].as_str().unwrap().contains(message), "{body}: {answer}");
+    }
+}
+
 sra_store::on_both_backends!(
+    auth_exchanges_api_keys_and_passwords_for_tokens,
     repeated_failures_lock_the_account_for_a_while_and_are_audited,
     the_overview_renders_sessions_from_the_store,
     the_server_function_answers_signed_in_same_origin_callers_only,

@@ -18,6 +18,8 @@ pub enum StoreError {
     UnknownUser(String),
     #[error("unknown role {0:?}")]
     UnknownRole(String),
+    #[error("unknown or already revoked API key {0:?}")]
+    UnknownApiKey(String),
     #[error("session {0:?} already exists")]
     DuplicateSession(String),
     #[error("unknown session {0:?}")]

@@ -121,7 +121,7 @@ impl Store {
         let txn = self.db.begin().await?;
         let mut sql = Sql::new(txn.get_database_backend());
         sql.push("INSERT INTO console_sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (")
-            .bind(token_hash(&token))
+            .bind(digest(&token))
             .push(", ")
             .bind(principal.user_id)
             .push(", ")
@@ -141,7 +141,7 @@ impl Store {
     /// lifetime) and the user is enabled.
     pub async fn console_session(&self, token: &str) -> Result<Option<Principal>, StoreError> {
         let now = now_ms();
-        let hash = token_hash(token);
+        let hash = digest(token);
         let mut sql = Sql::new(self.db.get_database_backend());
         sql.push(
             "SELECT u.id, u.login, u.display_name, c.last_seen_at FROM console_sessions c \
@@ -177,7 +177,7 @@ impl Store {
         let txn = self.db.begin().await?;
         let mut find = Sql::new(txn.get_database_backend());
         find.push("SELECT u.login FROM console_sessions c JOIN users u ON u.id = c.user_id WHERE c.token_hash = ")
-            .bind(token_hash(token))
+            .bind(digest(token))
             .push(" AND c.revoked_at IS NULL");
         if let Some(row) = txn.query_one(find.build()).await? {
             let login: String = row.try_get("", "login")?;
@@ -185,7 +185,7 @@ impl Store {
             sql.push("UPDATE console_sessions SET revoked_at = ")
                 .bind(now)
                 .push(" WHERE token_hash = ")
-                .bind(token_hash(token));
+                .bind(digest(token));
             txn.execute(sql.build()).await?;
             audit(&txn, now, &Actor::User(login), "console.signed_out", None, json!({})).await?;
         }
@@ -194,7 +194,7 @@ impl Store {
     }
 }
 
-async fn user_id(db: &impl ConnectionTrait, login: &str) -> Result<i64, StoreError> {
+pub(crate) async fn user_id(db: &impl ConnectionTrait, login: &str) -> Result<i64, StoreError> {
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT id FROM users WHERE login = ").bind(login);
     let row = db.query_one(sql.build()).await?.ok_or_else(|| StoreError::UnknownUser(login.to_owned()))?;
@@ -228,7 +228,8 @@ fn new_token() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
-fn token_hash(token: &str) -> String {
+/// The SHA-256 of a secret, as stored.
+pub(crate) fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -258,7 +259,7 @@ mod tests {
         let (a, b) = (new_token(), new_token());
         assert_ne!(a, b);
         assert_eq!(a.len(), 43);
-        assert_eq!(token_hash(&a).len(), 64);
-        assert_ne!(token_hash(&a), a);
+        assert_eq!(digest(&a).len(), 64);
+        assert_ne!(digest(&a), a);
     }
 }

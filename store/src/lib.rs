@@ -9,6 +9,7 @@
 //! [`Store::visible_gateways`]): the query engine that applies a caller's visibility inside the SQL. The console, the
 //! HTTP API and the CLI all read through it.
 
+mod api_keys;
 mod connect;
 mod counts_cache;
 mod cursor;
@@ -24,6 +25,7 @@ mod sql;
 pub mod testing;
 pub mod throttle;
 
+pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
 pub use connect::{Backend, PoolStats};
 pub use error::StoreError;
 pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};

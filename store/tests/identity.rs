@@ -82,3 +82,54 @@ sra_store::on_both_backends!(
     sign_ins_expire_when_idle_or_old,
     disabling_or_a_new_password_ends_every_sign_in,
 );
+
+async fn api_keys_and_tokens_live_until_revoked(store: &Store) {
+    alice(store).await;
+    let key = store.create_api_key(&Actor::System, "alice").await.unwrap();
+    assert!(key.access_id.starts_with("p-") && key.access_key.len() == 43);
+    let principal = store.authenticate_api_key(&key.access_id, &key.access_key).await.unwrap();
+    assert_eq!(principal.login, "alice");
+    assert!(matches!(store.authenticate_api_key(&key.access_id, "wrong").await, Err(StoreError::BadCredentials)));
+    assert!(matches!(store.authenticate_api_key("p-nope", &key.access_key).await, Err(StoreError::BadCredentials)));
+
+    let issued = store.issue_api_token(&principal, Some(&key.access_id)).await.unwrap();
+    assert!(issued.token.starts_with("t-"));
+    assert!(issued.expires_at > now_ms() + sra_store::TOKEN_LIFETIME_MS - 60_000);
+    assert_eq!(store.api_token(&issued.token).await.unwrap(), Some(principal.clone()));
+    assert_eq!(store.api_token("t-forged").await.unwrap(), None);
+
+    // Expired tokens are refused.
+    let other = store.issue_api_token(&principal, None).await.unwrap();
+    store
+        .connection()
+        .execute_unprepared(&format!("UPDATE api_tokens SET expires_at = {} WHERE access_id IS NULL", now_ms() - 1))
+        .await
+        .unwrap();
+    assert_eq!(store.api_token(&other.token).await.unwrap(), None, "expired");
+    store.revoke_api_token(&issued.token).await.unwrap();
+    assert_eq!(store.api_token(&issued.token).await.unwrap(), None, "revoked");
+
+    // Revoking the key ends its tokens; a disabled user's key and tokens stop working.
+    let fresh = store.issue_api_token(&principal, Some(&key.access_id)).await.unwrap();
+    store.revoke_api_key(&Actor::System, &key.access_id).await.unwrap();
+    assert_eq!(store.api_token(&fresh.token).await.unwrap(), None);
+    assert!(matches!(
+        store.authenticate_api_key(&key.access_id, &key.access_key).await,
+        Err(StoreError::BadCredentials)
+    ));
+    let err = store.revoke_api_key(&Actor::System, &key.access_id).await.unwrap_err();
+    assert!(err.to_string().contains("already revoked"), "{err}");
+    let key = store.create_api_key(&Actor::System, "alice").await.unwrap();
+    let token = store.issue_api_token(&principal, Some(&key.access_id)).await.unwrap();
+    store.set_disabled(&Actor::System, "alice", true).await.unwrap();
+    assert_eq!(store.api_token(&token.token).await.unwrap(), None);
+    assert!(matches!(
+        store.authenticate_api_key(&key.access_id, &key.access_key).await,
+        Err(StoreError::AccountDisabled)
+    ));
+}
+
+mod keys {
+    use super::*;
+    sra_store::on_both_backends!(api_keys_and_tokens_live_until_revoked);
+}

@@ -1,0 +1,192 @@
+//! API keys and the bearer tokens `POST /auth` exchanges them for.
+//!
+//! An API key is an access ID (`p-…`, public) and a key (256 random bits, shown once). A token is 256 random bits
+//! prefixed `t-` (as Akeyless tokens are), valid for [`TOKEN_LIFETIME_MS`] unless revoked. Keys and tokens are stored
+//! as SHA-256 digests only.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use serde_json::json;
+use sra_domain::{Actor, Millis, HOUR_MS};
+
+use crate::identity::{digest, Principal};
+use crate::ingest::audit;
+use crate::sql::Sql;
+use crate::{now_ms, Store, StoreError};
+
+/// How long a bearer token is valid.
+pub const TOKEN_LIFETIME_MS: Millis = HOUR_MS;
+
+/// A freshly created API key: the key itself is never stored and cannot be shown again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiKey {
+    pub access_id: String,
+    pub access_key: String,
+}
+
+/// A bearer token and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: Millis,
+}
+
+impl Store {
+    /// Creates an API key for a user.
+    pub async fn create_api_key(&self, actor: &Actor, login: &str) -> Result<NewApiKey, StoreError> {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let access_id: String = "p-"
+            .chars()
+            .chain((0..12).map(|_| char::from(ALPHABET[rand::random::<usize>() % ALPHABET.len()])))
+            .collect();
+        let access_key = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let txn = self.db.begin().await?;
+        let user_id = crate::identity::user_id(&txn, login).await?;
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("INSERT INTO api_keys (access_id, key_hash, user_id, created_at) VALUES (")
+            .bind(access_id.clone())
+            .push(", ")
+            .bind(digest(&access_key))
+            .push(", ")
+            .bind(user_id)
+            .push(", ")
+            .bind(now_ms())
+            .push(")");
+        txn.execute(sql.build()).await?;
+        audit(&txn, now_ms(), actor, "api_key.created", None, json!({"login": login, "access_id": access_id})).await?;
+        txn.commit().await?;
+        Ok(NewApiKey { access_id, access_key })
+    }
+
+    /// Revokes an API key and every token issued for it.
+    pub async fn revoke_api_key(&self, actor: &Actor, access_id: &str) -> Result<(), StoreError> {
+        let now = now_ms();
+        let txn = self.db.begin().await?;
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("UPDATE api_keys SET revoked_at = ")
+            .bind(now)
+            .push(" WHERE access_id = ")
+            .bind(access_id)
+            .push(" AND revoked_at IS NULL");
+        if txn.execute(sql.build()).await?.rows_affected() == 0 {
+            return Err(StoreError::UnknownApiKey(access_id.to_owned()));
+        }
+        let mut tokens = Sql::new(txn.get_database_backend());
+        tokens
+            .push("UPDATE api_tokens SET revoked_at = ")
+            .bind(now)
+            .push(" WHERE access_id = ")
+            .bind(access_id)
+            .push(" AND revoked_at IS NULL");
+        txn.execute(tokens.build()).await?;
+        audit(&txn, now, actor, "api_key.revoked", None, json!({"access_id": access_id})).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The user an API key belongs to, if the key is right, not revoked, and the user enabled.
+    pub async fn authenticate_api_key(&self, access_id: &str, access_key: &str) -> Result<Principal, StoreError> {
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push(
+            "SELECT u.id, u.login, u.display_name, u.disabled, k.key_hash FROM api_keys k JOIN users u ON u.id = k.user_id \
+             WHERE k.revoked_at IS NULL AND k.access_id = ",
+        )
+        .bind(access_id);
+        let Some(row) = self.db.query_one(sql.build()).await? else {
+            return Err(StoreError::BadCredentials);
+        };
+        let stored: String = row.try_get("", "key_hash")?;
+        if !constant_time_eq(stored.as_bytes(), digest(access_key).as_bytes()) {
+            return Err(StoreError::BadCredentials);
+        }
+        if row.try_get::<bool>("", "disabled")? {
+            return Err(StoreError::AccountDisabled);
+        }
+        Ok(Principal {
+            user_id: row.try_get("", "id")?,
+            login: row.try_get("", "login")?,
+            display_name: row.try_get("", "display_name")?,
+        })
+    }
+
+    /// Issues a bearer token for a user who has just authenticated (with an API key, if `access_id` is given).
+    pub async fn issue_api_token(
+        &self,
+        principal: &Principal,
+        access_id: Option<&str>,
+    ) -> Result<IssuedToken, StoreError> {
+        let token = format!("t-{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
+        let now = now_ms();
+        let expires_at = now + TOKEN_LIFETIME_MS;
+        let txn = self.db.begin().await?;
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("INSERT INTO api_tokens (token_hash, user_id, access_id, created_at, expires_at) VALUES (")
+            .bind(digest(&token))
+            .push(", ")
+            .bind(principal.user_id)
+            .push(", ")
+            .bind(access_id.map(str::to_owned))
+            .push(", ")
+            .bind(now)
+            .push(", ")
+            .bind(expires_at)
+            .push(")");
+        txn.execute(sql.build()).await?;
+        let details = json!({"access_id": access_id});
+        audit(&txn, now, &Actor::User(principal.login.clone()), "api.token_issued", None, details).await?;
+        txn.commit().await?;
+        Ok(IssuedToken { token, expires_at })
+    }
+
+    /// The user a bearer token belongs to, if it is live and the user enabled.
+    pub async fn api_token(&self, token: &str) -> Result<Option<Principal>, StoreError> {
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push(
+            "SELECT u.id, u.login, u.display_name FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = ",
+        )
+        .bind(digest(token))
+        .push(" AND t.revoked_at IS NULL AND t.expires_at > ")
+        .bind(now_ms())
+        .push(" AND u.disabled = ")
+        .bind(false);
+        let Some(row) = self.db.query_one(sql.build()).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Principal {
+            user_id: row.try_get("", "id")?,
+            login: row.try_get("", "login")?,
+            display_name: row.try_get("", "display_name")?,
+        }))
+    }
+
+    /// Revokes one bearer token.
+    pub async fn revoke_api_token(&self, token: &str) -> Result<(), StoreError> {
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("UPDATE api_tokens SET revoked_at = ")
+            .bind(now_ms())
+            .push(" WHERE token_hash = ")
+            .bind(digest(token))
+            .push(" AND revoked_at IS NULL");
+        self.db.execute(sql.build()).await?;
+        Ok(())
+    }
+}
+
+/// Compares two byte strings in time independent of where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn equality_is_exact() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}
