@@ -115,6 +115,7 @@ const VISIBILITY: { login: string; name: string; allowed: (user: string, gateway
   { login: 'oscar', name: 'Oscar Onprem', allowed: (user, gateway) => user === 'oscar' || /On-prem DC2/.test(gateway) },
   { login: 'alice', name: 'Alice Developer', allowed: (user) => user === 'alice' },
   { login: 'bob', name: 'Bob DBA', allowed: (user) => user === 'bob' },
+  { login: 'carol', name: 'Carol Analyst', allowed: (user) => user === 'carol' },
 ];
 
 for (const { login, name, allowed } of VISIBILITY) {

@@ -1,0 +1,181 @@
+//! The authorization matrix: every endpoint and server function × every kind of caller, expected answers from one
+//! table. Run on SQLite and PostgreSQL.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use sea_orm::ConnectionTrait;
+use sra_domain::{Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionUpdate, SraRule};
+use sra_store::{now_ms, RoleSpec, Store};
+use tower::ServiceExt;
+
+const HOST: &str = "console.test";
+const PASSWORD: &str = "matrix-password-1";
+
+/// The kinds of caller, in the order of the table's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    SelfUser,
+    OwnUser,
+    Admin,
+    Disabled,
+    Expired,
+}
+
+const WHO: [Who; 6] = [Who::Anonymous, Who::SelfUser, Who::OwnUser, Who::Admin, Who::Disabled, Who::Expired];
+
+/// What a caller gets back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Status(u16),
+    /// 200 with exactly these sessions (by user@gateway).
+    Sessions(&'static [&'static str]),
+    /// 200, naming this signed-in login (or nobody).
+    User(Option<&'static str>),
+}
+
+use Expect::{Sessions, Status, User};
+
+const ALL_SESSIONS: &[&str] = &["alice@gw-a", "bob@gw-b", "carol@gw-a", "olivia@gw-a"];
+
+/// Endpoint → expected answer for Anonymous, Self (alice), Own (olivia: gw-b), Admin, Disabled, Expired sign-in.
+const MATRIX: &[(&str, &str, [Expect; 6])] = &[
+    ("GET", "/sessions", [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303)]),
+    (
+        "POST",
+        "/api/list_sessions",
+        [
+            Status(401),
+            Sessions(&["alice@gw-a"]),
+            Sessions(&["bob@gw-b", "olivia@gw-a"]),
+            Sessions(ALL_SESSIONS),
+            Status(401),
+            Status(401),
+        ],
+    ),
+    (
+        "POST",
+        "/api/current_user",
+        [User(None), User(Some("alice")), User(Some("olivia")), User(Some("admin")), User(None), User(None)],
+    ),
+    ("GET", "/login", [Status(200); 6]),
+    ("GET", "/healthz", [Status(200); 6]),
+    ("GET", "/readyz", [Status(200); 6]),
+    ("GET", "/metrics", [Status(200); 6]),
+];
+
+async fn world(store: &Store) -> Router {
+    let system = Actor::System;
+    for gateway in ["gw-a", "gw-b"] {
+        store.register_gateway(&system, gateway, gateway).await.unwrap();
+    }
+    for login in ["alice", "olivia", "admin", "dora", "eve"] {
+        store.create_user(&system, login, login).await.unwrap();
+        store.set_password(&system, login, PASSWORD).await.unwrap();
+    }
+    let roles = [("own-b", SraRule::Own, vec!["gw-b".to_owned()]), ("admins", SraRule::All, vec![])];
+    for (name, rule, gateways) in roles {
+        store.create_role(&system, &RoleSpec { name: name.into(), rule, gateways }).await.unwrap();
+    }
+    store.assign_role(&system, "olivia", "own-b").await.unwrap();
+    store.assign_role(&system, "admin", "admins").await.unwrap();
+    // dora is an admin too: disabling her must take everything away.
+    store.assign_role(&system, "dora", "admins").await.unwrap();
+    let updates: Vec<_> = ALL_SESSIONS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let (user, gateway) = s.split_once('@').unwrap();
+            SessionUpdate {
+                session_id: format!("s-{i}"),
+                at: now_ms() - 60_000,
+                change: SessionChange::Started(NewSession {
+                    user: user.into(),
+                    access_id: None,
+                    client_interface: ClientInterface::Cli,
+                    gateway: gateway.into(),
+                    resource_type: ResourceType::Ssh,
+                    secret_name: "/s".into(),
+                    target_name: "t".into(),
+                    target_host: "h".into(),
+                }),
+            }
+        })
+        .collect();
+    store.apply_updates(&system, &updates).await.unwrap();
+    let site = tempfile::tempdir().unwrap();
+    sra_server::router(site.path(), store.clone(), Default::default())
+}
+
+/// A sign-in cookie for each kind of caller.
+async fn cookie_for(store: &Store, who: Who) -> Option<String> {
+    let login = match who {
+        Who::Anonymous => return None,
+        Who::SelfUser => "alice",
+        Who::OwnUser => "olivia",
+        Who::Admin => "admin",
+        Who::Disabled => "dora",
+        Who::Expired => "eve",
+    };
+    let principal = store.authenticate(login, PASSWORD).await.unwrap();
+    let token = store.open_console_session(&principal).await.unwrap();
+    match who {
+        Who::Disabled => store.set_disabled(&Actor::System, "dora", true).await.unwrap(),
+        Who::Expired => {
+            let sql = format!(
+                "UPDATE console_sessions SET expires_at = {} WHERE user_id = {}",
+                now_ms() - 1,
+                principal.user_id
+            );
+            store.connection().execute_unprepared(&sql).await.unwrap();
+        }
+        _ => {}
+    }
+    Some(token)
+}
+
+async fn every_endpoint_answers_every_caller_as_the_table_says(store: &Store) {
+    let router = world(store).await;
+    let mut cookies = Vec::new();
+    for who in WHO {
+        cookies.push(cookie_for(store, who).await);
+    }
+    for (method, path, expected) in MATRIX {
+        for ((who, cookie), expect) in WHO.iter().zip(&cookies).zip(expected) {
+            let mut request = Request::builder()
+                .method(*method)
+                .uri(*path)
+                .header(header::HOST, HOST)
+                .header(header::ORIGIN, format!("http://{HOST}"))
+                .header(header::CONTENT_TYPE, "application/json");
+            if let Some(cookie) = cookie {
+                request = request.header(header::COOKIE, format!("sra_session={cookie}"));
+            }
+            let body = if *method == "POST" { "{}" } else { "" };
+            let response = router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            let context = format!("{method} {path} as {who:?}: {status} {text}");
+            match expect {
+                Status(code) => assert_eq!(status, StatusCode::from_u16(*code).unwrap(), "{context}"),
+                Sessions(expected) => {
+                    assert_eq!(status, StatusCode::OK, "{context}");
+                    let page: sra_domain::SessionsPage = serde_json::from_str(&text).unwrap();
+                    let mut got: Vec<String> =
+                        page.sessions.iter().map(|s| format!("{}@{}", s.user, s.gateway.cluster_name)).collect();
+                    got.sort();
+                    assert_eq!(got, *expected, "{context}");
+                }
+                User(expected) => {
+                    assert_eq!(status, StatusCode::OK, "{context}");
+                    let user: Option<app::auth::SignedIn> = serde_json::from_str(&text).unwrap();
+                    assert_eq!(user.map(|u| u.login).as_deref(), *expected, "{context}");
+                }
+            }
+        }
+    }
+}
+
+sra_store::on_both_backends!(every_endpoint_answers_every_caller_as_the_table_says);
