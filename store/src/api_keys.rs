@@ -103,11 +103,7 @@ impl Store {
         if row.try_get::<bool>("", "disabled")? {
             return Err(StoreError::AccountDisabled);
         }
-        Ok(Principal {
-            user_id: row.try_get("", "id")?,
-            login: row.try_get("", "login")?,
-            display_name: row.try_get("", "display_name")?,
-        })
+        Principal::from_row(&row)
     }
 
     /// Issues a bearer token for a user who has just authenticated (with an API key, if `access_id` is given).
@@ -154,11 +150,7 @@ impl Store {
         let Some(row) = self.db.query_one(sql.build()).await? else {
             return Ok(None);
         };
-        Ok(Some(Principal {
-            user_id: row.try_get("", "id")?,
-            login: row.try_get("", "login")?,
-            display_name: row.try_get("", "display_name")?,
-        }))
+        Principal::from_row(&row).map(Some)
     }
 
     /// Revokes one bearer token.

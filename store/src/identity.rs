@@ -35,6 +35,17 @@ pub struct Principal {
     pub display_name: String,
 }
 
+impl Principal {
+    /// Reads a user from a row with the columns `id`, `login` and `display_name`.
+    pub(crate) fn from_row(row: &sea_orm::QueryResult) -> Result<Principal, StoreError> {
+        Ok(Principal {
+            user_id: row.try_get("", "id")?,
+            login: row.try_get("", "login")?,
+            display_name: row.try_get("", "display_name")?,
+        })
+    }
+}
+
 /// A hash no password matches, verified against when the login is unknown so that "no such user" takes as long as
 /// "wrong password" and timing does not reveal which logins exist.
 const DUMMY_HASH: &str =
@@ -81,11 +92,7 @@ impl Store {
         let row = self.db.query_one(sql.build()).await?;
         let found = match row {
             Some(row) => Some((
-                Principal {
-                    user_id: row.try_get("", "id")?,
-                    login: row.try_get("", "login")?,
-                    display_name: row.try_get("", "display_name")?,
-                },
+                Principal::from_row(&row)?,
                 row.try_get::<Option<String>>("", "password_hash")?,
                 row.try_get::<bool>("", "disabled")?,
             )),
@@ -164,11 +171,7 @@ impl Store {
             touch.push("UPDATE console_sessions SET last_seen_at = ").bind(now).push(" WHERE token_hash = ").bind(hash);
             self.db.execute(touch.build()).await?;
         }
-        Ok(Some(Principal {
-            user_id: row.try_get("", "id")?,
-            login: row.try_get("", "login")?,
-            display_name: row.try_get("", "display_name")?,
-        }))
+        Principal::from_row(&row).map(Some)
     }
 
     /// Ends a console sign-in (sign-out). Unknown or already ended tokens are ignored.
