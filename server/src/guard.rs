@@ -34,7 +34,7 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
 /// Sends visitors without a live sign-in from a console page to `/login?next=…`.
 pub async fn signed_in_pages(State(store): State<Store>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let guarded = request.method() == Method::GET && SIGNED_IN_PAGES.iter().any(|page| path == *page);
+    let guarded = request.method() == Method::GET && SIGNED_IN_PAGES.contains(&path);
     if !guarded {
         return next.run(request).await;
     }

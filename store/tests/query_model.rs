@@ -311,7 +311,7 @@ async fn check(store: &Store, world: &World, queries: &[Query]) -> Result<(), Te
                 store.list_sessions(&caller, &SessionQuery { cursor: cursor.clone(), ..base.clone() }).await.unwrap();
             prop_assert!(page.sessions.len() <= q.page_size as usize);
             prop_assert!(
-                page.prev_cursor.is_some() == !pages.is_empty(),
+                page.prev_cursor.is_some() != pages.is_empty(),
                 "a previous page exists exactly after the first"
             );
             cursor = page.next_cursor.clone();
