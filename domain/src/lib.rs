@@ -14,10 +14,12 @@ mod visibility;
 
 pub use enums::{ClientInterface, ConnectionType, ParseEnumError, ResourceType, SessionStatus, SraRule};
 pub use query::{
-    QueryError, RawSessionQuery, SessionQuery, Sort, SortDirection, SortField, TimeWindow, DEFAULT_PAGE_SIZE,
-    DEFAULT_WINDOW_MS, MAX_PAGE_SIZE, MAX_SEARCH_LEN,
+    QueryError, RawSessionQuery, SessionQuery, Sort, SortDirection, SortField, TimeWindow, Timeframe,
+    DEFAULT_PAGE_SIZE, DEFAULT_WINDOW_MS, MAX_PAGE_SIZE, MAX_SEARCH_LEN,
 };
 pub use session::{GatewayInfo, SessionSummary, SessionsPage, StatusCounts, VisibleGateways};
-pub use time::{format_duration, format_rfc3339, Millis, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS};
+pub use time::{
+    format_duration, format_rfc3339, parse_rfc3339, InvalidTime, Millis, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS,
+};
 pub use update::{Actor, NewSession, SessionChange, SessionUpdate};
 pub use visibility::{Caller, Scope};

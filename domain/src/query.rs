@@ -27,14 +27,36 @@ pub struct TimeWindow {
 }
 
 impl TimeWindow {
-    /// The overview's default: the last 30 days up to `now`.
-    pub fn last_30_days(now: Millis) -> TimeWindow {
-        TimeWindow { from: now - DEFAULT_WINDOW_MS, to: now }
-    }
-
     /// Whether a session that started at `started` and ended at `ended` (if it has) overlaps this window.
     pub fn overlaps(&self, started: Millis, ended: Option<Millis>) -> bool {
         started <= self.to && ended.is_none_or(|end| end >= self.from)
+    }
+}
+
+/// A timeframe as the caller asked for it. The open-ended forms end at the listing's `as_of` time, which the store fixes
+/// when a listing's first page is read and carries in its cursors: every page of "the last 30 days" then covers the
+/// same window, however much later the next page is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Timeframe {
+    /// The `span` milliseconds up to `as_of` (the default: the last 30 days).
+    Recent { span: Millis },
+    /// From a fixed time up to `as_of`.
+    Since(Millis),
+    /// Fixed ends.
+    Fixed(TimeWindow),
+}
+
+impl Timeframe {
+    /// The overview's default: the last 30 days.
+    pub const DEFAULT: Timeframe = Timeframe::Recent { span: DEFAULT_WINDOW_MS };
+
+    /// The window this timeframe covers for a listing as of `as_of`.
+    pub fn at(self, as_of: Millis) -> TimeWindow {
+        match self {
+            Timeframe::Recent { span } => TimeWindow { from: as_of - span, to: as_of },
+            Timeframe::Since(from) => TimeWindow { from, to: as_of.max(from) },
+            Timeframe::Fixed(window) => window,
+        }
     }
 }
 
@@ -163,7 +185,7 @@ impl fmt::Display for Sort {
 /// A validated session query. Build it with [`RawSessionQuery::parse`]; every field is then known to be valid.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SessionQuery {
-    pub window: TimeWindow,
+    pub timeframe: Timeframe,
     /// Empty means every status (likewise for the other sets).
     pub statuses: BTreeSet<SessionStatus>,
     pub resource_types: BTreeSet<ResourceType>,
@@ -179,10 +201,10 @@ pub struct SessionQuery {
 }
 
 impl SessionQuery {
-    /// The overview's default view at `now`: last 30 days, every status, newest first, 50 a page.
-    pub fn default_at(now: Millis) -> SessionQuery {
+    /// The overview's default view: last 30 days, every status, newest first, 50 a page.
+    pub fn recent() -> SessionQuery {
         SessionQuery {
-            window: TimeWindow::last_30_days(now),
+            timeframe: Timeframe::DEFAULT,
             statuses: BTreeSet::new(),
             resource_types: BTreeSet::new(),
             client_interfaces: BTreeSet::new(),
@@ -214,13 +236,21 @@ pub struct RawSessionQuery {
 }
 
 impl RawSessionQuery {
-    /// Checks every value and builds the query; the window defaults to the 30 days before `now` (or before `to`).
+    /// Checks every value and builds the query. Without `to` the timeframe ends at the listing's time (`now` for a
+    /// first page); without `from` it starts 30 days before its end.
     pub fn parse(self, now: Millis) -> Result<SessionQuery, QueryError> {
-        let to = self.to.unwrap_or(now);
-        let from = self.from.unwrap_or(to - DEFAULT_WINDOW_MS);
-        if from > to {
-            return Err(QueryError::WindowReversed { from, to });
-        }
+        let timeframe = match (self.from, self.to) {
+            (None, None) => Timeframe::DEFAULT,
+            (Some(from), None) if from > now => return Err(QueryError::WindowReversed { from, to: now }),
+            (Some(from), None) => Timeframe::Since(from),
+            (from, Some(to)) => {
+                let from = from.unwrap_or(to - DEFAULT_WINDOW_MS);
+                if from > to {
+                    return Err(QueryError::WindowReversed { from, to });
+                }
+                Timeframe::Fixed(TimeWindow { from, to })
+            }
+        };
         let page_size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
             return Err(QueryError::PageSize { value: page_size });
@@ -233,7 +263,7 @@ impl RawSessionQuery {
         }
         let gateways: BTreeSet<String> = split(&self.gateways).map(str::to_owned).collect();
         Ok(SessionQuery {
-            window: TimeWindow { from, to },
+            timeframe,
             statuses: parse_set(&self.statuses)?,
             resource_types: parse_set(&self.resource_types)?,
             client_interfaces: parse_set(&self.client_interfaces)?,
@@ -267,7 +297,7 @@ pub enum QueryError {
     UnknownSortField { value: String, allowed: String },
     #[error("unknown sort direction {value:?}; allowed: asc, desc")]
     UnknownSortDirection { value: String },
-    #[error("the timeframe starts after it ends (from {from} > to {to})")]
+    #[error("the timeframe starts after it ends (from {} > to {})", crate::format_rfc3339(*from), crate::format_rfc3339(*to))]
     WindowReversed { from: Millis, to: Millis },
     #[error("page size {value} is out of range; allowed: 1 to {MAX_PAGE_SIZE}")]
     PageSize { value: u32 },
@@ -288,8 +318,8 @@ mod tests {
     #[test]
     fn the_default_is_the_last_30_days_newest_first_50_a_page() {
         let q = raw().parse(100 * DAY_MS).unwrap();
-        assert_eq!(q, SessionQuery::default_at(100 * DAY_MS));
-        assert_eq!(q.window, TimeWindow { from: 70 * DAY_MS, to: 100 * DAY_MS });
+        assert_eq!(q, SessionQuery::recent());
+        assert_eq!(q.timeframe.at(100 * DAY_MS), TimeWindow { from: 70 * DAY_MS, to: 100 * DAY_MS });
         assert_eq!(q.sort, Sort { field: SortField::StartTime, direction: SortDirection::Desc });
     }
 
@@ -320,6 +350,11 @@ mod tests {
         assert_eq!(err.to_string(), "unknown sort direction \"up\"; allowed: asc, desc");
         let err = RawSessionQuery { from: Some(10), to: Some(5), ..raw() }.parse(0).unwrap_err();
         assert_eq!(err, QueryError::WindowReversed { from: 10, to: 5 });
+        let err = RawSessionQuery { from: Some(10), ..raw() }.parse(0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the timeframe starts after it ends (from 1970-01-01T00:00:00.010Z > to 1970-01-01T00:00:00.000Z)"
+        );
         for size in [0, 501] {
             let err = RawSessionQuery { page_size: Some(size), ..raw() }.parse(0).unwrap_err();
             assert_eq!(err.to_string(), format!("page size {size} is out of range; allowed: 1 to 500"));
@@ -338,6 +373,16 @@ mod tests {
             let sort = Sort { field: *field, direction: SortDirection::Asc };
             assert_eq!(sort.to_string().parse::<Sort>().unwrap(), sort);
         }
+    }
+
+    #[test]
+    fn open_ended_timeframes_end_at_the_listing_time() {
+        let since = RawSessionQuery { from: Some(5 * DAY_MS), ..raw() }.parse(10 * DAY_MS).unwrap().timeframe;
+        assert_eq!(since, Timeframe::Since(5 * DAY_MS));
+        assert_eq!(since.at(12 * DAY_MS), TimeWindow { from: 5 * DAY_MS, to: 12 * DAY_MS });
+        let until = RawSessionQuery { to: Some(40 * DAY_MS), ..raw() }.parse(0).unwrap().timeframe;
+        assert_eq!(until, Timeframe::Fixed(TimeWindow { from: 10 * DAY_MS, to: 40 * DAY_MS }));
+        assert_eq!(until.at(99 * DAY_MS), TimeWindow { from: 10 * DAY_MS, to: 40 * DAY_MS });
     }
 
     #[test]

@@ -17,8 +17,12 @@ pub struct SessionSummary {
     /// The SRA session ID (unique).
     pub session_id: String,
     pub user: String,
+    /// The API key (access ID) the user came through, if any.
+    pub access_id: Option<String>,
     pub client_interface: ClientInterface,
     pub gateway: GatewayInfo,
+    /// The gateway's numeric ID (the API's `cluster_unique_id`).
+    pub gateway_id: i64,
     pub resource_type: ResourceType,
     pub secret_name: String,
     pub target_name: String,

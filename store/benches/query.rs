@@ -148,7 +148,8 @@ async fn cursor_of_page(store: &Store, caller: &Caller, query: &SessionQuery, n:
 async fn naive_first_page(store: &Store, caller: &Caller, query: &SessionQuery) -> Statement {
     let backend = store.connection().get_database_backend();
     let placeholder = |n: usize| if store.backend() == Backend::Postgres { format!("${n}") } else { "?".to_owned() };
-    let mut values: Vec<sea_orm::Value> = vec![query.window.to.into(), query.window.from.into()];
+    let window = query.timeframe.at(sra_store::now_ms());
+    let mut values: Vec<sea_orm::Value> = vec![window.to.into(), window.from.into()];
     let visibility = match &caller.scope {
         Scope::All => String::new(),
         Scope::Gateways(names) => {

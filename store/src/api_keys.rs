@@ -136,21 +136,27 @@ impl Store {
     }
 
     /// The user a bearer token belongs to, if it is live and the user enabled.
-    pub async fn api_token(&self, token: &str) -> Result<Option<Principal>, StoreError> {
+    pub async fn api_token(&self, token: &str) -> Result<Principal, StoreError> {
         let mut sql = Sql::new(self.db.get_database_backend());
         sql.push(
-            "SELECT u.id, u.login, u.display_name FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = ",
+            "SELECT u.id, u.login, u.display_name, u.disabled, t.expires_at, t.revoked_at \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ",
         )
-        .bind(digest(token))
-        .push(" AND t.revoked_at IS NULL AND t.expires_at > ")
-        .bind(now_ms())
-        .push(" AND u.disabled = ")
-        .bind(false);
+        .bind(digest(token));
         let Some(row) = self.db.query_one(sql.build()).await? else {
-            return Ok(None);
+            return Err(StoreError::UnknownToken);
         };
-        Principal::from_row(&row).map(Some)
+        let expires_at: Millis = row.try_get("", "expires_at")?;
+        if row.try_get::<Option<Millis>>("", "revoked_at")?.is_some() {
+            return Err(StoreError::TokenRevoked);
+        }
+        if expires_at <= now_ms() {
+            return Err(StoreError::TokenExpired { at: sra_domain::format_rfc3339(expires_at) });
+        }
+        if row.try_get::<bool>("", "disabled")? {
+            return Err(StoreError::AccountDisabled);
+        }
+        Principal::from_row(&row)
     }
 
     /// Revokes one bearer token.

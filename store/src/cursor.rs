@@ -105,7 +105,7 @@ pub(crate) fn fingerprint(caller: &Caller, query: &SessionQuery) -> String {
     let mut hasher = Sha256::new();
     let relevant = (
         caller,
-        &query.window,
+        &query.timeframe,
         &query.statuses,
         &query.resource_types,
         &query.client_interfaces,
@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn the_fingerprint_ignores_page_size_and_cursor_only() {
         let caller = Caller::self_only("alice");
-        let q = SessionQuery::default_at(1_000);
+        let q = SessionQuery::recent();
         let fp = fingerprint(&caller, &q);
         assert_eq!(fp, fingerprint(&caller, &SessionQuery { page_size: 7, cursor: Some("c".into()), ..q.clone() }));
         assert_ne!(fp, fingerprint(&Caller::self_only("bob"), &q));

@@ -30,6 +30,12 @@ pub enum StoreError {
     Query(sra_domain::QueryError),
     #[error("wrong login or password")]
     BadCredentials,
+    #[error("the token is not valid: it was never issued by this server; get one from /auth")]
+    UnknownToken,
+    #[error("the token expired at {at}; get a new one from /auth")]
+    TokenExpired { at: String },
+    #[error("the token was revoked; get a new one from /auth")]
+    TokenRevoked,
     #[error("this account is disabled; ask an administrator")]
     AccountDisabled,
     #[error("the password is too short; use at least {min} characters")]

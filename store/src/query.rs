@@ -7,7 +7,7 @@ use std::time::Instant;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use sra_domain::{
     Caller, GatewayInfo, QueryError, Scope, SessionQuery, SessionStatus, SessionSummary, SessionsPage, SortDirection,
-    SortField, SraRule, StatusCounts, TimeWindow, VisibleGateways,
+    SortField, SraRule, StatusCounts, TimeWindow, Timeframe, VisibleGateways,
 };
 
 use crate::counts_cache;
@@ -16,7 +16,8 @@ use crate::sql::Sql;
 use crate::{now_ms, Store, StoreError};
 
 /// The columns a listing reads; `row_to_summary` reads them back.
-const COLUMNS: &str = "s.session_id, s.user_identifier, s.client_interface, s.resource_type, s.secret_name, \
+const COLUMNS: &str =
+    "s.session_id, s.user_identifier, s.access_id, s.gateway_id, s.client_interface, s.resource_type, s.secret_name, \
      s.target_name, s.target_host, s.status, s.started_at, s.ended_at, s.error_message, s.updated_at, \
      g.name AS gateway_name, g.display_name AS gateway_display_name";
 
@@ -137,6 +138,7 @@ impl Store {
         let order = if descending { " DESC" } else { " ASC" };
         let limit = i64::from(query.page_size) + 1;
 
+        let window = query.timeframe.at(as_of);
         let slices = plan(caller, &scope, filter, query);
         let mut sql = Sql::new(self.db.get_database_backend());
         for (i, slice) in slices.iter().enumerate() {
@@ -146,7 +148,7 @@ impl Store {
             sql.push("SELECT ").push(COLUMNS).push(", ");
             sort_key(&mut sql, field, as_of);
             sql.push(" AS sort_key FROM sessions s JOIN gateways g ON g.id = s.gateway_id WHERE ");
-            conditions(&mut sql, query, Part::Overlapping, slice, filter);
+            conditions(&mut sql, query, window, Part::Overlapping, slice, filter);
             if let Some(cursor) = &cursor {
                 keyset(&mut sql, field, as_of, descending, cursor);
             }
@@ -173,6 +175,7 @@ impl Store {
         }
         let filter = filter.ids();
         let slice = Slice { visibility: single_visibility(caller, &scope), statuses: Statuses::Any };
+        let window = query.timeframe.at(now_ms());
         // The window splits in two disjoint parts that indexes answer without reading the table: sessions started
         // inside it (a range of start times), and the few started earlier that still overlap it (by end time).
         let mut sql = Sql::new(self.db.get_database_backend());
@@ -181,7 +184,7 @@ impl Store {
                 sql.push(" UNION ALL ");
             }
             sql.push("SELECT s.status AS status, COUNT(*) AS n FROM sessions s WHERE ");
-            conditions(&mut sql, query, part, &slice, filter);
+            conditions(&mut sql, query, window, part, &slice, filter);
             sql.push(" GROUP BY s.status");
         }
         for row in self.db.query_all(sql.build()).await? {
@@ -199,9 +202,16 @@ impl Store {
         caller: &Caller,
         query: &SessionQuery,
     ) -> Result<StatusCounts, StoreError> {
+        // Fixed windows that differ by less than the grain share an entry (their counts differ by as little as the
+        // open-ended timeframes' counts do over the entry's lifetime).
         let grain = |t: i64| t.div_euclid(counts_cache::WINDOW_GRAIN_MS);
+        let timeframe = match query.timeframe {
+            Timeframe::Fixed(w) => Timeframe::Fixed(TimeWindow { from: grain(w.from), to: grain(w.to) }),
+            Timeframe::Since(from) => Timeframe::Since(grain(from)),
+            recent @ Timeframe::Recent { .. } => recent,
+        };
         let key_query = SessionQuery {
-            window: TimeWindow { from: grain(query.window.from), to: grain(query.window.to) },
+            timeframe,
             statuses: BTreeSet::new(),
             sort: Default::default(),
             cursor: None,
@@ -215,6 +225,20 @@ impl Store {
         let counts = self.status_counts(caller, query).await?;
         self.counts.put(key, counts.clone(), Instant::now());
         Ok(counts)
+    }
+
+    /// One session, if `caller` may see it (else [`StoreError::UnknownSession`]: whether a session one may not see
+    /// exists is not revealed). The same visibility condition as listings.
+    pub async fn visible_session(&self, caller: &Caller, session_id: &str) -> Result<SessionSummary, StoreError> {
+        let Gateways { scope, .. } = self.resolve_gateways(caller, &SessionQuery::recent()).await?;
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT ").push(COLUMNS);
+        sql.push(" FROM sessions s JOIN gateways g ON g.id = s.gateway_id WHERE s.session_id = ").bind(session_id);
+        visibility_condition(&mut sql, &single_visibility(caller, &scope));
+        match self.db.query_one(sql.build()).await? {
+            Some(row) => row_to_summary(&row),
+            None => Err(StoreError::UnknownSession(session_id.to_owned())),
+        }
     }
 
     /// The gateways `caller` may see: those granted (All: every one), and for the filter also those of their own
@@ -405,8 +429,14 @@ enum Part {
 }
 
 /// The WHERE conditions of one slice: timeframe, visibility, filters and search.
-fn conditions(sql: &mut Sql, query: &SessionQuery, part: Part, slice: &Slice<'_>, gateway_filter: Option<&[i64]>) {
-    let window = query.window;
+fn conditions(
+    sql: &mut Sql,
+    query: &SessionQuery,
+    window: TimeWindow,
+    part: Part,
+    slice: &Slice<'_>,
+    gateway_filter: Option<&[i64]>,
+) {
     match part {
         Part::Overlapping => {
             sql.push("s.started_at <= ").bind(window.to);
@@ -421,28 +451,7 @@ fn conditions(sql: &mut Sql, query: &SessionQuery, part: Part, slice: &Slice<'_>
         }
     }
 
-    // Visibility: Self always; Own adds its gateways; All needs no condition.
-    let mut filter_applies = true;
-    match &slice.visibility {
-        Visibility::Everything => {}
-        Visibility::SelfOrGranted { login, granted } => {
-            sql.push(" AND (s.user_identifier = ").bind(login.to_string());
-            if !granted.is_empty() {
-                sql.push(" OR s.gateway_id IN ").bind_list(granted.iter().copied());
-            }
-            sql.push(")");
-        }
-        Visibility::Gateway(id) => {
-            sql.push(" AND s.gateway_id = ").bind(*id);
-            filter_applies = false; // chosen from within the filter already
-        }
-        Visibility::OwnElsewhere { login, granted } => {
-            sql.push(" AND s.user_identifier = ").bind(login.to_string());
-            if !granted.is_empty() {
-                sql.push(" AND s.gateway_id NOT IN ").bind_list(granted.iter().copied());
-            }
-        }
-    }
+    let filter_applies = visibility_condition(sql, &slice.visibility);
     if let (true, Some(ids)) = (filter_applies, gateway_filter) {
         sql.push(" AND s.gateway_id IN ").bind_list(ids.iter().copied());
     }
@@ -520,6 +529,33 @@ fn sort_key(sql: &mut Sql, field: SortField, as_of: i64) {
     };
 }
 
+/// Appends ` AND …` limiting rows to what the visibility allows: Self always; Own adds its gateways; All needs no
+/// condition. Returns whether a gateway filter still has to be applied.
+fn visibility_condition(sql: &mut Sql, visibility: &Visibility<'_>) -> bool {
+    match visibility {
+        Visibility::Everything => true,
+        Visibility::SelfOrGranted { login, granted } => {
+            sql.push(" AND (s.user_identifier = ").bind(login.to_string());
+            if !granted.is_empty() {
+                sql.push(" OR s.gateway_id IN ").bind_list(granted.iter().copied());
+            }
+            sql.push(")");
+            true
+        }
+        Visibility::Gateway(id) => {
+            sql.push(" AND s.gateway_id = ").bind(*id);
+            false // chosen from within the filter already
+        }
+        Visibility::OwnElsewhere { login, granted } => {
+            sql.push(" AND s.user_identifier = ").bind(login.to_string());
+            if !granted.is_empty() {
+                sql.push(" AND s.gateway_id NOT IN ").bind_list(granted.iter().copied());
+            }
+            true
+        }
+    }
+}
+
 /// Whether a sort field's values are integers (else text).
 fn is_numeric(field: SortField) -> bool {
     matches!(field, SortField::StartTime | SortField::Duration | SortField::Status)
@@ -538,6 +574,8 @@ fn row_to_summary(row: &QueryResult) -> Result<SessionSummary, StoreError> {
     Ok(SessionSummary {
         session_id: text("session_id")?,
         user: text("user_identifier")?,
+        access_id: row.try_get("", "access_id")?,
+        gateway_id: row.try_get("", "gateway_id")?,
         client_interface: parse_column(&text("client_interface")?, "client_interface")?,
         gateway: GatewayInfo {
             cluster_name: text("gateway_name")?,

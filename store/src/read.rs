@@ -2,7 +2,7 @@
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
-use sra_domain::Millis;
+use sra_domain::{Caller, Millis};
 
 use crate::entity::audit_entry;
 use crate::{Store, StoreError};
@@ -19,7 +19,18 @@ pub struct AuditRecord {
 }
 
 impl Store {
-    /// A session's audit timeline, oldest first.
+    /// The audit timeline of a session `caller` may see, oldest first; [`StoreError::UnknownSession`] when they may
+    /// not (or it does not exist).
+    pub async fn audit_of_visible_session(
+        &self,
+        caller: &Caller,
+        session_id: &str,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        self.visible_session(caller, session_id).await?;
+        self.session_audit(session_id).await
+    }
+
+    /// A session's audit timeline, oldest first, whoever asks (administration and tests).
     pub async fn session_audit(&self, session_id: &str) -> Result<Vec<AuditRecord>, StoreError> {
         let rows = audit_entry::Entity::find()
             .filter(audit_entry::Column::SessionId.eq(session_id))

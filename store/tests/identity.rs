@@ -95,8 +95,8 @@ async fn api_keys_and_tokens_live_until_revoked(store: &Store) {
     let issued = store.issue_api_token(&principal, Some(&key.access_id)).await.unwrap();
     assert!(issued.token.starts_with("t-"));
     assert!(issued.expires_at > now_ms() + sra_store::TOKEN_LIFETIME_MS - 60_000);
-    assert_eq!(store.api_token(&issued.token).await.unwrap(), Some(principal.clone()));
-    assert_eq!(store.api_token("t-forged").await.unwrap(), None);
+    assert_eq!(store.api_token(&issued.token).await.unwrap(), principal.clone());
+    assert!(matches!(store.api_token("t-forged").await, Err(StoreError::UnknownToken)));
 
     // Expired tokens are refused.
     let other = store.issue_api_token(&principal, None).await.unwrap();
@@ -105,14 +105,16 @@ async fn api_keys_and_tokens_live_until_revoked(store: &Store) {
         .execute_unprepared(&format!("UPDATE api_tokens SET expires_at = {} WHERE access_id IS NULL", now_ms() - 1))
         .await
         .unwrap();
-    assert_eq!(store.api_token(&other.token).await.unwrap(), None, "expired");
+    let expired = store.api_token(&other.token).await.unwrap_err();
+    assert!(matches!(expired, StoreError::TokenExpired { .. }), "{expired}");
+    assert!(expired.to_string().starts_with("the token expired at 20"), "{expired}");
     store.revoke_api_token(&issued.token).await.unwrap();
-    assert_eq!(store.api_token(&issued.token).await.unwrap(), None, "revoked");
+    assert!(matches!(store.api_token(&issued.token).await, Err(StoreError::TokenRevoked)));
 
     // Revoking the key ends its tokens; a disabled user's key and tokens stop working.
     let fresh = store.issue_api_token(&principal, Some(&key.access_id)).await.unwrap();
     store.revoke_api_key(&Actor::System, &key.access_id).await.unwrap();
-    assert_eq!(store.api_token(&fresh.token).await.unwrap(), None);
+    assert!(matches!(store.api_token(&fresh.token).await, Err(StoreError::TokenRevoked)));
     assert!(matches!(
         store.authenticate_api_key(&key.access_id, &key.access_key).await,
         Err(StoreError::BadCredentials)
@@ -122,7 +124,7 @@ async fn api_keys_and_tokens_live_until_revoked(store: &Store) {
     let key = store.create_api_key(&Actor::System, "alice").await.unwrap();
     let token = store.issue_api_token(&principal, Some(&key.access_id)).await.unwrap();
     store.set_disabled(&Actor::System, "alice", true).await.unwrap();
-    assert_eq!(store.api_token(&token.token).await.unwrap(), None);
+    assert!(matches!(store.api_token(&token.token).await, Err(StoreError::AccountDisabled)));
     assert!(matches!(
         store.authenticate_api_key(&key.access_id, &key.access_key).await,
         Err(StoreError::AccountDisabled)

@@ -5,12 +5,18 @@ use sea_orm::ConnectionTrait;
 use sra_domain::{
     Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionStatus, SessionUpdate, SraRule, DAY_MS,
 };
-use sra_domain::{Caller, SessionQuery, SessionsPage};
+use sra_domain::{Caller, SessionQuery, SessionsPage, TimeWindow, Timeframe};
 use sra_store::{now_ms, RoleSpec, Store, StoreError};
+
+/// The 30 days up to `now`, newest first.
+fn until(now: i64) -> SessionQuery {
+    let window = TimeWindow { from: now - sra_domain::DEFAULT_WINDOW_MS, to: now };
+    SessionQuery { timeframe: Timeframe::Fixed(window), ..SessionQuery::recent() }
+}
 
 /// The newest `limit` sessions of the last 30 days before `now`, as an administrator sees them.
 async fn recent(store: &Store, now: i64, limit: u32) -> Result<SessionsPage, StoreError> {
-    let query = SessionQuery { page_size: limit, ..SessionQuery::default_at(now) };
+    let query = SessionQuery { page_size: limit, ..until(now) };
     store.list_sessions(&Caller::admin("admin"), &query).await
 }
 
@@ -197,7 +203,7 @@ mod cached_counts {
         let now = now_ms();
         store.apply_updates(&Actor::System, &[started("c-1", now - 1_000, "gina")]).await.unwrap();
         let admin = Caller::admin("admin");
-        let query = SessionQuery::default_at(now);
+        let query = until(now);
         let first = store.status_counts_cached(&admin, &query).await.unwrap();
         assert_eq!(first.connecting, 1);
         store.apply_updates(&Actor::System, &[started("c-2", now - 500, "gina")]).await.unwrap();
@@ -221,7 +227,7 @@ mod cursors {
         let updates: Vec<_> = (0..5).map(|i| started(&format!("k-{i}"), now - 10_000 + i, "hank")).collect();
         store.apply_updates(&Actor::System, &updates).await.unwrap();
         let admin = Caller::admin("admin");
-        let query = SessionQuery { page_size: 2, ..SessionQuery::default_at(now) };
+        let query = SessionQuery { page_size: 2, ..until(now) };
         let first = store.list_sessions(&admin, &query).await.unwrap();
         let cursor = first.next_cursor.clone().expect("more pages");
         let refused = |result: Result<SessionsPage, StoreError>| {
@@ -242,4 +248,70 @@ mod cursors {
     }
 
     sra_store::on_both_backends!(cursors_are_tamper_proof_and_bound_to_their_listing);
+}
+
+mod timeframes {
+    use super::*;
+
+    /// "The last 30 days" is fixed when its first page is read: later pages, asked for later with the same query (as
+    /// API clients do with only a pagination token), continue that same window.
+    async fn open_ended_timeframes_page_through_one_window(store: &Store) {
+        with_gateway(store).await;
+        let now = now_ms();
+        let updates: Vec<_> = (0..5).map(|i| started(&format!("r-{i}"), now - 10_000 + i, "ivy")).collect();
+        store.apply_updates(&Actor::System, &updates).await.unwrap();
+        let admin = Caller::admin("admin");
+        let query = SessionQuery { page_size: 3, ..SessionQuery::recent() };
+        let first = store.list_sessions(&admin, &query).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        // Started after the first page was read: outside this listing's window.
+        store.apply_updates(&Actor::System, &[started("r-late", now_ms(), "ivy")]).await.unwrap();
+        let next = SessionQuery { cursor: first.next_cursor.clone(), ..query.clone() };
+        let second = store.list_sessions(&admin, &next).await.expect("the cursor is accepted later");
+        assert_eq!(second.as_of, first.as_of);
+        let seen: Vec<_> = first.sessions.iter().chain(&second.sessions).map(|s| s.session_id.as_str()).collect();
+        assert_eq!(seen, ["r-4", "r-3", "r-2", "r-1", "r-0"]);
+        assert_eq!(second.next_cursor, None);
+    }
+
+    sra_store::on_both_backends!(open_ended_timeframes_page_through_one_window);
+}
+
+mod single_session {
+    use super::*;
+    use sra_domain::Scope;
+    use std::collections::BTreeSet;
+
+    /// One session and its audit are shown under the listing's rule; to anyone else the session does not exist.
+    async fn one_session_is_shown_only_to_whom_may_see_it(store: &Store) {
+        with_gateway(store).await;
+        store.register_gateway(&Actor::System, "gw-us-1", "US Gateway 1").await.unwrap();
+        store.apply_updates(&Actor::System, &[started("v-1", now_ms() - 1_000, "alice")]).await.unwrap();
+        let own = |gateway: &str| Caller {
+            login: "olivia".into(),
+            scope: Scope::Gateways(BTreeSet::from([gateway.to_owned()])),
+        };
+        for (caller, visible) in [
+            (Caller::admin("root"), true),
+            (Caller::self_only("alice"), true),
+            (own(GATEWAY), true),
+            (own("gw-us-1"), false),
+            (Caller::self_only("bob"), false),
+        ] {
+            let session = store.visible_session(&caller, "v-1").await;
+            let audit = store.audit_of_visible_session(&caller, "v-1").await;
+            if visible {
+                let session = session.unwrap();
+                assert_eq!((session.access_id.as_deref(), session.user.as_str()), (Some("p-abc123"), "alice"));
+                assert_eq!(audit.unwrap().len(), 1, "{caller:?}");
+            } else {
+                assert!(matches!(session, Err(StoreError::UnknownSession(ref id)) if id == "v-1"), "{caller:?}");
+                assert!(matches!(audit, Err(StoreError::UnknownSession(_))), "{caller:?}");
+            }
+        }
+        let missing = store.visible_session(&Caller::admin("root"), "nope").await;
+        assert!(matches!(missing, Err(StoreError::UnknownSession(_))));
+    }
+
+    sra_store::on_both_backends!(one_session_is_shown_only_to_whom_may_see_it);
 }
