@@ -238,7 +238,7 @@ async fn auth_exchanges_api_keys_and_passwords_for_tokens(store: &Store) {
     assert!(token.starts_with("t-"), "{answer}");
     let expiration = answer["expiration"].as_str().unwrap();
     assert!(expiration.len() == 24 && expiration.ends_with('Z') && expiration.contains('T'), "{expiration}");
-    assert_eq!(store.api_token(token).await.unwrap().map(|p| p.login), Some("alice".to_owned()));
+    assert_eq!(store.api_token(token).await.unwrap().login, "alice");
 
     let body = serde_json::json!({"access-type": "password", "admin-email": "alice", "admin-password": PASSWORD});
     let (status, _, answer) = send(&router, auth_request(&body.to_string(), "application/json")).await;
