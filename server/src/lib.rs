@@ -40,7 +40,13 @@ pub fn router(site_root: &Path, store: Store, cookies: CookiePolicy) -> Router {
     let observed = Observed { metrics: Arc::new(Metrics::default()), store: store.clone() };
 
     let api = Router::new()
-        .route("/auth", axum::routing::post(api::auth))
+        .route("/auth", axum::routing::post(api::auth).fallback(api::method_not_allowed))
+        .route("/list-sra-sessions", axum::routing::post(api::list_sra_sessions).fallback(api::method_not_allowed))
+        .route(
+            "/list-sra-session-audit",
+            axum::routing::post(api::list_sra_session_audit).fallback(api::method_not_allowed),
+        )
+        .route("/openapi.json", get(api::openapi))
         .with_state(api::ApiState { store: store.clone(), throttle: throttle.clone() });
 
     let operations = Router::new()

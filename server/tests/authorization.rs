@@ -1,5 +1,6 @@
 //! The authorization matrix: every endpoint and server function × every kind of caller, expected answers from one
-//! table. Run on SQLite and PostgreSQL.
+//! table. Run on SQLite and PostgreSQL. Console pages and server functions get the caller's sign-in cookie; the
+//! Akeyless-shaped API gets the caller's bearer token (expired, revoked and disabled ones included).
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -21,9 +22,12 @@ enum Who {
     Admin,
     Disabled,
     Expired,
+    /// Signed out (console) / token revoked (API).
+    Revoked,
 }
 
-const WHO: [Who; 6] = [Who::Anonymous, Who::SelfUser, Who::OwnUser, Who::Admin, Who::Disabled, Who::Expired];
+const WHO: [Who; 7] =
+    [Who::Anonymous, Who::SelfUser, Who::OwnUser, Who::Admin, Who::Disabled, Who::Expired, Who::Revoked];
 
 /// What a caller gets back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +43,19 @@ use Expect::{Sessions, Status, User};
 
 const ALL_SESSIONS: &[&str] = &["alice@gw-a", "bob@gw-b", "carol@gw-a", "olivia@gw-a"];
 
-/// Endpoint → expected answer for Anonymous, Self (alice), Own (olivia: gw-b), Admin, Disabled, Expired sign-in.
-const MATRIX: &[(&str, &str, [Expect; 6])] = &[
-    ("GET", "/sessions", [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303)]),
+/// Endpoint and body → expected answer for Anonymous, Self (alice), Own (olivia: gw-b), Admin, Disabled, Expired and
+/// Revoked callers.
+const MATRIX: &[(&str, &str, &str, [Expect; 7])] = &[
+    (
+        "GET",
+        "/sessions",
+        "",
+        [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303), Status(303)],
+    ),
     (
         "POST",
         "/api/list_sessions",
+        "{}",
         [
             Status(401),
             Sessions(&["alice@gw-a"]),
@@ -52,17 +63,54 @@ const MATRIX: &[(&str, &str, [Expect; 6])] = &[
             Sessions(ALL_SESSIONS),
             Status(401),
             Status(401),
+            Status(401),
         ],
     ),
     (
         "POST",
         "/api/current_user",
-        [User(None), User(Some("alice")), User(Some("olivia")), User(Some("admin")), User(None), User(None)],
+        "{}",
+        [
+            User(None),
+            User(Some("alice")),
+            User(Some("olivia")),
+            User(Some("admin")),
+            User(None),
+            User(None),
+            User(None),
+        ],
     ),
-    ("GET", "/login", [Status(200); 6]),
-    ("GET", "/healthz", [Status(200); 6]),
-    ("GET", "/readyz", [Status(200); 6]),
-    ("GET", "/metrics", [Status(200); 6]),
+    (
+        "POST",
+        "/list-sra-sessions",
+        "{}",
+        [
+            Status(401),
+            Sessions(&["alice@gw-a"]),
+            Sessions(&["bob@gw-b", "olivia@gw-a"]),
+            Sessions(ALL_SESSIONS),
+            Status(401),
+            Status(401),
+            Status(401),
+        ],
+    ),
+    (
+        "POST",
+        "/list-sra-session-audit",
+        r#"{"session-id": "s-0"}"#,
+        [Status(401), Status(200), Status(404), Status(200), Status(401), Status(401), Status(401)],
+    ),
+    (
+        "POST",
+        "/list-sra-session-audit",
+        r#"{"session-id": "s-1"}"#,
+        [Status(401), Status(404), Status(200), Status(200), Status(401), Status(401), Status(401)],
+    ),
+    ("GET", "/login", "", [Status(200); 7]),
+    ("GET", "/healthz", "", [Status(200); 7]),
+    ("GET", "/readyz", "", [Status(200); 7]),
+    ("GET", "/metrics", "", [Status(200); 7]),
+    ("GET", "/openapi.json", "", [Status(200); 7]),
 ];
 
 async fn world(store: &Store) -> Router {
@@ -70,7 +118,7 @@ async fn world(store: &Store) -> Router {
     for gateway in ["gw-a", "gw-b"] {
         store.register_gateway(&system, gateway, gateway).await.unwrap();
     }
-    for login in ["alice", "olivia", "admin", "dora", "eve"] {
+    for login in ["alice", "olivia", "admin", "dora", "eve", "rob"] {
         store.create_user(&system, login, login).await.unwrap();
         store.set_password(&system, login, PASSWORD).await.unwrap();
     }
@@ -108,8 +156,13 @@ async fn world(store: &Store) -> Router {
     sra_server::router(site.path(), store.clone(), Default::default())
 }
 
-/// A sign-in cookie for each kind of caller.
-async fn cookie_for(store: &Store, who: Who) -> Option<String> {
+/// A caller's credentials: a console sign-in cookie and an API bearer token.
+struct Credentials {
+    cookie: String,
+    token: String,
+}
+
+async fn credentials_for(store: &Store, who: Who) -> Option<Credentials> {
     let login = match who {
         Who::Anonymous => return None,
         Who::SelfUser => "alice",
@@ -117,43 +170,48 @@ async fn cookie_for(store: &Store, who: Who) -> Option<String> {
         Who::Admin => "admin",
         Who::Disabled => "dora",
         Who::Expired => "eve",
+        Who::Revoked => "rob",
     };
     let principal = store.authenticate(login, PASSWORD).await.unwrap();
-    let token = store.open_console_session(&principal).await.unwrap();
+    let cookie = store.open_console_session(&principal).await.unwrap();
+    let token = store.issue_api_token(&principal, None).await.unwrap().token;
     match who {
         Who::Disabled => store.set_disabled(&Actor::System, "dora", true).await.unwrap(),
         Who::Expired => {
-            let sql = format!(
-                "UPDATE console_sessions SET expires_at = {} WHERE user_id = {}",
-                now_ms() - 1,
-                principal.user_id
-            );
-            store.connection().execute_unprepared(&sql).await.unwrap();
+            for table in ["console_sessions", "api_tokens"] {
+                let sql =
+                    format!("UPDATE {table} SET expires_at = {} WHERE user_id = {}", now_ms() - 1, principal.user_id);
+                store.connection().execute_unprepared(&sql).await.unwrap();
+            }
+        }
+        Who::Revoked => {
+            store.close_console_session(&cookie).await.unwrap();
+            store.revoke_api_token(&token).await.unwrap();
         }
         _ => {}
     }
-    Some(token)
+    Some(Credentials { cookie, token })
 }
 
 async fn every_endpoint_answers_every_caller_as_the_table_says(store: &Store) {
     let router = world(store).await;
-    let mut cookies = Vec::new();
+    let mut credentials = Vec::new();
     for who in WHO {
-        cookies.push(cookie_for(store, who).await);
+        credentials.push(credentials_for(store, who).await);
     }
-    for (method, path, expected) in MATRIX {
-        for ((who, cookie), expect) in WHO.iter().zip(&cookies).zip(expected) {
+    for (method, path, body, expected) in MATRIX {
+        for ((who, credentials), expect) in WHO.iter().zip(&credentials).zip(expected) {
             let mut request = Request::builder()
                 .method(*method)
                 .uri(*path)
                 .header(header::HOST, HOST)
                 .header(header::ORIGIN, format!("http://{HOST}"))
                 .header(header::CONTENT_TYPE, "application/json");
-            if let Some(cookie) = cookie {
+            if let Some(Credentials { cookie, token }) = credentials {
                 request = request.header(header::COOKIE, format!("sra_session={cookie}"));
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
             }
-            let body = if *method == "POST" { "{}" } else { "" };
-            let response = router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+            let response = router.clone().oneshot(request.body(Body::from(*body)).unwrap()).await.unwrap();
             let status = response.status();
             let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.unwrap();
             let text = String::from_utf8_lossy(&bytes);
@@ -162,9 +220,15 @@ async fn every_endpoint_answers_every_caller_as_the_table_says(store: &Store) {
                 Status(code) => assert_eq!(status, StatusCode::from_u16(*code).unwrap(), "{context}"),
                 Sessions(expected) => {
                     assert_eq!(status, StatusCode::OK, "{context}");
-                    let page: sra_domain::SessionsPage = serde_json::from_str(&text).unwrap();
-                    let mut got: Vec<String> =
-                        page.sessions.iter().map(|s| format!("{}@{}", s.user, s.gateway.cluster_name)).collect();
+                    let mut got: Vec<String> = if path.starts_with("/api/") {
+                        let page: sra_domain::SessionsPage = serde_json::from_str(&text).unwrap();
+                        page.sessions.iter().map(|s| format!("{}@{}", s.user, s.gateway.cluster_name)).collect()
+                    } else {
+                        let page: sra_api::ListSraSessionsOutput = serde_json::from_str(&text).unwrap();
+                        let name =
+                            |s: &sra_api::SraSession| format!("{}@{}", s.user_identifier, s.gateway_info.cluster_name);
+                        page.sessions.iter().map(name).collect()
+                    };
                     got.sort();
                     assert_eq!(got, *expected, "{context}");
                 }

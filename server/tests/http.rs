@@ -258,7 +258,12 @@ async fn auth_exchanges_api_keys_and_passwords_for_tokens(store: &Store) {
             StatusCode::BAD_REQUEST,
             "unsupported access-type \"saml\"; allowed: access_key, password",
         ),
-        (r#"{"access-id": 7}"#.into(), "application/json", StatusCode::BAD_REQUEST, "\"access-id\" must be a string"),
+        (
+            r#"{"access-id": 7}"#.into(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "\"access-id\": invalid type: integer `7`, expected a string",
+        ),
         ("{not json".into(), "application/json", StatusCode::BAD_REQUEST, "not valid JSON"),
         (
             "access-id=x".into(),

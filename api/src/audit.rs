@@ -1,0 +1,44 @@
+//! `POST /list-sra-session-audit`: a session's audit trail.
+
+use serde::{Deserialize, Serialize};
+use sra_domain::Millis;
+use utoipa::ToSchema;
+
+/// Which session's audit trail to list. The caller must be allowed to see the session (Self, Own or All).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct ListSraSessionAudit {
+    /// The bearer token from `/auth` (or send `Authorization: Bearer …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The SRA session ID (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+}
+
+/// A session's audit trail, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ListSraSessionAuditOutput {
+    pub session_id: String,
+    pub entries: Vec<AuditEntry>,
+}
+
+/// One audit entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    /// Position in the audit log (increasing).
+    pub id: i64,
+    /// When it was recorded (RFC 3339).
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub time: Millis,
+    /// Who acted: `user:LOGIN`, `gateway:NAME` or `system`.
+    pub actor: String,
+    /// What happened, e.g. `session.started`, `session.connected`, `session.completed`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// What changed (for session changes: the status before and after, and the change's own details).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}

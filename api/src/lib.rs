@@ -1,0 +1,27 @@
+//! The wire format of the SRA Sessions HTTP API: what `POST /auth`, `POST /list-sra-sessions` and
+//! `POST /list-sra-session-audit` accept and answer, shaped like the Akeyless V2 API so that Akeyless clients work
+//! unchanged (kebab-case request keys, snake_case answer keys, unknown request keys ignored).
+//!
+//! The server and the `sra` CLI both use these types, so the two cannot drift apart; the OpenAPI document is generated
+//! from them. This crate only shapes and reads JSON: it converts a request into the domain's
+//! [`RawSessionQuery`](sra_domain::RawSessionQuery), which the domain checks, and domain records into answers.
+
+mod audit;
+mod auth;
+mod body;
+mod sessions;
+mod time;
+
+pub use audit::{AuditEntry, ListSraSessionAudit, ListSraSessionAuditOutput};
+pub use auth::{AccessType, Auth, AuthOutput};
+pub use body::{from_json, BodyError};
+pub use sessions::{ListSraSessions, ListSraSessionsOutput, RequestError, SraGateway, SraSession};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Every error answer: `{"error": "…"}`, saying what was wrong (which value, what is allowed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}

@@ -1,0 +1,459 @@
+//! The Akeyless-shaped HTTP API through the real router, on a real SQLite file and a real PostgreSQL database: every
+//! key of `POST /list-sra-sessions`, every error, tokens in the body and the header (expired, revoked, unknown), the
+//! audit endpoint and the OpenAPI document.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
+use sra_domain::{
+    Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionStatus, SessionUpdate, SraRule, HOUR_MS,
+};
+use sra_store::{now_ms, RoleSpec, Store};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "api-password-1";
+
+/// One session of the test world: id, user, gateway, resource type, client, final status, hours ago it started.
+type Spec = (&'static str, &'static str, &'static str, ResourceType, ClientInterface, SessionStatus, i64);
+
+const SESSIONS: &[Spec] = &[
+    ("s-01", "alice", "gw-a", ResourceType::Ssh, ClientInterface::Cli, SessionStatus::Connected, 1),
+    ("s-02", "alice", "gw-b", ResourceType::Rdp, ClientInterface::DesktopApp, SessionStatus::Connecting, 2),
+    ("s-03", "bob", "gw-b", ResourceType::Mysql, ClientInterface::WebPortalWeb, SessionStatus::Connected, 3),
+    ("s-04", "bob", "gw-a", ResourceType::Postgres, ClientInterface::WebPortalCli, SessionStatus::Completed, 4),
+    ("s-05", "carol", "gw-a", ResourceType::K8s, ClientInterface::Cli, SessionStatus::Failed, 5),
+    ("s-06", "carol", "gw-b", ResourceType::Ssh, ClientInterface::Cli, SessionStatus::Terminated, 6),
+    ("s-07", "olivia", "gw-a", ResourceType::Mongodb, ClientInterface::WebPortalWeb, SessionStatus::Completed, 7),
+    ("s-08", "bob", "gw-b", ResourceType::Eks, ClientInterface::DesktopApp, SessionStatus::Connected, 8),
+    ("s-09", "alice", "gw-a", ResourceType::Ssh, ClientInterface::WebPortalCli, SessionStatus::Connected, 9),
+    // Outside the default 30 days (ended 40 days ago).
+    ("s-10", "alice", "gw-a", ResourceType::Ssh, ClientInterface::Cli, SessionStatus::Completed, 24 * 41),
+];
+
+fn updates(spec: &Spec, now: i64) -> Vec<SessionUpdate> {
+    let (id, user, gateway, resource, client, status, hours) = *spec;
+    let at = now - hours * HOUR_MS;
+    let started = SessionChange::Started(NewSession {
+        user: user.into(),
+        access_id: Some("p-key".into()),
+        client_interface: client,
+        gateway: gateway.into(),
+        resource_type: resource,
+        secret_name: format!("/secrets/{resource}/{id}"),
+        target_name: format!("target-{id}"),
+        target_host: format!("10.0.0.{}:22", hours % 250),
+    });
+    let mut changes = vec![started];
+    match status {
+        SessionStatus::Connecting => {}
+        SessionStatus::Connected => changes.push(SessionChange::Connected),
+        SessionStatus::Completed => changes.extend([SessionChange::Connected, SessionChange::Completed]),
+        SessionStatus::Failed => changes.push(SessionChange::Failed { error: "host key mismatch".into() }),
+        SessionStatus::Terminated => changes.extend([SessionChange::Connected, SessionChange::Terminated]),
+    }
+    changes
+        .into_iter()
+        .enumerate()
+        .map(|(i, change)| SessionUpdate { session_id: id.into(), at: at + i as i64 * 60_000, change })
+        .collect()
+}
+
+async fn world(store: &Store) -> (Router, tempfile::TempDir) {
+    let system = Actor::System;
+    store.register_gateway(&system, "gw-a", "Gateway A").await.unwrap();
+    store.register_gateway(&system, "gw-b", "Gateway B").await.unwrap();
+    for login in ["alice", "olivia", "admin"] {
+        store.create_user(&system, login, login).await.unwrap();
+        store.set_password(&system, login, PASSWORD).await.unwrap();
+    }
+    let roles = [("own-b", SraRule::Own, vec!["gw-b".to_owned()]), ("admins", SraRule::All, vec![])];
+    for (name, rule, gateways) in roles {
+        store.create_role(&system, &RoleSpec { name: name.into(), rule, gateways }).await.unwrap();
+    }
+    store.assign_role(&system, "olivia", "own-b").await.unwrap();
+    store.assign_role(&system, "admin", "admins").await.unwrap();
+    let now = now_ms();
+    let all: Vec<_> = SESSIONS.iter().flat_map(|s| updates(s, now)).collect();
+    store.apply_updates(&Actor::Gateway("test".into()), &all).await.unwrap();
+    let site = tempfile::tempdir().unwrap();
+    (sra_server::router(site.path(), store.clone(), Default::default()), site)
+}
+
+async fn token(store: &Store, login: &str) -> String {
+    let principal = store.authenticate(login, PASSWORD).await.unwrap();
+    store.issue_api_token(&principal, None).await.unwrap().token
+}
+
+async fn post(router: &Router, path: &str, body: &str, bearer: Option<&str>) -> (StatusCode, Value) {
+    post_as(router, path, body, bearer, "application/json").await
+}
+
+async fn post_as(router: &Router, path: &str, body: &str, bearer: Option<&str>, ct: &str) -> (StatusCode, Value) {
+    let mut request = Request::post(path).header(header::CONTENT_TYPE, ct);
+    if let Some(token) = bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    send(router, request.body(Body::from(body.to_owned())).unwrap()).await
+}
+
+async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Value) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.unwrap();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {status} {}", String::from_utf8_lossy(&bytes)));
+    (status, value)
+}
+
+/// Lists with `body` (the token added to it) and returns the session IDs, in order, failing on anything but 200.
+async fn ids(router: &Router, token: &str, mut body: Value) -> Vec<String> {
+    body["token"] = json!(token);
+    let (status, answer) = post(router, "/list-sra-sessions", &body.to_string(), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}: {answer}");
+    answer["sessions"].as_array().unwrap().iter().map(|s| s["session_id"].as_str().unwrap().to_owned()).collect()
+}
+
+fn expected(filter: impl Fn(&Spec) -> bool) -> Vec<String> {
+    // SESSIONS is newest first already.
+    SESSIONS.iter().filter(|s| s.6 < 24 * 30 && filter(s)).map(|s| s.0.to_owned()).collect()
+}
+
+async fn the_default_lists_active_sessions_in_the_akeyless_shape(store: &Store) {
+    let (router, _site) = world(store).await;
+    let admin = token(store, "admin").await;
+    // Exactly what an Akeyless client sends.
+    let body = json!({"token": admin, "json": false, "uid-token": null, "status-type": [], "resource-type": []});
+    let (status, answer) = post(&router, "/list-sra-sessions", &body.to_string(), None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let got: Vec<&str> =
+        answer["sessions"].as_array().unwrap().iter().map(|s| s["session_id"].as_str().unwrap()).collect();
+    assert_eq!(got, ["s-01", "s-02", "s-03", "s-08", "s-09"], "active only, newest first");
+    assert!(answer.get("next_page").is_none(), "no next page: {answer}");
+    assert_eq!(
+        answer["allowed_gateways"],
+        json!([
+            {"cluster_name": "gw-a", "cluster_display_name": "Gateway A"},
+            {"cluster_name": "gw-b", "cluster_display_name": "Gateway B"}
+        ])
+    );
+    let first = &answer["sessions"][0];
+    let keys: BTreeSet<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
+    let wanted = [
+        "session_id",
+        "status",
+        "start_time",
+        "user_identifier",
+        "access_id",
+        "client_type",
+        "connection_type",
+        "target_type",
+        "target_name",
+        "target_host",
+        "secret_name",
+        "gateway_info",
+        "cluster_unique_id",
+    ];
+    assert_eq!(keys, wanted.into_iter().collect(), "{first}");
+    assert_eq!((first["status"].as_str(), first["client_type"].as_str()), (Some("connected"), Some("cli")));
+    assert_eq!((first["target_type"].as_str(), first["connection_type"].as_str()), (Some("ssh"), Some("ssh")));
+    assert!(first["start_time"].as_str().unwrap().ends_with('Z'));
+    assert!(first["cluster_unique_id"].as_i64().unwrap() > 0);
+
+    // Ended sessions carry an end time, failed ones their error.
+    let failed = ids(&router, &admin, json!({"status-type": ["failed"]})).await;
+    assert_eq!(failed, ["s-05"]);
+    let body = json!({"token": admin, "status-type": ["failed"]}).to_string();
+    let (_, answer) = post(&router, "/list-sra-sessions", &body, None).await;
+    assert_eq!(answer["sessions"][0]["error_msg"], "host key mismatch");
+    assert!(answer["sessions"][0]["end_time"].as_str().is_some());
+
+    // Each caller sees what their roles allow, and the gateways they may see.
+    let olivia = token(store, "olivia").await;
+    let all = json!({"status-type": ["connecting", "connected", "failed", "completed", "terminated"]});
+    assert_eq!(ids(&router, &olivia, all.clone()).await, expected(|s| s.2 == "gw-b" || s.1 == "olivia"));
+    let alice = token(store, "alice").await;
+    assert_eq!(ids(&router, &alice, all).await, expected(|s| s.1 == "alice"));
+    let body = json!({"token": alice}).to_string();
+    let (_, answer) = post(&router, "/list-sra-sessions", &body, None).await;
+    assert_eq!(answer["allowed_gateways"], json!([]), "Self grants no gateway");
+}
+
+async fn every_filter_key_narrows_the_listing(store: &Store) {
+    let (router, _site) = world(store).await;
+    let admin = token(store, "admin").await;
+    for status in SessionStatus::ALL {
+        let got = ids(&router, &admin, json!({"status-type": [status.as_str()]})).await;
+        assert_eq!(got, expected(|s| s.5 == *status), "{status}");
+    }
+    let got = ids(&router, &admin, json!({"status-type": "failed, completed"})).await;
+    assert_eq!(got, expected(|s| matches!(s.5, SessionStatus::Failed | SessionStatus::Completed)));
+    for resource in [ResourceType::Ssh, ResourceType::Rdp, ResourceType::Mysql, ResourceType::Eks, ResourceType::Gke] {
+        let body = json!({"status-type": [], "resource-type": [resource.as_str()]});
+        let got = ids(&router, &admin, body).await;
+        assert_eq!(got, expected(|s| s.3 == resource && s.5.is_active()), "{resource}");
+    }
+    let everything = ["connecting", "connected", "failed", "completed", "terminated"];
+    let body = json!({"status-type": everything, "resource-type": ["ssh", "k8s"], "client-interface": ["cli"]});
+    let got = ids(&router, &admin, body).await;
+    assert_eq!(got, expected(|s| matches!(s.3, ResourceType::Ssh | ResourceType::K8s) && s.4 == ClientInterface::Cli));
+    let got = ids(&router, &admin, json!({"status-type": everything, "gateway": ["gw-b"]})).await;
+    assert_eq!(got, expected(|s| s.2 == "gw-b"));
+    let got = ids(&router, &admin, json!({"status-type": everything, "search": "TARGET-S-0"})).await;
+    assert_eq!(got, expected(|_| true), "case-insensitive search");
+    let got = ids(&router, &admin, json!({"status-type": everything, "search": "mysql"})).await;
+    assert_eq!(got, ["s-03"]);
+    let got = ids(&router, &admin, json!({"status-type": everything, "sort": "start_time:asc"})).await;
+    let mut oldest_first = expected(|_| true);
+    oldest_first.reverse();
+    assert_eq!(got, oldest_first);
+    let got = ids(&router, &admin, json!({"status-type": everything, "sort": "user", "page-size": 3})).await;
+    assert_eq!(got, ["s-01", "s-02", "s-09"], "alice's first, ties by session ID");
+
+    // Timeframe: the last 50 days brings back the old session; a window of 5 to 3 hours ago holds those overlapping it.
+    let now = now_ms();
+    let rfc = sra_domain::format_rfc3339;
+    let got = ids(&router, &admin, json!({"status-type": everything, "from": rfc(now - 50 * 24 * HOUR_MS)})).await;
+    assert_eq!(got.len(), SESSIONS.len());
+    let body =
+        json!({"status-type": everything, "from": rfc(now - 5 * HOUR_MS), "to": rfc(now - 3 * HOUR_MS - 30 * 60_000)});
+    // s-04 and s-05 started inside it (s-05 ended a minute after its start), s-08 and s-09 are still running; the
+    // newer ones started after it and s-06, s-07 ended minutes after starting, before it.
+    assert_eq!(ids(&router, &admin, body).await, ["s-04", "s-05", "s-08", "s-09"]);
+}
+
+async fn pages_follow_next_page_to_the_end(store: &Store) {
+    let (router, _site) = world(store).await;
+    let admin = token(store, "admin").await;
+    let everything = ["connecting", "connected", "failed", "completed", "terminated"];
+    let mut body = json!({"token": admin, "status-type": everything, "page-size": 4});
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        // Later pages are asked for later, as a person paging would: the listing's window stays the first page's.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let (status, answer) = post(&router, "/list-sra-sessions", &body.to_string(), None).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        pages += 1;
+        seen.extend(
+            answer["sessions"].as_array().unwrap().iter().map(|s| s["session_id"].as_str().unwrap().to_owned()),
+        );
+        match answer.get("next_page").and_then(Value::as_str) {
+            Some(next) => body["pagination-token"] = json!(next),
+            None => break,
+        }
+    }
+    assert_eq!((pages, seen), (3, expected(|_| true)));
+
+    // A token only continues the listing it came from.
+    let first = json!({"token": admin, "status-type": everything, "page-size": 4});
+    let (_, answer) = post(&router, "/list-sra-sessions", &first.to_string(), None).await;
+    let next = answer["next_page"].as_str().unwrap();
+    let other = json!({"token": admin, "status-type": ["connected"], "page-size": 4, "pagination-token": next});
+    let (status, answer) = post(&router, "/list-sra-sessions", &other.to_string(), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(answer["error"].as_str().unwrap().starts_with("invalid page cursor"), "{answer}");
+    let olivia = token(store, "olivia").await;
+    let stolen = json!({"token": olivia, "status-type": everything, "page-size": 4, "pagination-token": next});
+    let (status, _) = post(&router, "/list-sra-sessions", &stolen.to_string(), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "another caller's token is refused");
+}
+
+async fn tokens_come_in_the_body_or_the_header_and_bad_ones_are_refused(store: &Store) {
+    let (router, _site) = world(store).await;
+    let admin = token(store, "admin").await;
+    let (status, _) = post(&router, "/list-sra-sessions", "{}", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "Authorization: Bearer");
+    let body = json!({"token": admin}).to_string();
+    assert_eq!(post(&router, "/list-sra-sessions", &body, Some(&admin)).await.0, StatusCode::OK, "both, equal");
+
+    let expired = token(store, "alice").await;
+    // Expire every token issued so far (alice's), then issue the others.
+    let sql = format!("UPDATE api_tokens SET expires_at = {}", now_ms() - 1);
+    store.connection().execute_unprepared(&sql).await.unwrap();
+    let admin = token(store, "admin").await;
+    let revoked = token(store, "olivia").await;
+    store.revoke_api_token(&revoked).await.unwrap();
+    let disabled = token(store, "alice").await;
+    store.set_disabled(&Actor::System, "alice", true).await.unwrap();
+
+    let cases: Vec<(String, Option<String>, StatusCode, &str)> = vec![
+        ("{}".into(), None, StatusCode::UNAUTHORIZED, "no token: get one from /auth"),
+        (json!({"token": ""}).to_string(), None, StatusCode::UNAUTHORIZED, "no token"),
+        (json!({"uid-token": "u-1"}).to_string(), None, StatusCode::UNAUTHORIZED, "\"uid-token\" is not supported"),
+        (json!({"token": expired}).to_string(), None, StatusCode::UNAUTHORIZED, "the token expired at "),
+        ("{}".into(), Some(expired.clone()), StatusCode::UNAUTHORIZED, "the token expired at "),
+        (json!({"token": revoked}).to_string(), None, StatusCode::UNAUTHORIZED, "the token was revoked"),
+        (json!({"token": "t-forged"}).to_string(), None, StatusCode::UNAUTHORIZED, "never issued by this server"),
+        (json!({"token": disabled}).to_string(), None, StatusCode::UNAUTHORIZED, "this account is disabled"),
+        (json!({"token": admin}).to_string(), Some(revoked.clone()), StatusCode::BAD_REQUEST, "two different tokens"),
+    ];
+    for (body, bearer, expected, message) in cases {
+        let (status, answer) = post(&router, "/list-sra-sessions", &body, bearer.as_deref()).await;
+        assert_eq!(status, expected, "{body} {bearer:?}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains(message), "{body}: {answer}");
+    }
+    let request = Request::post("/list-sra-sessions")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Basic {admin}"))
+        .body(Body::from("{}"))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+}
+
+async fn bad_input_is_named_with_what_is_allowed(store: &Store) {
+    let (router, _site) = world(store).await;
+    let admin = token(store, "admin").await;
+    let with_token = |mut body: Value| {
+        body["token"] = json!(admin);
+        body.to_string()
+    };
+    let cases: Vec<(String, &str, StatusCode, &str)> = vec![
+        (
+            with_token(json!({"status-type": ["active"]})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "unknown status \"active\"; allowed: connecting, connected, failed, completed, terminated",
+        ),
+        (
+            with_token(json!({"resource-type": ["ssh", "telnet"]})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "unknown resource type \"telnet\"; allowed: ssh, rdp, mysql",
+        ),
+        (
+            with_token(json!({"client-interface": ["mobile"]})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "allowed: web_portal_cli, web_portal_web, cli, desktop_app",
+        ),
+        (
+            with_token(json!({"from": "last week"})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "\"from\": invalid time \"last week\"; expected RFC 3339",
+        ),
+        (
+            with_token(json!({"from": "2026-11-02", "to": "2026-11-01"})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "the timeframe starts after it ends (from 2026-11-02T00:00:00.000Z > to 2026-11-01T00:00:00.000Z)",
+        ),
+        (
+            with_token(json!({"page-size": 0})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "page size 0 is out of range; allowed: 1 to 500",
+        ),
+        (
+            with_token(json!({"page-size": -1})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "\"page-size\": invalid value: integer `-1`, expected u32",
+        ),
+        (
+            with_token(json!({"sort": "colour"})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "unknown sort field \"colour\"; allowed: start_time, duration",
+        ),
+        (
+            with_token(json!({"status-type": ["connected", 1]})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "\"status-type[1]\": invalid type: integer `1`, expected a string",
+        ),
+        (
+            with_token(json!({"pagination-token": "garbage"})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "invalid page cursor",
+        ),
+        (
+            with_token(json!({"search": "x".repeat(201)})),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "search text is 201 characters long; allowed: up to 200",
+        ),
+        ("{\"token\": ".into(), "application/json", StatusCode::BAD_REQUEST, "the body is not valid JSON"),
+        ("[]".into(), "application/json", StatusCode::BAD_REQUEST, "the body must be a JSON object, not an array"),
+        (with_token(json!({})), "text/plain", StatusCode::UNSUPPORTED_MEDIA_TYPE, "send application/json"),
+        (
+            with_token(json!({"search": "x".repeat(70_000)})),
+            "application/json",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the body is over 65536 bytes",
+        ),
+    ];
+    for (body, content_type, expected, message) in cases {
+        let (status, answer) = post_as(&router, "/list-sra-sessions", &body, None, content_type).await;
+        assert_eq!(status, expected, "{}: {answer}", &body[..body.len().min(200)]);
+        let error = answer["error"].as_str().unwrap();
+        assert!(error.contains(message), "{error:?} lacks {message:?}");
+    }
+    for path in ["/list-sra-sessions", "/auth", "/list-sra-session-audit"] {
+        let (status, answer) = send(&router, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(answer["error"], "this endpoint takes POST with a JSON body");
+    }
+}
+
+async fn a_visible_sessions_audit_trail_is_listed(store: &Store) {
+    let (router, _site) = world(store).await;
+    let alice = token(store, "alice").await;
+    let (status, answer) = post(&router, "/list-sra-session-audit", r#"{"session-id": "s-09"}"#, Some(&alice)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["session_id"], "s-09");
+    let actions: Vec<&str> =
+        answer["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["session.started", "session.connected"]);
+    assert_eq!(answer["entries"][0]["actor"], "gateway:test");
+    assert!(answer["entries"][0]["time"].as_str().unwrap().ends_with('Z'));
+    let cases = [
+        (r#"{"session-id": "s-03"}"#, StatusCode::NOT_FOUND, "unknown session \"s-03\""),
+        (r#"{"session-id": "nope"}"#, StatusCode::NOT_FOUND, "unknown session \"nope\""),
+        (r#"{"session-id": " "}"#, StatusCode::BAD_REQUEST, "\"session-id\" is required"),
+        ("{}", StatusCode::BAD_REQUEST, "\"session-id\" is required"),
+    ];
+    for (body, expected, message) in cases {
+        let (status, answer) = post(&router, "/list-sra-session-audit", body, Some(&alice)).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        assert!(answer["error"].as_str().unwrap().contains(message), "{body}: {answer}");
+    }
+}
+
+async fn the_openapi_document_describes_the_api(store: &Store) {
+    let (router, _site) = world(store).await;
+    let (status, doc) = send(&router, Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{}", doc["openapi"]);
+    for path in ["/auth", "/list-sra-sessions", "/list-sra-session-audit"] {
+        assert!(doc["paths"][path]["post"].is_object(), "{path} missing");
+    }
+    let request = &doc["components"]["schemas"]["ListSraSessions"]["properties"];
+    for key in ["token", "status-type", "resource-type", "pagination-token", "from", "to", "gateway", "page-size"] {
+        assert!(request[key].is_object(), "request key {key} missing: {request}");
+    }
+    let session = &doc["components"]["schemas"]["SraSession"]["properties"];
+    for key in ["session_id", "status", "start_time", "end_time", "client_type", "gateway_info", "cluster_unique_id"] {
+        assert!(session[key].is_object(), "session key {key} missing: {session}");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let responses = &doc["paths"]["/list-sra-sessions"]["post"]["responses"];
+    assert!(responses["401"].is_object() && responses["400"].is_object(), "{responses}");
+}
+
+sra_store::on_both_backends!(
+    the_default_lists_active_sessions_in_the_akeyless_shape,
+    every_filter_key_narrows_the_listing,
+    pages_follow_next_page_to_the_end,
+    tokens_come_in_the_body_or_the_header_and_bad_ones_are_refused,
+    bad_input_is_named_with_what_is_allowed,
+    a_visible_sessions_audit_trail_is_listed,
+    the_openapi_document_describes_the_api,
+);
