@@ -1,1 +1,296 @@
-fn main() {}
+//! `sra`: the SRA Sessions command line. It talks to the server's HTTP API only (`/auth`, `/list-sra-sessions`,
+//! `/list-sra-session-audit`), with the request and answer types of `sra-api`, and checks flag values with the
+//! domain's own parsers before sending, so a typo is named locally with the allowed values (exit 2).
+
+mod cli;
+mod client;
+mod error;
+mod profile;
+mod table;
+
+use std::io::{IsTerminal, Write};
+
+use clap::{CommandFactory, Parser};
+use sra_api::{
+    Auth, AuthOutput, ListSraSessionAudit, ListSraSessionAuditOutput, ListSraSessions, ListSraSessionsOutput,
+};
+use sra_domain::{format_duration, format_rfc3339, parse_rfc3339, Millis, RawSessionQuery};
+
+use crate::cli::{AuditArgs, AuthArgs, Cli, Command, ListArgs};
+use crate::client::Client;
+use crate::error::CliError;
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e}");
+        std::process::exit(e.exit_code());
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Auth(args) => auth(&cli, args),
+        Command::ListSraSessions(args) => list(&cli, args),
+        Command::Audit(args) => audit(&cli, args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "sra", &mut out);
+            emit(&String::from_utf8_lossy(&out))
+        }
+    }
+}
+
+/// The server to talk to: the flag or `SRA_GATEWAY_URL`, else the profile's (an empty value counts as unset).
+fn client(cli: &Cli, profile: &profile::Profile) -> Result<Client, CliError> {
+    let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+    let url = given(&cli.gateway_url).or_else(|| given(&profile.gateway_url)).ok_or_else(|| {
+        CliError::Usage(format!(
+            "no server for profile {:?}: pass --gateway-url URL (or set SRA_GATEWAY_URL), or run `sra auth --gateway-url URL …`",
+            cli.profile
+        ))
+    })?;
+    Client::new(&url)
+}
+
+/// The token to send: the flag or `SRA_TOKEN`, else the profile's.
+fn token(cli: &Cli, profile: &profile::Profile) -> Result<String, CliError> {
+    let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+    given(&cli.token).or_else(|| given(&profile.token)).ok_or_else(|| {
+        CliError::Usage(format!("not authenticated (profile {:?}): run `sra auth` first, or pass --token", cli.profile))
+    })
+}
+
+fn auth(cli: &Cli, args: &AuthArgs) -> Result<(), CliError> {
+    let mut saved = profile::load(&cli.profile)?;
+    let client = client(cli, &saved)?;
+    let request = match (&args.access_id, &args.admin_email) {
+        (Some(id), _) => Auth {
+            access_type: Some("access_key".into()),
+            access_id: Some(id.clone()),
+            access_key: Some(args.access_key.clone().ok_or_else(|| {
+                CliError::Usage("--access-key (or SRA_ACCESS_KEY) is required with --access-id".into())
+            })?),
+            ..Auth::default()
+        },
+        (None, Some(login)) => Auth {
+            access_type: Some("password".into()),
+            admin_email: Some(login.clone()),
+            admin_password: Some(match &args.admin_password {
+                Some(password) => password.clone(),
+                None => read_password(login)?,
+            }),
+            ..Auth::default()
+        },
+        (None, None) => return Err(CliError::Usage("pass --access-id and --access-key, or --admin-email".into())),
+    };
+    let answer = client.post::<_, AuthOutput>("/auth", &request)?;
+    saved.gateway_url = Some(client.url().to_owned());
+    saved.token = Some(answer.value.token);
+    saved.expiration = Some(answer.value.expiration.clone());
+    let path = profile::save(&cli.profile, &saved)?;
+    eprintln!(
+        "Authenticated to {} (profile {:?}); the token expires at {} and is saved in {}.",
+        client.url(),
+        cli.profile,
+        answer.value.expiration,
+        path.display()
+    );
+    Ok(())
+}
+
+fn read_password(login: &str) -> Result<String, CliError> {
+    let prompt = format!("Password for {login}: ");
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt).map_err(|e| CliError::Local(format!("cannot read the password: {e}")))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| CliError::Local(format!("cannot read the password from stdin: {e}")))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    if password.is_empty() {
+        return Err(CliError::Usage("no password given (--admin-password, SRA_PASSWORD or stdin)".into()));
+    }
+    Ok(password)
+}
+
+fn list(cli: &Cli, args: &ListArgs) -> Result<(), CliError> {
+    let now = now_ms();
+    let from = args.from.as_deref().map(|t| time_flag("--from", t, now)).transpose()?;
+    let to = args.to.as_deref().map(|t| time_flag("--to", t, now)).transpose()?;
+    // The domain's own check, as the server will run it: bad values are named here, with what is allowed.
+    RawSessionQuery {
+        from,
+        to,
+        statuses: args.status_type.clone(),
+        resource_types: args.resource_type.clone(),
+        client_interfaces: args.client_interface.clone(),
+        gateways: args.gateway.clone(),
+        search: args.search.clone(),
+        sort: args.sort.clone(),
+        page_size: args.page_size,
+        cursor: None,
+    }
+    .parse(now)
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+
+    let saved = profile::load(&cli.profile)?;
+    let client = client(cli, &saved)?;
+    let mut request = ListSraSessions {
+        token: Some(token(cli, &saved)?),
+        status_type: args.status_type.clone(),
+        resource_type: args.resource_type.clone(),
+        pagination_token: args.pagination_token.clone(),
+        from: from.map(format_rfc3339),
+        to: to.map(format_rfc3339),
+        gateway: args.gateway.clone(),
+        client_interface: args.client_interface.clone(),
+        search: args.search.clone(),
+        sort: args.sort.clone(),
+        page_size: args.page_size,
+        ..ListSraSessions::default()
+    };
+    let first = client.post::<_, ListSraSessionsOutput>("/list-sra-sessions", &request)?;
+    if args.json && !args.all_pages {
+        return emit(&format!("{}\n", first.text.trim_end()));
+    }
+    let mut answer = first.value;
+    if args.all_pages {
+        while let Some(next) = answer.next_page.take() {
+            request.pagination_token = Some(next);
+            let page = client.post::<_, ListSraSessionsOutput>("/list-sra-sessions", &request)?.value;
+            answer.sessions.extend(page.sessions);
+            answer.next_page = page.next_page;
+        }
+    }
+    if args.json {
+        let text = serde_json::to_string(&answer).expect("an answer always serializes");
+        return emit(&format!("{text}\n"));
+    }
+    if answer.sessions.is_empty() {
+        let which = if args.status_type.is_empty() { "No active sessions" } else { "No sessions" };
+        emit(&format!("{which} match.\n"))?;
+    } else {
+        emit(&sessions_table(&answer, now_ms()))?;
+    }
+    if let Some(next) = &answer.next_page {
+        eprintln!("More sessions: repeat with --pagination-token {next} (or use --all-pages).");
+    }
+    Ok(())
+}
+
+fn sessions_table(answer: &ListSraSessionsOutput, now: Millis) -> String {
+    let headers =
+        ["CLIENT INTERFACE", "USER", "GATEWAY", "RESOURCE TYPE", "SECRET", "SESSION ID", "STATUS", "DURATION"];
+    let rows: Vec<Vec<String>> = answer
+        .sessions
+        .iter()
+        .map(|s| {
+            vec![
+                s.client_type.label().to_owned(),
+                s.user_identifier.clone(),
+                s.gateway_info.cluster_display_name.clone(),
+                s.target_type.as_str().to_owned(),
+                s.secret_name.clone(),
+                s.session_id.clone(),
+                s.status.as_str().to_owned(),
+                format_duration(s.end_time.unwrap_or(now) - s.start_time),
+            ]
+        })
+        .collect();
+    // Secrets, then gateways, users and interfaces give way; session IDs last (people copy them).
+    table::render(&headers, &rows, terminal_width(), &[4, 2, 1, 0, 5])
+}
+
+fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), CliError> {
+    let saved = profile::load(&cli.profile)?;
+    let client = client(cli, &saved)?;
+    let request = ListSraSessionAudit { token: Some(token(cli, &saved)?), session_id: Some(args.session_id.clone()) };
+    let answer = client.post::<_, ListSraSessionAuditOutput>("/list-sra-session-audit", &request)?;
+    if args.json {
+        return emit(&format!("{}\n", answer.text.trim_end()));
+    }
+    let rows: Vec<Vec<String>> = answer
+        .value
+        .entries
+        .iter()
+        .map(|e| vec![format_rfc3339(e.time), e.actor.clone(), e.action.clone(), e.details.to_string()])
+        .collect();
+    emit(&table::render(&["TIME", "ACTOR", "ACTION", "DETAILS"], &rows, terminal_width(), &[3, 1]))
+}
+
+/// A time flag: RFC 3339, or a time ago such as `90m`, `24h`, `7d`, `2w`.
+fn time_flag(flag: &str, value: &str, now: Millis) -> Result<Millis, CliError> {
+    let ago = |digits: &str, unit: Millis| digits.parse::<i64>().ok().and_then(|n| n.checked_mul(unit));
+    let v = value.trim();
+    let relative = v.char_indices().last().and_then(|(i, unit)| {
+        let digits = &v[..i];
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        match unit {
+            's' => ago(digits, sra_domain::SECOND_MS),
+            'm' => ago(digits, sra_domain::MINUTE_MS),
+            'h' => ago(digits, sra_domain::HOUR_MS),
+            'd' => ago(digits, sra_domain::DAY_MS),
+            'w' => ago(digits, 7 * sra_domain::DAY_MS),
+            _ => None,
+        }
+    });
+    match relative {
+        Some(ms) => Ok(now - ms),
+        None => {
+            parse_rfc3339(v).map_err(|e| CliError::Usage(format!("{flag}: {e}, or a time ago such as 90m, 24h, 7d")))
+        }
+    }
+}
+
+fn terminal_width() -> Option<usize> {
+    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()).filter(|&c| c > 0) {
+        return Some(columns);
+    }
+    // Piped output is not cut: scripts get whole values.
+    terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+}
+
+/// Writes to stdout; a closed pipe (`sra … | head`) ends quietly.
+fn emit(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Local(format!("cannot write the output: {e}"))),
+    }
+}
+
+fn now_ms() -> Millis {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Millis::try_from(since.as_millis()).unwrap_or(Millis::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_flags_take_rfc3339_or_a_time_ago() {
+        let now = 10 * sra_domain::DAY_MS;
+        assert_eq!(time_flag("--from", "24h", now).unwrap(), 9 * sra_domain::DAY_MS);
+        assert_eq!(time_flag("--from", "1w", now).unwrap(), 3 * sra_domain::DAY_MS);
+        assert_eq!(time_flag("--from", "1970-01-02", now).unwrap(), sra_domain::DAY_MS);
+        let err = time_flag("--to", "soon", now).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--to: invalid time \"soon\"; expected RFC 3339, e.g. 2026-11-28T09:30:00Z or 2026-11-28, or a time ago \
+             such as 90m, 24h, 7d"
+        );
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
