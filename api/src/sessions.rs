@@ -199,6 +199,11 @@ pub struct SraSession {
     /// Why the session failed (for `failed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_msg: Option<String>,
+    /// Extension: when termination of this active session was requested (absent otherwise). The session ends when
+    /// its gateway reports `terminated`.
+    #[serde(default, with = "crate::time::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub termination_requested_at: Option<Millis>,
 }
 
 impl From<SessionSummary> for SraSession {
@@ -219,6 +224,7 @@ impl From<SessionSummary> for SraSession {
             gateway_info: s.gateway.into(),
             cluster_unique_id: s.gateway_id,
             error_msg: s.error_message,
+            termination_requested_at: s.terminate_requested_at.filter(|_| s.status.is_active()),
         }
     }
 }
@@ -281,6 +287,7 @@ mod tests {
             ended_at: None,
             error_message: None,
             updated_at: 0,
+            terminate_requested_at: None,
         };
         let json = serde_json::to_value(SraSession::from(summary)).unwrap();
         assert_eq!(

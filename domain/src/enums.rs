@@ -116,6 +116,40 @@ impl SessionStatus {
     }
 }
 
+/// What to do with a reported status, given the session's current one (see [`SessionStatus::judge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// A step the state machine allows: apply it.
+    Apply,
+    /// The session is already in that state, or past it (an earlier state delivered late): acknowledge, change nothing.
+    Ignore,
+    /// A step the state machine forbids (e.g. completed → failed, connecting → completed).
+    Reject,
+}
+
+impl SessionStatus {
+    /// How far along its life a session is: connecting, connected, ended.
+    const fn stage(self) -> u8 {
+        match self {
+            SessionStatus::Connecting => 0,
+            SessionStatus::Connected => 1,
+            _ => 2,
+        }
+    }
+
+    /// Judges a report that the session (now `self`) is `next`. Gateways may deliver reports out of order; a report
+    /// of an earlier stage than the session has reached is recognised as late and ignored rather than refused.
+    pub const fn judge(self, next: SessionStatus) -> Transition {
+        if self.can_become(next) {
+            Transition::Apply
+        } else if self as u8 == next as u8 || next.stage() < self.stage() {
+            Transition::Ignore
+        } else {
+            Transition::Reject
+        }
+    }
+}
+
 text_enum! {
     /// How the user started the session.
     ClientInterface, "client interface" {
@@ -220,6 +254,24 @@ mod tests {
         );
         let err = serde_json::from_str::<ClientInterface>("\"browser\"").unwrap_err();
         assert!(err.to_string().contains("web_portal_cli, web_portal_web, cli, desktop_app"), "{err}");
+    }
+
+    #[test]
+    fn late_reports_are_ignored_and_impossible_ones_rejected() {
+        use SessionStatus::*;
+        assert_eq!(Connecting.judge(Connected), Transition::Apply);
+        assert_eq!(Connected.judge(Connecting), Transition::Ignore, "an earlier stage, late");
+        assert_eq!(Completed.judge(Connected), Transition::Ignore, "an earlier stage, late");
+        assert_eq!(Failed.judge(Connecting), Transition::Ignore);
+        assert_eq!(Completed.judge(Completed), Transition::Ignore, "a repeat");
+        assert_eq!(Completed.judge(Failed), Transition::Reject, "ended states are final");
+        assert_eq!(Terminated.judge(Completed), Transition::Reject);
+        assert_eq!(Connecting.judge(Completed), Transition::Reject, "completed needs connected first");
+        for from in SessionStatus::ALL {
+            for to in SessionStatus::ALL {
+                assert_eq!(from.judge(*to) == Transition::Apply, from.can_become(*to), "{from} → {to}");
+            }
+        }
     }
 
     #[test]

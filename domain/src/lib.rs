@@ -12,7 +12,7 @@ mod time;
 mod update;
 mod visibility;
 
-pub use enums::{ClientInterface, ConnectionType, ParseEnumError, ResourceType, SessionStatus, SraRule};
+pub use enums::{ClientInterface, ConnectionType, ParseEnumError, ResourceType, SessionStatus, SraRule, Transition};
 pub use query::{
     QueryError, RawSessionQuery, SessionQuery, Sort, SortDirection, SortField, TimeWindow, Timeframe,
     DEFAULT_PAGE_SIZE, DEFAULT_WINDOW_MS, MAX_PAGE_SIZE, MAX_SEARCH_LEN,

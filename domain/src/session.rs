@@ -32,6 +32,9 @@ pub struct SessionSummary {
     pub ended_at: Option<Millis>,
     pub error_message: Option<String>,
     pub updated_at: Millis,
+    /// When an administrator asked the gateway to terminate this (still active) session; it shows as "terminating…"
+    /// until the gateway reports the end.
+    pub terminate_requested_at: Option<Millis>,
 }
 
 impl SessionSummary {

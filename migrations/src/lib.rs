@@ -1,18 +1,19 @@
 //! The database schema, as SeaORM migrations.
 //!
 //! The same migrations run on SQLite (the embedded default) and PostgreSQL. The server applies them at start-up, so a
-//! new data directory or an empty database is ready without a separate step. Until the first release the initial
-//! migration may still be edited; after it, migrations are append-only.
+//! new data directory or an empty database is ready without a separate step. Migrations are append-only: a database
+//! made by an earlier build is brought forward, never rebuilt.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_initial;
+mod m20261129_000002_ingest;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_initial::Migration)]
+        vec![Box::new(m20261128_000001_initial::Migration), Box::new(m20261129_000002_ingest::Migration)]
     }
 }

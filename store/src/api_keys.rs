@@ -6,12 +6,12 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use sra_domain::{Actor, Millis, HOUR_MS};
 
+use crate::audit::audit;
 use crate::identity::{digest, Principal};
-use crate::ingest::audit;
 use crate::sql::Sql;
 use crate::{now_ms, Store, StoreError};
 
@@ -41,8 +41,8 @@ impl Store {
             .chain((0..12).map(|_| char::from(ALPHABET[rand::random::<usize>() % ALPHABET.len()])))
             .collect();
         let access_key = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let txn = self.db.begin().await?;
-        let user_id = crate::identity::user_id(&txn, login).await?;
+        let mut txn = self.begin_write().await?;
+        let user_id = crate::identity::user_id(&*txn, login).await?;
         let mut sql = Sql::new(txn.get_database_backend());
         sql.push("INSERT INTO api_keys (access_id, key_hash, user_id, created_at) VALUES (")
             .bind(access_id.clone())
@@ -54,7 +54,8 @@ impl Store {
             .bind(now_ms())
             .push(")");
         txn.execute(sql.build()).await?;
-        audit(&txn, now_ms(), actor, "api_key.created", None, json!({"login": login, "access_id": access_id})).await?;
+        audit(&mut txn, now_ms(), actor, "api_key.created", None, json!({"login": login, "access_id": access_id}))
+            .await?;
         txn.commit().await?;
         Ok(NewApiKey { access_id, access_key })
     }
@@ -62,7 +63,7 @@ impl Store {
     /// Revokes an API key and every token issued for it.
     pub async fn revoke_api_key(&self, actor: &Actor, access_id: &str) -> Result<(), StoreError> {
         let now = now_ms();
-        let txn = self.db.begin().await?;
+        let mut txn = self.begin_write().await?;
         let mut sql = Sql::new(txn.get_database_backend());
         sql.push("UPDATE api_keys SET revoked_at = ")
             .bind(now)
@@ -80,7 +81,7 @@ impl Store {
             .bind(access_id)
             .push(" AND revoked_at IS NULL");
         txn.execute(tokens.build()).await?;
-        audit(&txn, now, actor, "api_key.revoked", None, json!({"access_id": access_id})).await?;
+        audit(&mut txn, now, actor, "api_key.revoked", None, json!({"access_id": access_id})).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -115,7 +116,7 @@ impl Store {
         let token = format!("t-{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
         let now = now_ms();
         let expires_at = now + TOKEN_LIFETIME_MS;
-        let txn = self.db.begin().await?;
+        let mut txn = self.begin_write().await?;
         let mut sql = Sql::new(txn.get_database_backend());
         sql.push("INSERT INTO api_tokens (token_hash, user_id, access_id, created_at, expires_at) VALUES (")
             .bind(digest(&token))
@@ -130,7 +131,7 @@ impl Store {
             .push(")");
         txn.execute(sql.build()).await?;
         let details = json!({"access_id": access_id});
-        audit(&txn, now, &Actor::User(principal.login.clone()), "api.token_issued", None, details).await?;
+        audit(&mut txn, now, &Actor::User(principal.login.clone()), "api.token_issued", None, details).await?;
         txn.commit().await?;
         Ok(IssuedToken { token, expires_at })
     }

@@ -45,7 +45,15 @@ impl Store {
         };
         sra_migrations::Migrator::up(&db, None).await.map_err(StoreError::Migrate)?;
         let cursor_key = shared_secret(&db, "cursor_key").await?;
-        Ok(Store { db, backend, cursors: CursorCodec::new(&cursor_key), counts: Default::default() })
+        let store = Store {
+            db,
+            backend,
+            cursors: CursorCodec::new(&cursor_key),
+            counts: Default::default(),
+            writer: Default::default(),
+        };
+        store.seal_audit().await?;
+        Ok(store)
     }
 }
 

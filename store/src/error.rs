@@ -20,16 +20,28 @@ pub enum StoreError {
     UnknownRole(String),
     #[error("unknown or already revoked API key {0:?}")]
     UnknownApiKey(String),
-    #[error("session {0:?} already exists")]
-    DuplicateSession(String),
     #[error("unknown session {0:?}")]
     UnknownSession(String),
+    #[error("session {session_id:?} belongs to another gateway than {gateway:?}")]
+    ForeignSession { session_id: String, gateway: String },
+    #[error(
+        "update #{} ({}) refused: {reason}; nothing in this batch was applied",
+        .index + 1,
+        .update_id.as_deref().map_or_else(|| "no update ID".to_owned(), |id| format!("{id:?}"))
+    )]
+    UpdateRefused { index: usize, update_id: Option<String>, reason: Box<StoreError> },
     #[error("session {session_id:?} cannot go from {from} to {to}")]
     InvalidTransition { session_id: String, from: SessionStatus, to: SessionStatus },
     #[error(transparent)]
     Query(sra_domain::QueryError),
     #[error("wrong login or password")]
     BadCredentials,
+    #[error("unknown gateway key: issue one with `sra-server admin gateway key NAME`")]
+    UnknownGatewayKey,
+    #[error("not permitted: {0}")]
+    NotPermitted(String),
+    #[error("session {session_id:?} has already ended ({status})")]
+    SessionEnded { session_id: String, status: SessionStatus },
     #[error("the token is not valid: it was never issued by this server; get one from /auth")]
     UnknownToken,
     #[error("the token expired at {at}; get a new one from /auth")]

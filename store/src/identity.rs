@@ -13,10 +13,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sra_domain::{Actor, Millis, HOUR_MS, MINUTE_MS};
 
-use crate::ingest::audit;
+use crate::audit::audit;
 use crate::sql::Sql;
 use crate::{now_ms, Store, StoreError};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 /// The shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 10;
@@ -58,29 +58,29 @@ impl Store {
             return Err(StoreError::WeakPassword { min: MIN_PASSWORD_LEN });
         }
         let hash = hash_password(password)?;
-        let txn = self.db.begin().await?;
-        let user_id = user_id(&txn, login).await?;
+        let mut txn = self.begin_write().await?;
+        let user_id = user_id(&*txn, login).await?;
         let mut sql = Sql::new(txn.get_database_backend());
         sql.push("UPDATE users SET password_hash = ").bind(hash).push(" WHERE id = ").bind(user_id);
         txn.execute(sql.build()).await?;
-        revoke_all(&txn, user_id).await?;
-        audit(&txn, now_ms(), actor, "user.password_set", None, json!({"login": login})).await?;
+        revoke_all(&*txn, user_id).await?;
+        audit(&mut txn, now_ms(), actor, "user.password_set", None, json!({"login": login})).await?;
         txn.commit().await?;
         Ok(())
     }
 
     /// Enables or disables a user. Disabling ends every sign-in of the user at once.
     pub async fn set_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<(), StoreError> {
-        let txn = self.db.begin().await?;
-        let user_id = user_id(&txn, login).await?;
+        let mut txn = self.begin_write().await?;
+        let user_id = user_id(&*txn, login).await?;
         let mut sql = Sql::new(txn.get_database_backend());
         sql.push("UPDATE users SET disabled = ").bind(disabled).push(" WHERE id = ").bind(user_id);
         txn.execute(sql.build()).await?;
         if disabled {
-            revoke_all(&txn, user_id).await?;
+            revoke_all(&*txn, user_id).await?;
         }
         let action = if disabled { "user.disabled" } else { "user.enabled" };
-        audit(&txn, now_ms(), actor, action, None, json!({"login": login})).await?;
+        audit(&mut txn, now_ms(), actor, action, None, json!({"login": login})).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -118,14 +118,16 @@ impl Store {
 
     /// Records an event that changes nothing else (e.g. a refused sign-in) in the audit log.
     pub async fn record(&self, actor: &Actor, action: &str, details: serde_json::Value) -> Result<(), StoreError> {
-        audit(&self.db, now_ms(), actor, action, None, details).await
+        let mut txn = self.begin_write().await?;
+        audit(&mut txn, now_ms(), actor, action, None, details).await?;
+        txn.commit().await
     }
 
     /// Starts a console sign-in for `principal`; returns the token for the cookie.
     pub async fn open_console_session(&self, principal: &Principal) -> Result<String, StoreError> {
         let token = new_token();
         let now = now_ms();
-        let txn = self.db.begin().await?;
+        let mut txn = self.begin_write().await?;
         let mut sql = Sql::new(txn.get_database_backend());
         sql.push("INSERT INTO console_sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (")
             .bind(digest(&token))
@@ -139,7 +141,7 @@ impl Store {
             .bind(now + ABSOLUTE_TIMEOUT_MS)
             .push(")");
         txn.execute(sql.build()).await?;
-        audit(&txn, now, &Actor::User(principal.login.clone()), "console.signed_in", None, json!({})).await?;
+        audit(&mut txn, now, &Actor::User(principal.login.clone()), "console.signed_in", None, json!({})).await?;
         txn.commit().await?;
         Ok(token)
     }
@@ -177,7 +179,7 @@ impl Store {
     /// Ends a console sign-in (sign-out). Unknown or already ended tokens are ignored.
     pub async fn close_console_session(&self, token: &str) -> Result<(), StoreError> {
         let now = now_ms();
-        let txn = self.db.begin().await?;
+        let mut txn = self.begin_write().await?;
         let mut find = Sql::new(txn.get_database_backend());
         find.push("SELECT u.login FROM console_sessions c JOIN users u ON u.id = c.user_id WHERE c.token_hash = ")
             .bind(digest(token))
@@ -190,7 +192,7 @@ impl Store {
                 .push(" WHERE token_hash = ")
                 .bind(digest(token));
             txn.execute(sql.build()).await?;
-            audit(&txn, now, &Actor::User(login), "console.signed_out", None, json!({})).await?;
+            audit(&mut txn, now, &Actor::User(login), "console.signed_out", None, json!({})).await?;
         }
         txn.commit().await?;
         Ok(())

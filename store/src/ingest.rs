@@ -1,136 +1,512 @@
-//! Session changes and the audit log: every change is written with its audit entry in one transaction.
+//! Session changes: gateways' reports and the server's own (lost sessions), applied in batches with their audit
+//! entries in one transaction.
+//!
+//! A batch is read with a few set-based statements (its update IDs, its sessions, its gateways), judged in memory
+//! update by update against the state machine, and written back with a few multi-row statements (an upsert of the
+//! sessions it touched, its audit entries, its update IDs). Either every update of a batch is stored, or — when one is
+//! refused — none is, and the error names the update.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{json, Value};
-use sra_domain::{Actor, Millis, NewSession, SessionChange, SessionStatus, SessionUpdate};
+use sra_domain::{Actor, Millis, NewSession, SessionChange, SessionStatus, SessionUpdate, Transition};
 
-use crate::entity::{audit_entry, session};
-use crate::setup::gateway_id;
-use crate::{Store, StoreError};
+use crate::audit::{Entry, WriteTxn};
+use crate::query::parse_column;
+use crate::sql::Sql;
+use crate::{now_ms, Store, StoreError};
+
+use sea_orm::ConnectionTrait;
+
+/// Rows per multi-row statement (at most 15 values each: far below either engine's limit on bound values).
+const CHUNK: usize = 500;
+
+/// An update as a gateway reports it: with the ID that makes retries harmless.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayUpdate {
+    pub update_id: String,
+    pub update: SessionUpdate,
+}
+
+/// What became of one update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored, with its audit entry.
+    Applied,
+    /// Its update ID was acknowledged before: nothing done again.
+    Duplicate,
+    /// Acknowledged but not applied: the session is already in that state or past it (a late delivery).
+    Ignored { reason: String },
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Ignored { .. } => "ignored",
+        }
+    }
+}
+
+/// A gateway, as its credential identifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayIdentity {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A session row as a batch reads and rewrites it.
+#[derive(Debug, Clone)]
+struct Row {
+    session_id: String,
+    user: String,
+    access_id: Option<String>,
+    client_interface: String,
+    gateway_id: i64,
+    resource_type: String,
+    secret_name: String,
+    target_name: String,
+    target_host: String,
+    status: SessionStatus,
+    started_at: Millis,
+    ended_at: Option<Millis>,
+    error_message: Option<String>,
+    updated_at: Millis,
+    last_seen_at: Option<Millis>,
+}
 
 impl Store {
-    /// Applies a batch of session updates atomically: either every update is stored, each with its audit entry, or —
-    /// when any one is invalid — none is, and the error names the offending session.
+    /// Applies a batch of session changes made by the server or an administrator: every update is stored with its
+    /// audit entry, or — when one breaks the state machine, names an unknown session or gateway — none is. Late
+    /// reports of an earlier state are ignored.
     pub async fn apply_updates(&self, actor: &Actor, updates: &[SessionUpdate]) -> Result<(), StoreError> {
-        let txn = self.db.begin().await?;
-        for update in updates {
-            apply(&txn, actor, update).await?;
+        let items: Vec<(Option<&str>, &SessionUpdate)> = updates.iter().map(|u| (None, u)).collect();
+        match self.write_batch(actor, None, &items).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::UpdateRefused { reason, .. }) => Err(*reason),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Applies a gateway's batch of reports. Each update ID is acknowledged once: a retried update comes back
+    /// [`Outcome::Duplicate`] and is neither applied nor audited again. A gateway writes only its own sessions.
+    /// All or nothing: a refused update ([`StoreError::UpdateRefused`]) leaves the whole batch unapplied.
+    pub async fn ingest(
+        &self,
+        gateway: &GatewayIdentity,
+        updates: &[GatewayUpdate],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let actor = Actor::Gateway(gateway.name.clone());
+        let items: Vec<(Option<&str>, &SessionUpdate)> =
+            updates.iter().map(|u| (Some(u.update_id.as_str()), &u.update)).collect();
+        self.write_batch(&actor, Some(gateway), &items).await
+    }
+
+    async fn write_batch(
+        &self,
+        actor: &Actor,
+        owner: Option<&GatewayIdentity>,
+        items: &[(Option<&str>, &SessionUpdate)],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let now = now_ms();
+        let mut txn = self.begin_write().await?;
+        let mut seen_ids = match owner {
+            Some(gateway) => known_update_ids(&txn, gateway.id, items).await?,
+            None => HashSet::new(),
+        };
+        let mut rows = load_sessions(&txn, items).await?;
+        let gateway_ids = resolve_gateways(&txn, items).await?;
+
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut touched: Vec<String> = Vec::new();
+        let mut audits: Vec<(Millis, String, Option<String>, Value)> = Vec::new();
+        let mut acknowledged: Vec<(String, String, &'static str)> = Vec::new();
+        for (index, (update_id, update)) in items.iter().enumerate() {
+            let refuse = |reason: StoreError| StoreError::UpdateRefused {
+                index,
+                update_id: update_id.map(str::to_owned),
+                reason: Box::new(reason),
+            };
+            if let Some(id) = update_id {
+                if !seen_ids.insert((*id).to_owned()) {
+                    outcomes.push(Outcome::Duplicate);
+                    continue;
+                }
+            }
+            let session_id = &update.session_id;
+            let outcome = match (&update.change, rows.get_mut(session_id)) {
+                (SessionChange::Started(new), None) => {
+                    let gateway_id = *gateway_ids
+                        .get(&new.gateway)
+                        .ok_or_else(|| refuse(StoreError::UnknownGateway(new.gateway.clone())))?;
+                    if let Some(owner) = owner.filter(|o| o.id != gateway_id) {
+                        return Err(refuse(StoreError::ForeignSession {
+                            session_id: session_id.clone(),
+                            gateway: owner.name.clone(),
+                        }));
+                    }
+                    rows.insert(session_id.clone(), started_row(session_id, gateway_id, update.at, now, new));
+                    audits.push((update.at, "session.started".into(), Some(session_id.clone()), started_details(new)));
+                    Outcome::Applied
+                }
+                (_, None) => return Err(refuse(StoreError::UnknownSession(session_id.clone()))),
+                (change, Some(row)) => {
+                    if let Some(owner) = owner.filter(|o| o.id != row.gateway_id) {
+                        return Err(refuse(StoreError::ForeignSession {
+                            session_id: session_id.clone(),
+                            gateway: owner.name.clone(),
+                        }));
+                    }
+                    let (next, error) = match change {
+                        SessionChange::Started(_) => (SessionStatus::Connecting, None),
+                        SessionChange::Connected => (SessionStatus::Connected, None),
+                        SessionChange::Completed => (SessionStatus::Completed, None),
+                        SessionChange::Failed { error } => (SessionStatus::Failed, Some(error.clone())),
+                        SessionChange::Terminated => (SessionStatus::Terminated, None),
+                    };
+                    match row.status.judge(next) {
+                        Transition::Apply => {
+                            let mut details = json!({"from": row.status.as_str(), "to": next.as_str()});
+                            if let Some(error) = &error {
+                                details["error"] = Value::String(error.clone());
+                            }
+                            row.status = next;
+                            row.updated_at = update.at;
+                            row.last_seen_at = Some(now);
+                            if !next.is_active() {
+                                row.ended_at = Some(update.at);
+                            }
+                            if error.is_some() {
+                                row.error_message = error;
+                            }
+                            audits.push((update.at, format!("session.{next}"), Some(session_id.clone()), details));
+                            Outcome::Applied
+                        }
+                        Transition::Ignore => {
+                            let reason = if row.status == next {
+                                format!("the session is already {next}")
+                            } else {
+                                format!("late: the session is already {} (reported {next})", row.status)
+                            };
+                            Outcome::Ignored { reason }
+                        }
+                        Transition::Reject => {
+                            return Err(refuse(StoreError::InvalidTransition {
+                                session_id: session_id.clone(),
+                                from: row.status,
+                                to: next,
+                            }))
+                        }
+                    }
+                }
+            };
+            if outcome == Outcome::Applied && !touched.contains(session_id) {
+                touched.push(session_id.clone());
+            }
+            if let Some(id) = update_id {
+                acknowledged.push(((*id).to_owned(), session_id.clone(), outcome.as_str()));
+            }
+            outcomes.push(outcome);
+        }
+
+        let changed: Vec<&Row> = touched.iter().filter_map(|id| rows.get(id)).collect();
+        upsert_sessions(&txn, &changed).await?;
+        let entries: Vec<Entry<'_>> = audits
+            .iter()
+            .map(|(at, action, session_id, details)| Entry {
+                at: *at,
+                actor,
+                action,
+                session_id: session_id.as_deref(),
+                details: details.clone(),
+            })
+            .collect();
+        txn.audit_many(&entries).await?;
+        if let Some(gateway) = owner {
+            record_update_ids(&txn, gateway.id, now, &acknowledged).await?;
         }
         txn.commit().await?;
-        Ok(())
+        Ok(outcomes)
+    }
+
+    /// Marks the active sessions of `gateway` that it reports alive (`live`) as seen now. Answers the live IDs this
+    /// server does not know for the gateway, those it considers ended, and the active sessions an administrator asked
+    /// to terminate.
+    pub async fn heartbeat(&self, gateway: &GatewayIdentity, live: &[String]) -> Result<HeartbeatAnswer, StoreError> {
+        let now = now_ms();
+        let txn = self.begin_write().await?;
+        let mut known: HashMap<String, SessionStatus> = HashMap::new();
+        for chunk in live.chunks(CHUNK) {
+            let mut update = Sql::new(txn.get_database_backend());
+            update
+                .push("UPDATE sessions SET last_seen_at = ")
+                .bind(now)
+                .push(" WHERE gateway_id = ")
+                .bind(gateway.id)
+                .push(" AND status IN ")
+                .bind_list(SessionStatus::ACTIVE.iter().map(|s| s.as_str()))
+                .push(" AND session_id IN ")
+                .bind_list(chunk.iter().cloned());
+            txn.execute(update.build()).await?;
+            let mut select = Sql::new(txn.get_database_backend());
+            select
+                .push("SELECT session_id, status FROM sessions WHERE gateway_id = ")
+                .bind(gateway.id)
+                .push(" AND session_id IN ")
+                .bind_list(chunk.iter().cloned());
+            for row in txn.query_all(select.build()).await? {
+                let status: String = row.try_get("", "status")?;
+                known.insert(row.try_get("", "session_id")?, parse_column(&status, "status")?);
+            }
+        }
+        let mut pending = Sql::new(txn.get_database_backend());
+        pending
+            .push("SELECT session_id FROM sessions WHERE gateway_id = ")
+            .bind(gateway.id)
+            .push(" AND status IN ")
+            .bind_list(SessionStatus::ACTIVE.iter().map(|s| s.as_str()))
+            .push(" AND terminate_requested_at IS NOT NULL ORDER BY session_id");
+        let terminate = txn
+            .query_all(pending.build())
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String>("", "session_id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        txn.commit().await?;
+        let mut unknown = Vec::new();
+        let mut ended = Vec::new();
+        for id in live {
+            match known.get(id) {
+                None => unknown.push(id.clone()),
+                Some(status) if !status.is_active() => ended.push(id.clone()),
+                Some(_) => {}
+            }
+        }
+        Ok(HeartbeatAnswer { terminate, unknown, ended })
+    }
+
+    /// Closes, as `failed` with reason "lost", every active session whose gateway has not reported it (by an update
+    /// or a heartbeat) for `silent_for` milliseconds. Returns their IDs. Each closure is audited, by the system.
+    pub async fn close_lost_sessions(&self, silent_for: Millis) -> Result<Vec<String>, StoreError> {
+        let cutoff = now_ms() - silent_for;
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT session_id FROM sessions WHERE status IN ")
+            .bind_list(SessionStatus::ACTIVE.iter().map(|s| s.as_str()))
+            .push(" AND COALESCE(last_seen_at, updated_at) < ")
+            .bind(cutoff)
+            .push(" ORDER BY session_id");
+        let lost: Vec<String> = self
+            .db
+            .query_all(sql.build())
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String>("", "session_id"))
+            .collect::<Result<_, _>>()?;
+        if lost.is_empty() {
+            return Ok(lost);
+        }
+        let error =
+            format!("lost: its gateway stopped reporting it (nothing for {})", sra_domain::format_duration(silent_for));
+        let at = now_ms();
+        let updates: Vec<SessionUpdate> = lost
+            .iter()
+            .map(|id| SessionUpdate {
+                session_id: id.clone(),
+                at,
+                change: SessionChange::Failed { error: error.clone() },
+            })
+            .collect();
+        // A session reported in the meantime is judged again inside the batch: a late "failed" is ignored.
+        let items: Vec<(Option<&str>, &SessionUpdate)> = updates.iter().map(|u| (None, u)).collect();
+        self.write_batch(&Actor::System, None, &items).await?;
+        Ok(lost)
     }
 }
 
-async fn apply(txn: &DatabaseTransaction, actor: &Actor, update: &SessionUpdate) -> Result<(), StoreError> {
-    let existing = session::Entity::find().filter(session::Column::SessionId.eq(&update.session_id)).one(txn).await?;
-    match (&update.change, existing) {
-        (SessionChange::Started(new), None) => start(txn, actor, &update.session_id, update.at, new).await,
-        (_, None) => Err(StoreError::UnknownSession(update.session_id.clone())),
-        (change, Some(row)) => transition(txn, actor, row, update.at, change).await,
+/// What a heartbeat answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeartbeatAnswer {
+    /// Active sessions an administrator asked to terminate: the gateway should end them and report `terminated`.
+    pub terminate: Vec<String>,
+    /// Live session IDs this server has no record of for this gateway: report their start.
+    pub unknown: Vec<String>,
+    /// Live session IDs this server considers ended (e.g. closed as lost).
+    pub ended: Vec<String>,
+}
+
+fn started_row(session_id: &str, gateway_id: i64, at: Millis, now: Millis, new: &NewSession) -> Row {
+    Row {
+        session_id: session_id.to_owned(),
+        user: new.user.clone(),
+        access_id: new.access_id.clone(),
+        client_interface: new.client_interface.as_str().to_owned(),
+        gateway_id,
+        resource_type: new.resource_type.as_str().to_owned(),
+        secret_name: new.secret_name.clone(),
+        target_name: new.target_name.clone(),
+        target_host: new.target_host.clone(),
+        status: SessionStatus::Connecting,
+        started_at: at,
+        ended_at: None,
+        error_message: None,
+        updated_at: at,
+        last_seen_at: Some(now),
     }
 }
 
-async fn start(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    session_id: &str,
-    at: Millis,
-    new: &NewSession,
-) -> Result<(), StoreError> {
-    let gateway_id = gateway_id(txn, &new.gateway).await?;
-    let status = SessionStatus::Connecting;
-    session::ActiveModel {
-        session_id: Set(session_id.to_owned()),
-        user_identifier: Set(new.user.clone()),
-        access_id: Set(new.access_id.clone()),
-        client_interface: Set(new.client_interface.as_str().to_owned()),
-        gateway_id: Set(gateway_id),
-        resource_type: Set(new.resource_type.as_str().to_owned()),
-        secret_name: Set(new.secret_name.clone()),
-        target_name: Set(new.target_name.clone()),
-        target_host: Set(new.target_host.clone()),
-        status: Set(status.as_str().to_owned()),
-        started_at: Set(at),
-        ended_at: Set(None),
-        error_message: Set(None),
-        updated_at: Set(at),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    let details = json!({
-        "to": status.as_str(),
+fn started_details(new: &NewSession) -> Value {
+    json!({
+        "to": SessionStatus::Connecting.as_str(),
         "user": new.user,
         "gateway": new.gateway,
         "client_interface": new.client_interface.as_str(),
         "resource_type": new.resource_type.as_str(),
         "secret_name": new.secret_name,
         "target": new.target_name,
-    });
-    audit(txn, at, actor, "session.started", Some(session_id), details).await
+    })
 }
 
-async fn transition(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    row: session::Model,
-    at: Millis,
-    change: &SessionChange,
-) -> Result<(), StoreError> {
-    let (next, error) = match change {
-        SessionChange::Connected => (SessionStatus::Connected, None),
-        SessionChange::Completed => (SessionStatus::Completed, None),
-        SessionChange::Failed { error } => (SessionStatus::Failed, Some(error.clone())),
-        SessionChange::Terminated => (SessionStatus::Terminated, None),
-        SessionChange::Started(_) => return Err(StoreError::DuplicateSession(row.session_id)),
-    };
-    let current: SessionStatus = row.status.parse().map_err(|e: sra_domain::ParseEnumError| StoreError::Corrupt {
-        table: "sessions",
-        column: "status",
-        reason: e.to_string(),
-    })?;
-    if !current.can_become(next) {
-        return Err(StoreError::InvalidTransition { session_id: row.session_id, from: current, to: next });
+/// The update IDs of `items` this gateway has had acknowledged before.
+async fn known_update_ids(
+    txn: &WriteTxn,
+    gateway_id: i64,
+    items: &[(Option<&str>, &SessionUpdate)],
+) -> Result<HashSet<String>, StoreError> {
+    let ids: Vec<&str> = items.iter().filter_map(|(id, _)| *id).collect();
+    let mut known = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("SELECT update_id FROM gateway_updates WHERE gateway_id = ")
+            .bind(gateway_id)
+            .push(" AND update_id IN ")
+            .bind_list(chunk.iter().map(|id| (*id).to_owned()));
+        for row in txn.query_all(sql.build()).await? {
+            known.insert(row.try_get::<String>("", "update_id")?);
+        }
     }
-    let session_id = row.session_id.clone();
-    let mut active: session::ActiveModel = row.into();
-    active.status = Set(next.as_str().to_owned());
-    active.updated_at = Set(at);
-    if !next.is_active() {
-        active.ended_at = Set(Some(at));
-    }
-    if error.is_some() {
-        active.error_message = Set(error.clone());
-    }
-    active.update(txn).await?;
-    let mut details = json!({"from": current.as_str(), "to": next.as_str()});
-    if let Some(error) = error {
-        details["error"] = Value::String(error);
-    }
-    audit(txn, at, actor, &format!("session.{}", next.as_str()), Some(&session_id), details).await
+    Ok(known)
 }
 
-/// Appends one audit entry inside the caller's transaction.
-pub(crate) async fn audit(
-    db: &impl ConnectionTrait,
-    at: Millis,
-    actor: &Actor,
-    action: &str,
-    session_id: Option<&str>,
-    details: Value,
-) -> Result<(), StoreError> {
-    audit_entry::ActiveModel {
-        at: Set(at),
-        actor: Set(actor.to_string()),
-        action: Set(action.to_owned()),
-        session_id: Set(session_id.map(str::to_owned)),
-        details: Set(details.to_string()),
-        ..Default::default()
+/// The current rows of the sessions `items` name.
+async fn load_sessions(
+    txn: &WriteTxn,
+    items: &[(Option<&str>, &SessionUpdate)],
+) -> Result<HashMap<String, Row>, StoreError> {
+    let mut ids: Vec<&str> = items.iter().map(|(_, u)| u.session_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rows = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push(
+            "SELECT session_id, user_identifier, access_id, client_interface, gateway_id, resource_type, secret_name, \
+             target_name, target_host, status, started_at, ended_at, error_message, updated_at, last_seen_at \
+             FROM sessions WHERE session_id IN ",
+        )
+        .bind_list(chunk.iter().map(|id| (*id).to_owned()));
+        for r in txn.query_all(sql.build()).await? {
+            let status: String = r.try_get("", "status")?;
+            let row = Row {
+                session_id: r.try_get("", "session_id")?,
+                user: r.try_get("", "user_identifier")?,
+                access_id: r.try_get("", "access_id")?,
+                client_interface: r.try_get("", "client_interface")?,
+                gateway_id: r.try_get("", "gateway_id")?,
+                resource_type: r.try_get("", "resource_type")?,
+                secret_name: r.try_get("", "secret_name")?,
+                target_name: r.try_get("", "target_name")?,
+                target_host: r.try_get("", "target_host")?,
+                status: parse_column(&status, "status")?,
+                started_at: r.try_get("", "started_at")?,
+                ended_at: r.try_get("", "ended_at")?,
+                error_message: r.try_get("", "error_message")?,
+                updated_at: r.try_get("", "updated_at")?,
+                last_seen_at: r.try_get("", "last_seen_at")?,
+            };
+            rows.insert(row.session_id.clone(), row);
+        }
     }
-    .insert(db)
-    .await?;
+    Ok(rows)
+}
+
+/// The IDs of the gateways that `items`' session starts name.
+async fn resolve_gateways(
+    txn: &WriteTxn,
+    items: &[(Option<&str>, &SessionUpdate)],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut names: Vec<&str> = items
+        .iter()
+        .filter_map(|(_, u)| match &u.change {
+            SessionChange::Started(new) => Some(new.gateway.as_str()),
+            _ => None,
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut ids = HashMap::new();
+    for chunk in names.chunks(CHUNK) {
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("SELECT id, name FROM gateways WHERE name IN ").bind_list(chunk.iter().map(|n| (*n).to_owned()));
+        for row in txn.query_all(sql.build()).await? {
+            ids.insert(row.try_get::<String>("", "name")?, row.try_get::<i64>("", "id")?);
+        }
+    }
+    Ok(ids)
+}
+
+/// Writes the sessions a batch changed: new ones inserted, known ones updated, in one statement per chunk.
+async fn upsert_sessions(txn: &WriteTxn, rows: &[&Row]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(CHUNK) {
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push(
+            "INSERT INTO sessions (session_id, user_identifier, access_id, client_interface, gateway_id, \
+             resource_type, secret_name, target_name, target_host, status, started_at, ended_at, error_message, \
+             updated_at, last_seen_at) VALUES ",
+        );
+        for (i, row) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(row.session_id.clone()).push(", ");
+            sql.bind(row.user.clone()).push(", ");
+            sql.bind(row.access_id.clone()).push(", ");
+            sql.bind(row.client_interface.clone()).push(", ");
+            sql.bind(row.gateway_id).push(", ");
+            sql.bind(row.resource_type.clone()).push(", ");
+            sql.bind(row.secret_name.clone()).push(", ");
+            sql.bind(row.target_name.clone()).push(", ");
+            sql.bind(row.target_host.clone()).push(", ");
+            sql.bind(row.status.as_str()).push(", ");
+            sql.bind(row.started_at).push(", ");
+            sql.bind(row.ended_at).push(", ");
+            sql.bind(row.error_message.clone()).push(", ");
+            sql.bind(row.updated_at).push(", ");
+            sql.bind(row.last_seen_at).push(")");
+        }
+        sql.push(
+            " ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at, \
+             error_message = excluded.error_message, updated_at = excluded.updated_at, \
+             last_seen_at = excluded.last_seen_at",
+        );
+        txn.execute(sql.build()).await?;
+    }
+    Ok(())
+}
+
+async fn record_update_ids(
+    txn: &WriteTxn,
+    gateway_id: i64,
+    now: Millis,
+    acknowledged: &[(String, String, &'static str)],
+) -> Result<(), StoreError> {
+    for chunk in acknowledged.chunks(CHUNK) {
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("INSERT INTO gateway_updates (gateway_id, update_id, session_id, outcome, received_at) VALUES ");
+        for (i, (update_id, session_id, outcome)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(gateway_id).push(", ").bind(update_id.clone()).push(", ").bind(session_id.clone());
+            sql.push(", ").bind(*outcome).push(", ").bind(now).push(")");
+        }
+        txn.execute(sql.build()).await?;
+    }
     Ok(())
 }

@@ -10,7 +10,9 @@
 //! HTTP API and the CLI all read through it.
 
 mod api_keys;
+mod audit;
 mod connect;
+mod control;
 mod counts_cache;
 mod cursor;
 pub mod entity;
@@ -26,9 +28,12 @@ pub mod testing;
 pub mod throttle;
 
 pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
+pub use audit::AuditVerdict;
 pub use connect::{Backend, PoolStats};
+pub use control::TerminationRequest;
 pub use error::StoreError;
 pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
+pub use ingest::{GatewayIdentity, GatewayUpdate, HeartbeatAnswer, Outcome};
 pub use read::AuditRecord;
 pub use setup::{RoleSpec, UserListing};
 
@@ -41,6 +46,8 @@ pub struct Store {
     backend: Backend,
     cursors: cursor::CursorCodec,
     counts: std::sync::Arc<counts_cache::CountsCache>,
+    /// Writers take turns on SQLite (see `audit`).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {

@@ -18,7 +18,7 @@ use crate::{now_ms, Store, StoreError};
 /// The columns a listing reads; `row_to_summary` reads them back.
 const COLUMNS: &str =
     "s.session_id, s.user_identifier, s.access_id, s.gateway_id, s.client_interface, s.resource_type, s.secret_name, \
-     s.target_name, s.target_host, s.status, s.started_at, s.ended_at, s.error_message, s.updated_at, \
+     s.target_name, s.target_host, s.status, s.started_at, s.ended_at, s.error_message, s.updated_at, s.terminate_requested_at, \
      g.name AS gateway_name, g.display_name AS gateway_display_name";
 
 /// A listing ready to run: its statement and what is needed to make cursors for its rows.
@@ -590,6 +590,7 @@ fn row_to_summary(row: &QueryResult) -> Result<SessionSummary, StoreError> {
         ended_at: row.try_get("", "ended_at")?,
         error_message: row.try_get("", "error_message")?,
         updated_at: row.try_get("", "updated_at")?,
+        terminate_requested_at: row.try_get("", "terminate_requested_at")?,
     })
 }
 

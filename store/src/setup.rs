@@ -2,13 +2,12 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 use sra_domain::{Actor, SraRule};
 
+use crate::audit::audit;
 use crate::entity::{gateway, role, role_gateway, session, user, user_role};
-use crate::ingest::audit;
 use crate::{now_ms, Store, StoreError};
 
 /// A user as administrators list them.
@@ -32,15 +31,15 @@ pub struct RoleSpec {
 impl Store {
     /// Registers a gateway, or renames the display name of an existing one. Returns its id.
     pub async fn register_gateway(&self, actor: &Actor, name: &str, display_name: &str) -> Result<i64, StoreError> {
-        let txn = self.db.begin().await?;
-        let existing = gateway::Entity::find().filter(gateway::Column::Name.eq(name)).one(&txn).await?;
+        let mut txn = self.begin_write().await?;
+        let existing = gateway::Entity::find().filter(gateway::Column::Name.eq(name)).one(&*txn).await?;
         let id = match existing {
             Some(found) if found.display_name == display_name => return Ok(found.id),
             Some(found) => {
                 let id = found.id;
                 let mut active: gateway::ActiveModel = found.into();
                 active.display_name = Set(display_name.to_owned());
-                active.update(&txn).await?;
+                active.update(&*txn).await?;
                 id
             }
             None => {
@@ -50,20 +49,27 @@ impl Store {
                     created_at: Set(now_ms()),
                     ..Default::default()
                 }
-                .insert(&txn)
+                .insert(&*txn)
                 .await?
                 .id
             }
         };
-        audit(&txn, now_ms(), actor, "gateway.registered", None, json!({"name": name, "display_name": display_name}))
-            .await?;
+        audit(
+            &mut txn,
+            now_ms(),
+            actor,
+            "gateway.registered",
+            None,
+            json!({"name": name, "display_name": display_name}),
+        )
+        .await?;
         txn.commit().await?;
         Ok(id)
     }
 
     /// Creates a user (without a password: identity sets passwords). Returns its id.
     pub async fn create_user(&self, actor: &Actor, login: &str, display_name: &str) -> Result<i64, StoreError> {
-        let txn = self.db.begin().await?;
+        let mut txn = self.begin_write().await?;
         let id = user::ActiveModel {
             login: Set(login.to_owned()),
             display_name: Set(display_name.to_owned()),
@@ -72,32 +78,32 @@ impl Store {
             created_at: Set(now_ms()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&*txn)
         .await?
         .id;
-        audit(&txn, now_ms(), actor, "user.created", None, json!({"login": login})).await?;
+        audit(&mut txn, now_ms(), actor, "user.created", None, json!({"login": login})).await?;
         txn.commit().await?;
         Ok(id)
     }
 
     /// Creates a role with its SRA rule and, for `Own`, its gateways. Returns its id.
     pub async fn create_role(&self, actor: &Actor, spec: &RoleSpec) -> Result<i64, StoreError> {
-        let txn = self.db.begin().await?;
+        let mut txn = self.begin_write().await?;
         let role_id = role::ActiveModel {
             name: Set(spec.name.clone()),
             sra_rule: Set(spec.rule.as_str().to_owned()),
             created_at: Set(now_ms()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&*txn)
         .await?
         .id;
         for name in &spec.gateways {
-            let gateway_id = gateway_id(&txn, name).await?;
-            role_gateway::ActiveModel { role_id: Set(role_id), gateway_id: Set(gateway_id) }.insert(&txn).await?;
+            let gateway_id = gateway_id(&*txn, name).await?;
+            role_gateway::ActiveModel { role_id: Set(role_id), gateway_id: Set(gateway_id) }.insert(&*txn).await?;
         }
         audit(
-            &txn,
+            &mut txn,
             now_ms(),
             actor,
             "role.created",
@@ -111,49 +117,50 @@ impl Store {
 
     /// Gives a user a role (both by name).
     pub async fn assign_role(&self, actor: &Actor, login: &str, role_name: &str) -> Result<(), StoreError> {
-        let txn = self.db.begin().await?;
+        let mut txn = self.begin_write().await?;
         let user = user::Entity::find()
             .filter(user::Column::Login.eq(login))
-            .one(&txn)
+            .one(&*txn)
             .await?
             .ok_or_else(|| StoreError::UnknownUser(login.to_owned()))?;
         let role = role::Entity::find()
             .filter(role::Column::Name.eq(role_name))
-            .one(&txn)
+            .one(&*txn)
             .await?
             .ok_or_else(|| StoreError::UnknownRole(role_name.to_owned()))?;
-        user_role::ActiveModel { user_id: Set(user.id), role_id: Set(role.id) }.insert(&txn).await?;
-        audit(&txn, now_ms(), actor, "role.assigned", None, json!({"login": login, "role": role_name})).await?;
+        user_role::ActiveModel { user_id: Set(user.id), role_id: Set(role.id) }.insert(&*txn).await?;
+        audit(&mut txn, now_ms(), actor, "role.assigned", None, json!({"login": login, "role": role_name})).await?;
         txn.commit().await?;
         Ok(())
     }
 
     /// Adds gateways to a role's Own grant (the role's rule becomes `own` if it was `none`; an `all` role keeps `all`).
     pub async fn grant_gateways(&self, actor: &Actor, role_name: &str, gateways: &[String]) -> Result<(), StoreError> {
-        let txn = self.db.begin().await?;
+        let mut txn = self.begin_write().await?;
         let role = role::Entity::find()
             .filter(role::Column::Name.eq(role_name))
-            .one(&txn)
+            .one(&*txn)
             .await?
             .ok_or_else(|| StoreError::UnknownRole(role_name.to_owned()))?;
         for name in gateways {
-            let gateway_id = gateway_id(&txn, name).await?;
+            let gateway_id = gateway_id(&*txn, name).await?;
             let exists = role_gateway::Entity::find()
                 .filter(role_gateway::Column::RoleId.eq(role.id))
                 .filter(role_gateway::Column::GatewayId.eq(gateway_id))
-                .one(&txn)
+                .one(&*txn)
                 .await?
                 .is_some();
             if !exists {
-                role_gateway::ActiveModel { role_id: Set(role.id), gateway_id: Set(gateway_id) }.insert(&txn).await?;
+                role_gateway::ActiveModel { role_id: Set(role.id), gateway_id: Set(gateway_id) }.insert(&*txn).await?;
             }
         }
         if role.sra_rule == SraRule::None.as_str() {
             let mut active: role::ActiveModel = role.into();
             active.sra_rule = Set(SraRule::Own.as_str().to_owned());
-            active.update(&txn).await?;
+            active.update(&*txn).await?;
         }
-        audit(&txn, now_ms(), actor, "role.granted", None, json!({"role": role_name, "gateways": gateways})).await?;
+        audit(&mut txn, now_ms(), actor, "role.granted", None, json!({"role": role_name, "gateways": gateways}))
+            .await?;
         txn.commit().await?;
         Ok(())
     }

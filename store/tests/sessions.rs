@@ -116,10 +116,15 @@ async fn final_states_are_final_and_unknowns_are_named(store: &Store) {
         )
         .await
         .unwrap();
-    let err = store.apply_updates(&Actor::System, &[change("s-f", t0 + 2, SessionChange::Connected)]).await;
-    assert!(matches!(err, Err(StoreError::InvalidTransition { .. })));
-    let err = store.apply_updates(&Actor::System, &[started("s-f", t0, "carol")]).await;
-    assert!(matches!(err, Err(StoreError::DuplicateSession(id)) if id == "s-f"));
+    let audited = audit_count(store).await;
+    // Late reports of earlier states (connected, started) are acknowledged and change nothing.
+    store.apply_updates(&Actor::System, &[change("s-f", t0 + 2, SessionChange::Connected)]).await.unwrap();
+    store.apply_updates(&Actor::System, &[started("s-f", t0, "carol")]).await.unwrap();
+    assert_eq!(audit_count(store).await, audited, "nothing applied, nothing audited");
+    // Another ending is refused: ended states are final.
+    let err =
+        store.apply_updates(&Actor::System, &[change("s-f", t0 + 3, SessionChange::Completed)]).await.unwrap_err();
+    assert_eq!(err.to_string(), "session \"s-f\" cannot go from failed to completed");
     let err = store.apply_updates(&Actor::System, &[change("nope", t0, SessionChange::Connected)]).await;
     assert!(matches!(err, Err(StoreError::UnknownSession(id)) if id == "nope"));
     let mut foreign = started("s-x", t0, "carol");

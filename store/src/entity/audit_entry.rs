@@ -12,6 +12,8 @@ pub struct Model {
     pub session_id: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub details: String,
+    /// The hash chaining this entry to the one before (see `crate::audit`).
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,8 @@ pub struct Model {
     pub name: String,
     pub display_name: String,
     pub created_at: i64,
+    /// SHA-256 of the gateway's API key, once one was issued.
+    pub credential_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,9 @@ pub struct Model {
     pub ended_at: Option<i64>,
     pub error_message: Option<String>,
     pub updated_at: i64,
+    pub last_seen_at: Option<i64>,
+    pub terminate_requested_at: Option<i64>,
+    pub terminate_requested_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,341 @@
+//! Gateway ingest on a real SQLite file and a real PostgreSQL database: idempotent update IDs, late reports, refused
+//! batches left unapplied, gateways confined to their own sessions, heartbeats, lost sessions, termination requests,
+//! concurrent writers — and the audit chain that makes all of it tamper-evident.
+
+use std::collections::BTreeSet;
+
+use sea_orm::ConnectionTrait;
+use sra_domain::{
+    Actor, Caller, ClientInterface, NewSession, ResourceType, Scope, SessionChange, SessionStatus, SessionUpdate,
+};
+use sra_store::{now_ms, AuditVerdict, GatewayIdentity, GatewayUpdate, Outcome, Store, StoreError};
+
+async fn gateways(store: &Store) -> (GatewayIdentity, GatewayIdentity) {
+    let mut out = Vec::new();
+    for name in ["gw-a", "gw-b"] {
+        store.register_gateway(&Actor::System, name, &name.to_uppercase()).await.unwrap();
+        let key = store.issue_gateway_key(&Actor::System, name).await.unwrap();
+        out.push(store.authenticate_gateway(&key).await.unwrap());
+    }
+    (out.remove(0), out.remove(0))
+}
+
+fn start(id: &str, session: &str, gateway: &str, at: i64) -> GatewayUpdate {
+    GatewayUpdate {
+        update_id: id.into(),
+        update: SessionUpdate {
+            session_id: session.into(),
+            at,
+            change: SessionChange::Started(NewSession {
+                user: "alice".into(),
+                access_id: None,
+                client_interface: ClientInterface::Cli,
+                gateway: gateway.into(),
+                resource_type: ResourceType::Ssh,
+                secret_name: "/ssh".into(),
+                target_name: "t".into(),
+                target_host: "h:22".into(),
+            }),
+        },
+    }
+}
+
+fn to(id: &str, session: &str, at: i64, change: SessionChange) -> GatewayUpdate {
+    GatewayUpdate { update_id: id.into(), update: SessionUpdate { session_id: session.into(), at, change } }
+}
+
+async fn count(store: &Store, sql: &str) -> i64 {
+    let backend = store.connection().get_database_backend();
+    let row = store.connection().query_one(sea_orm::Statement::from_string(backend, sql)).await.unwrap().unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+async fn session_audits(store: &Store) -> i64 {
+    count(store, "SELECT COUNT(*) AS n FROM audit_log WHERE session_id IS NOT NULL").await
+}
+
+async fn status(store: &Store, session: &str) -> SessionStatus {
+    store.visible_session(&Caller::admin("root"), session).await.unwrap().status
+}
+
+async fn retried_updates_are_acknowledged_once(store: &Store) {
+    let (a, _) = gateways(store).await;
+    let t = now_ms() - 60_000;
+    let batch = vec![
+        start("u-1", "s-1", "gw-a", t),
+        to("u-2", "s-1", t + 1_000, SessionChange::Connected),
+        to("u-2", "s-1", t + 1_000, SessionChange::Connected),
+    ];
+    let outcomes = store.ingest(&a, &batch).await.unwrap();
+    assert_eq!(outcomes, [Outcome::Applied, Outcome::Applied, Outcome::Duplicate], "a repeat inside the batch");
+    let audited = session_audits(store).await;
+    assert_eq!(audited, 2);
+    // The gateway did not hear the answer and sends the whole batch again.
+    let again = store.ingest(&a, &batch).await.unwrap();
+    assert_eq!(again, [Outcome::Duplicate, Outcome::Duplicate, Outcome::Duplicate]);
+    assert_eq!(session_audits(store).await, audited, "never applied or audited twice");
+    assert_eq!(status(store, "s-1").await, SessionStatus::Connected);
+}
+
+async fn late_reports_are_ignored_and_impossible_ones_refuse_the_batch(store: &Store) {
+    let (a, _) = gateways(store).await;
+    let t = now_ms() - 60_000;
+    store
+        .ingest(
+            &a,
+            &[
+                start("u-1", "s-1", "gw-a", t),
+                to("u-2", "s-1", t + 1, SessionChange::Connected),
+                to("u-3", "s-1", t + 2, SessionChange::Completed),
+            ],
+        )
+        .await
+        .unwrap();
+    // "connected" and "started" delivered after "completed": acknowledged, not applied.
+    let late = store
+        .ingest(&a, &[to("u-4", "s-1", t + 1, SessionChange::Connected), start("u-5", "s-1", "gw-a", t)])
+        .await
+        .unwrap();
+    assert_eq!(
+        late,
+        [
+            Outcome::Ignored { reason: "late: the session is already completed (reported connected)".into() },
+            Outcome::Ignored { reason: "late: the session is already completed (reported connecting)".into() },
+        ]
+    );
+    assert_eq!(status(store, "s-1").await, SessionStatus::Completed);
+
+    // A batch with one impossible step is refused whole: its good updates and its update IDs are not kept.
+    let audited = session_audits(store).await;
+    let batch = [start("u-6", "s-2", "gw-a", t), to("u-7", "s-1", t + 3, SessionChange::Failed { error: "x".into() })];
+    let err = store.ingest(&a, &batch).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "update #2 (\"u-7\") refused: session \"s-1\" cannot go from completed to failed; nothing in this batch was \
+         applied"
+    );
+    assert!(
+        matches!(&err, StoreError::UpdateRefused { index: 1, reason, .. } if matches!(**reason, StoreError::InvalidTransition { .. }))
+    );
+    assert_eq!(session_audits(store).await, audited);
+    assert!(matches!(store.visible_session(&Caller::admin("root"), "s-2").await, Err(StoreError::UnknownSession(_))));
+    // Fixed and sent again, the good update applies: its ID was not spent by the refused batch.
+    assert_eq!(store.ingest(&a, &batch[..1]).await.unwrap(), [Outcome::Applied]);
+
+    let err = store.ingest(&a, &[to("u-8", "nope", t, SessionChange::Connected)]).await.unwrap_err();
+    assert!(err.to_string().contains("unknown session \"nope\""), "{err}");
+    let err = store.ingest(&a, &[to("u-9", "s-2", t, SessionChange::Completed)]).await.unwrap_err();
+    assert!(err.to_string().contains("cannot go from connecting to completed"), "{err}");
+}
+
+async fn a_gateway_writes_only_its_own_sessions(store: &Store) {
+    let (a, b) = gateways(store).await;
+    let t = now_ms() - 60_000;
+    store.ingest(&a, &[start("u-1", "s-a", "gw-a", t)]).await.unwrap();
+    let err = store.ingest(&b, &[to("u-1", "s-a", t + 1, SessionChange::Terminated)]).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::UpdateRefused { reason, .. } if matches!(**reason, StoreError::ForeignSession { .. })),
+        "{err}"
+    );
+    let err = store.ingest(&b, &[start("u-2", "s-b", "gw-a", t)]).await.unwrap_err();
+    assert!(err.to_string().contains("belongs to another gateway than \"gw-b\""), "{err}");
+    assert_eq!(status(store, "s-a").await, SessionStatus::Connecting);
+    // Update IDs are per gateway: b may use "u-1" too.
+    assert_eq!(store.ingest(&b, &[start("u-1", "s-b", "gw-b", t)]).await.unwrap(), [Outcome::Applied]);
+
+    // Keys: a new key replaces the old; an unknown key is refused.
+    let old = store.issue_gateway_key(&Actor::System, "gw-a").await.unwrap();
+    let new = store.issue_gateway_key(&Actor::System, "gw-a").await.unwrap();
+    assert!(new.starts_with("g-") && new != old);
+    assert!(matches!(store.authenticate_gateway(&old).await, Err(StoreError::UnknownGatewayKey)));
+    assert_eq!(store.authenticate_gateway(&new).await.unwrap(), a);
+    let err = store.issue_gateway_key(&Actor::System, "gw-zz").await.unwrap_err();
+    assert!(matches!(err, StoreError::UnknownGateway(_)));
+}
+
+async fn heartbeats_keep_sessions_alive_and_silence_loses_them(store: &Store) {
+    let (a, _) = gateways(store).await;
+    let t = now_ms() - 60_000;
+    let batch: Vec<_> = (0..3).map(|i| start(&format!("u-{i}"), &format!("s-{i}"), "gw-a", t)).collect();
+    store.ingest(&a, &batch).await.unwrap();
+    store.ingest(&a, &[to("u-9", "s-2", t + 1, SessionChange::Completed)]).await.unwrap_err();
+    store
+        .ingest(
+            &a,
+            &[to("u-9", "s-2", t + 1, SessionChange::Connected), to("u-10", "s-2", t + 2, SessionChange::Completed)],
+        )
+        .await
+        .unwrap();
+    // Nobody reported anything for a while.
+    store
+        .connection()
+        .execute_unprepared(&format!("UPDATE sessions SET last_seen_at = {}", now_ms() - 600_000))
+        .await
+        .unwrap();
+    let answer = store.heartbeat(&a, &["s-0".into(), "s-2".into(), "s-new".into()]).await.unwrap();
+    assert_eq!(
+        (answer.unknown, answer.ended, answer.terminate),
+        (vec!["s-new".to_owned()], vec!["s-2".to_owned()], vec![])
+    );
+
+    let lost = store.close_lost_sessions(300_000).await.unwrap();
+    assert_eq!(lost, ["s-1"], "s-0 was in the heartbeat; s-2 had ended");
+    let s1 = store.visible_session(&Caller::admin("root"), "s-1").await.unwrap();
+    assert_eq!(s1.status, SessionStatus::Failed);
+    assert_eq!(s1.error_message.as_deref(), Some("lost: its gateway stopped reporting it (nothing for 5m 00s)"));
+    let trail = store.session_audit("s-1").await.unwrap();
+    let last = trail.last().unwrap();
+    assert_eq!((last.actor.as_str(), last.action.as_str()), ("system", "session.failed"));
+    assert_eq!(store.close_lost_sessions(300_000).await.unwrap(), Vec::<String>::new());
+}
+
+async fn termination_is_requested_by_whom_may_and_handed_to_the_gateway(store: &Store) {
+    let (a, _) = gateways(store).await;
+    let t = now_ms() - 60_000;
+    store.ingest(&a, &[start("u-1", "s-1", "gw-a", t), start("u-2", "s-2", "gw-a", t)]).await.unwrap();
+    store.ingest(&a, &[to("u-3", "s-2", t + 1, SessionChange::Failed { error: "x".into() })]).await.unwrap();
+
+    let own =
+        |gateway: &str| Caller { login: "olivia".into(), scope: Scope::Gateways(BTreeSet::from([gateway.to_owned()])) };
+    let err = store.request_termination(&Caller::self_only("alice"), "s-1").await.unwrap_err();
+    assert_eq!(err.to_string(), "not permitted: terminating session \"s-1\" needs All, or Own on its gateway \"gw-a\"");
+    let err = store.request_termination(&own("gw-b"), "s-1").await.unwrap_err();
+    assert!(matches!(err, StoreError::UnknownSession(_)), "not visible: not revealed");
+    let first = store.request_termination(&own("gw-a"), "s-1").await.unwrap();
+    assert!(!first.repeated);
+    let again = store.request_termination(&Caller::admin("root"), "s-1").await.unwrap();
+    assert!(again.repeated && again.requested_at == first.requested_at);
+    let err = store.request_termination(&Caller::admin("root"), "s-2").await.unwrap_err();
+    assert_eq!(err.to_string(), "session \"s-2\" has already ended (failed)");
+    let requests = store.session_audit("s-1").await.unwrap();
+    let actions: Vec<_> = requests.iter().map(|e| (e.actor.as_str(), e.action.as_str())).collect();
+    assert_eq!(
+        actions,
+        [
+            ("gateway:gw-a", "session.started"),
+            ("user:olivia", "session.terminate_requested"),
+            ("user:root", "session.terminate_requested")
+        ]
+    );
+    assert_eq!(
+        store.visible_session(&Caller::admin("root"), "s-1").await.unwrap().terminate_requested_at,
+        Some(first.requested_at)
+    );
+
+    let answer = store.heartbeat(&a, &["s-1".into()]).await.unwrap();
+    assert_eq!(answer.terminate, ["s-1"]);
+    store.ingest(&a, &[to("u-4", "s-1", now_ms(), SessionChange::Terminated)]).await.unwrap();
+    assert_eq!(store.heartbeat(&a, &[]).await.unwrap().terminate, Vec::<String>::new());
+}
+
+async fn concurrent_writers_each_land_once_on_one_chain(store: &Store) {
+    let (a, b) = gateways(store).await;
+    let t = now_ms() - 60_000;
+    let mut tasks = Vec::new();
+    for writer in 0..6 {
+        let store = store.clone();
+        let gateway = if writer % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            for round in 0..10 {
+                let session = format!("w{writer}-r{round}");
+                let batch = vec![
+                    start(&format!("{session}-1"), &session, &gateway.name, t),
+                    to(&format!("{session}-2"), &session, t + 1, SessionChange::Connected),
+                ];
+                store.ingest(&gateway, &batch).await.unwrap();
+                // Every batch is retried once, as after a lost answer.
+                assert_eq!(store.ingest(&gateway, &batch).await.unwrap(), [Outcome::Duplicate, Outcome::Duplicate]);
+                store.record(&Actor::System, "test.noise", serde_json::json!({"writer": writer})).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(session_audits(store).await, 6 * 10 * 2);
+    assert_eq!(count(store, "SELECT COUNT(*) AS n FROM sessions WHERE status = 'connected'").await, 60);
+    assert!(matches!(store.verify_audit().await.unwrap(), AuditVerdict::Intact { .. }));
+}
+
+async fn the_audit_chain_names_the_first_tampered_entry(store: &Store) {
+    let (a, _) = gateways(store).await;
+    let t = now_ms() - 60_000;
+    let batch: Vec<_> = (0..5).map(|i| start(&format!("u-{i}"), &format!("s-{i}"), "gw-a", t)).collect();
+    store.ingest(&a, &batch).await.unwrap();
+    let AuditVerdict::Intact { entries } = store.verify_audit().await.unwrap() else { panic!("intact at first") };
+    assert!(entries >= 9, "registrations, keys and 5 starts: {entries}");
+    let ids: Vec<i64> = {
+        let backend = store.connection().get_database_backend();
+        let sql = "SELECT id FROM audit_log ORDER BY id";
+        let rows = store.connection().query_all(sea_orm::Statement::from_string(backend, sql)).await.unwrap();
+        rows.iter().map(|r| r.try_get::<i64>("", "id").unwrap()).collect()
+    };
+    let exec = |sql: String| async move { store.connection().execute_unprepared(&sql).await.unwrap() };
+    let verdict = || async { store.verify_audit().await.unwrap() };
+
+    // Edited.
+    let original = count(store, &format!("SELECT at AS n FROM audit_log WHERE id = {}", ids[6])).await;
+    exec(format!("UPDATE audit_log SET at = at + 1 WHERE id = {}", ids[6])).await;
+    assert!(matches!(verdict().await, AuditVerdict::Broken { id, .. } if id == ids[6]));
+    exec(format!("UPDATE audit_log SET at = {original} WHERE id = {}", ids[6])).await;
+    assert!(matches!(verdict().await, AuditVerdict::Intact { .. }), "restored");
+
+    // Reordered: two entries' contents swapped.
+    exec(format!("UPDATE audit_log SET id = -1 WHERE id = {}", ids[4])).await;
+    exec(format!("UPDATE audit_log SET id = {} WHERE id = {}", ids[4], ids[5])).await;
+    exec(format!("UPDATE audit_log SET id = {} WHERE id = -1", ids[5])).await;
+    assert!(matches!(verdict().await, AuditVerdict::Broken { id, .. } if id == ids[4]));
+    exec(format!("UPDATE audit_log SET id = -1 WHERE id = {}", ids[4])).await;
+    exec(format!("UPDATE audit_log SET id = {} WHERE id = {}", ids[4], ids[5])).await;
+    exec(format!("UPDATE audit_log SET id = {} WHERE id = -1", ids[5])).await;
+    assert!(matches!(verdict().await, AuditVerdict::Intact { .. }), "restored");
+
+    // The newest entry deleted: the head no longer matches.
+    let last = *ids.last().unwrap();
+    exec(format!("DELETE FROM audit_log WHERE id = {last}")).await;
+    assert_eq!(verdict().await, AuditVerdict::Truncated { last_id: Some(ids[ids.len() - 2]) });
+
+    // One in the middle deleted: the entry after it no longer chains.
+    exec(format!("DELETE FROM audit_log WHERE id = {}", ids[3])).await;
+    assert!(
+        matches!(verdict().await, AuditVerdict::Broken { id, ref reason } if id == ids[4] && reason.contains("edited"))
+    );
+}
+
+sra_store::on_both_backends!(
+    retried_updates_are_acknowledged_once,
+    late_reports_are_ignored_and_impossible_ones_refuse_the_batch,
+    a_gateway_writes_only_its_own_sessions,
+    heartbeats_keep_sessions_alive_and_silence_loses_them,
+    termination_is_requested_by_whom_may_and_handed_to_the_gateway,
+    concurrent_writers_each_land_once_on_one_chain,
+    the_audit_chain_names_the_first_tampered_entry,
+);
+
+mod sealing {
+    /// Entries written before the chain existed are chained when the store next opens.
+    async fn entries_from_before_the_chain_are_sealed_at_start(store: &sra_store::Store, url: &str) {
+        use sea_orm::ConnectionTrait;
+        store.register_gateway(&sra_domain::Actor::System, "gw-a", "A").await.unwrap();
+        store.record(&sra_domain::Actor::System, "x", serde_json::json!({})).await.unwrap();
+        store.connection().execute_unprepared("UPDATE audit_log SET hash = NULL").await.unwrap();
+        store.connection().execute_unprepared("DELETE FROM settings WHERE name = 'audit_head'").await.unwrap();
+        let reopened = sra_store::Store::connect(url).await.unwrap();
+        assert_eq!(reopened.verify_audit().await.unwrap(), sra_store::AuditVerdict::Intact { entries: 2 });
+        reopened.close().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn on_sqlite() {
+        let db = sra_store::testing::TestDb::sqlite().await;
+        entries_from_before_the_chain_are_sealed_at_start(&db.store, &db.url).await;
+        db.finish().await;
+    }
+
+    #[tokio::test]
+    async fn on_postgres() {
+        let db = sra_store::testing::TestDb::postgres().await;
+        entries_from_before_the_chain_are_sealed_at_start(&db.store, &db.url).await;
+        db.finish().await;
+    }
+}
