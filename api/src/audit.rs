@@ -42,3 +42,27 @@ pub struct AuditEntry {
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
+
+/// Ask a session's gateway to terminate it. Needs All, or Own on the session's gateway.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct TerminateSraSession {
+    /// The bearer token from `/auth` (or send `Authorization: Bearer …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The SRA session ID (required).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+}
+
+/// The request is recorded; the session shows as terminating until its gateway reports `terminated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TerminateSraSessionOutput {
+    pub session_id: String,
+    /// When termination was first requested (RFC 3339).
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub requested_at: Millis,
+    /// Whether it had already been requested.
+    pub repeated: bool,
+}

@@ -1,6 +1,7 @@
-//! The wire format of the SRA Sessions HTTP API: what `POST /auth`, `POST /list-sra-sessions` and
-//! `POST /list-sra-session-audit` accept and answer, shaped like the Akeyless V2 API so that Akeyless clients work
-//! unchanged (kebab-case request keys, snake_case answer keys, unknown request keys ignored).
+//! The wire format of the SRA Sessions HTTP API: what `POST /auth`, `POST /list-sra-sessions`,
+//! `POST /list-sra-session-audit` and `POST /terminate-sra-session` accept and answer, shaped like the Akeyless V2 API
+//! so that Akeyless clients work unchanged (kebab-case request keys, snake_case answer keys, unknown request keys
+//! ignored) — and the gateways' ingest API (`/gateway/…`).
 //!
 //! The server and the `sra` CLI both use these types, so the two cannot drift apart; the OpenAPI document is generated
 //! from them. This crate only shapes and reads JSON: it converts a request into the domain's
@@ -9,12 +10,19 @@
 mod audit;
 mod auth;
 mod body;
+mod gateway;
 mod sessions;
 mod time;
 
-pub use audit::{AuditEntry, ListSraSessionAudit, ListSraSessionAuditOutput};
+pub use audit::{
+    AuditEntry, ListSraSessionAudit, ListSraSessionAuditOutput, TerminateSraSession, TerminateSraSessionOutput,
+};
 pub use auth::{AccessType, Auth, AuthOutput};
 pub use body::{from_json, BodyError};
+pub use gateway::{
+    Heartbeat, HeartbeatOutput, ReportError, ReportResult, ReportResults, SessionReport, SessionReports, MAX_BATCH,
+    MAX_CLOCK_AHEAD_MS, MAX_LIVE,
+};
 pub use sessions::{ListSraSessions, ListSraSessionsOutput, RequestError, SraGateway, SraSession};
 
 use serde::{Deserialize, Serialize};

@@ -24,6 +24,15 @@ pub enum AdminCommand {
     /// API keys (access-id + key) for the CLI and automation, exchanged for tokens at `POST /auth`.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the whole hash chain; exit 1 naming the first entry that was edited, deleted or reordered.
+    Verify,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -99,6 +108,8 @@ pub enum GatewayCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Issue the gateway's API key for the ingest API (replacing any earlier key); printed once.
+    Key { name: String },
     /// List gateways.
     List,
 }
@@ -200,6 +211,20 @@ pub async fn run(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             store.revoke_api_key(&actor, &access_id).await?;
             println!("revoked {access_id} and its tokens");
         }
+        AdminCommand::Gateway(GatewayCommand::Key { name }) => {
+            let key = store.issue_gateway_key(&actor, &name).await?;
+            println!("gateway-key: {key}   (shown only now; the gateway sends it as Authorization: Bearer)");
+        }
+        AdminCommand::Audit(AuditCommand::Verify) => match store.verify_audit().await? {
+            sra_store::AuditVerdict::Intact { entries } => println!("audit log intact: {entries} entries chain"),
+            sra_store::AuditVerdict::Broken { id, reason } => {
+                anyhow::bail!("audit log broken at entry {id}: {reason}")
+            }
+            sra_store::AuditVerdict::Truncated { last_id } => anyhow::bail!(
+                "audit log truncated: every entry chains, but entries after {} were deleted (the recorded head is newer)",
+                last_id.map_or_else(|| "the start".to_owned(), |id| format!("entry {id}"))
+            ),
+        },
         AdminCommand::Gateway(GatewayCommand::List) => {
             println!("{:<32} display name", "name");
             for gateway in store.list_gateways().await? {

@@ -1,10 +1,11 @@
-//! The Akeyless-compatible HTTP API: `POST /auth`, `POST /list-sra-sessions`, `POST /list-sra-session-audit`, and
-//! the OpenAPI document describing them at `/openapi.json`.
+//! The Akeyless-compatible HTTP API: `POST /auth`, `POST /list-sra-sessions`, `POST /list-sra-session-audit`,
+//! `POST /terminate-sra-session`, and the OpenAPI document describing them (and the gateway API) at `/openapi.json`.
 //!
 //! Request and answer shapes live in `sra-api` (shared with the CLI); these handlers only authenticate, hand the
 //! request to the store's query engine — the same one the console's server functions use — and shape the answer.
 //! Errors are `{"error": "…"}`: 400 bad input (naming the value and what is allowed), 401 missing or bad credentials,
-//! 404 unknown session, 405 wrong method, 413 oversized body, 415 not JSON, 429 throttled.
+//! 403 not permitted, 404 unknown session, 405 wrong method, 409 conflicting state, 413 oversized body, 415 not JSON,
+//! 429 throttled.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use sra_api::{
     AccessType, AuditEntry, Auth, AuthOutput, ErrorBody, ListSraSessionAudit, ListSraSessionAuditOutput,
-    ListSraSessions, ListSraSessionsOutput,
+    ListSraSessions, ListSraSessionsOutput, TerminateSraSession, TerminateSraSessionOutput,
 };
 use sra_domain::{Actor, Caller};
 use sra_store::throttle::SignInThrottle;
@@ -48,7 +49,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn bad_request(message: impl Into<String>) -> ApiError {
+pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, message.into())
 }
 
@@ -62,6 +63,18 @@ impl From<StoreError> for ApiError {
             | StoreError::AccountDisabled
             | StoreError::BadCredentials) => ApiError(StatusCode::UNAUTHORIZED, e.to_string()),
             e @ StoreError::UnknownSession(_) => ApiError(StatusCode::NOT_FOUND, e.to_string()),
+            e @ StoreError::UnknownGatewayKey => ApiError(StatusCode::UNAUTHORIZED, e.to_string()),
+            e @ (StoreError::NotPermitted(_) | StoreError::ForeignSession { .. }) => {
+                ApiError(StatusCode::FORBIDDEN, e.to_string())
+            }
+            e @ StoreError::SessionEnded { .. } => ApiError(StatusCode::CONFLICT, e.to_string()),
+            StoreError::UpdateRefused { ref reason, .. } => {
+                let status = match **reason {
+                    StoreError::ForeignSession { .. } => StatusCode::FORBIDDEN,
+                    _ => StatusCode::CONFLICT,
+                };
+                ApiError(status, e.to_string())
+            }
             e => {
                 tracing::error!(error = %e, "API request failed");
                 ApiError(
@@ -75,6 +88,14 @@ impl From<StoreError> for ApiError {
 
 /// Reads a request's JSON body into `T`: 415 unless it is JSON, 413 when too large, 400 naming the key at fault.
 async fn read<T: DeserializeOwned>(request: Request) -> Result<(HeaderMap, T), ApiError> {
+    read_limited(request, MAX_BODY).await
+}
+
+/// [`read`] with another size limit.
+pub(crate) async fn read_limited<T: DeserializeOwned>(
+    request: Request,
+    max_body: usize,
+) -> Result<(HeaderMap, T), ApiError> {
     let (parts, body) = request.into_parts();
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.starts_with("application/json") {
@@ -83,9 +104,9 @@ async fn read<T: DeserializeOwned>(request: Request) -> Result<(HeaderMap, T), A
             format!("content type {content_type:?} is not supported; send application/json"),
         ));
     }
-    let body = axum::body::to_bytes(body, MAX_BODY)
+    let body = axum::body::to_bytes(body, max_body)
         .await
-        .map_err(|_| ApiError(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {MAX_BODY} bytes")))?;
+        .map_err(|_| ApiError(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {max_body} bytes")))?;
     let value = sra_api::from_json(&body).map_err(|e| bad_request(e.to_string()))?;
     Ok((parts.headers, value))
 }
@@ -266,6 +287,42 @@ pub async fn list_sra_session_audit(
     Ok(Json(ListSraSessionAuditOutput { session_id, entries }))
 }
 
+/// `POST /terminate-sra-session`: asks the session's gateway to end it. The request is audited at once; the session
+/// shows as terminating until the gateway, told in its next heartbeat answer, reports `terminated`.
+#[utoipa::path(
+    post,
+    path = "/terminate-sra-session",
+    tag = "sessions",
+    request_body = TerminateSraSession,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Termination requested (or already was)", body = TerminateSraSessionOutput),
+        (status = 400, description = "\"session-id\" is missing", body = ErrorBody),
+        (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
+        (status = 403, description = "The caller sees the session but holds neither All nor Own on its gateway", body = ErrorBody),
+        (status = 404, description = "No such session, or the caller may not see it", body = ErrorBody),
+        (status = 409, description = "The session has already ended", body = ErrorBody),
+    )
+)]
+pub async fn terminate_sra_session(
+    State(state): State<ApiState>,
+    request: Request,
+) -> Result<Json<TerminateSraSessionOutput>, ApiError> {
+    let (headers, body) = read::<TerminateSraSession>(request).await?;
+    let caller = bearer(&state.store, &headers, body.token.as_deref(), None).await?;
+    let session_id = body
+        .session_id
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad_request("\"session-id\" is required"))?;
+    let request = state.store.request_termination(&caller, &session_id).await?;
+    Ok(Json(TerminateSraSessionOutput {
+        session_id: request.session_id,
+        requested_at: request.requested_at,
+        repeated: request.repeated,
+    }))
+}
+
 /// The OpenAPI document, generated from the handlers above and the `sra-api` types.
 #[derive(OpenApi)]
 #[openapi(
@@ -275,12 +332,22 @@ pub async fn list_sra_session_audit(
                        bodies at the server root, kebab-case request keys, snake_case answers, unknown request keys \
                        ignored. Authenticate with /auth, then send the token as \"token\" or Authorization: Bearer."
     ),
-    paths(auth, list_sra_sessions, list_sra_session_audit),
+    paths(
+        auth,
+        list_sra_sessions,
+        list_sra_session_audit,
+        terminate_sra_session,
+        crate::gateway_api::session_update,
+        crate::gateway_api::session_updates,
+        crate::gateway_api::heartbeat
+    ),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Credentials for a bearer token"),
         (name = "sessions", description = "Sessions, under the caller's visibility (Self, Own, All)"),
         (name = "audit", description = "Audit trails"),
+        (name = "gateway", description = "For gateways: report sessions and heartbeats, with the gateway's own key \
+                                           (`sra-server admin gateway key NAME`) as Authorization: Bearer"),
     )
 )]
 pub struct ApiDoc;

@@ -49,6 +49,11 @@ pub struct Config {
     #[arg(skip = std::env::var("SRA_ADMIN_PASSWORD").ok())]
     pub admin_password: Option<String>,
 
+    /// Close an active session as failed ("lost") when its gateway has not reported it — by an update or a heartbeat
+    /// — for this long: `90s`, `10m`, `1h`.
+    #[arg(long, env = "SRA_STALE_AFTER", default_value = "5m", value_parser = parse_span)]
+    pub stale_after: std::time::Duration,
+
     /// Demo mode: seed realistic gateways, users, roles and sessions into an empty database, and keep a few sessions
     /// changing while the server runs.
     #[arg(long, env = "SRA_DEMO", default_value_t = false)]
@@ -57,6 +62,23 @@ pub struct Config {
     /// Without a command, the server runs.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// A span such as `90s`, `10m` or `1h` (at least 10 seconds).
+fn parse_span(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = digits.parse().map_err(|_| format!("invalid span {text:?}; expected e.g. 90s, 10m, 1h"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("invalid span {text:?}; expected a number and s, m or h, e.g. 90s, 10m, 1h")),
+    };
+    if seconds < 10 {
+        return Err(format!("span {text:?} is too short; allowed: 10s or more"));
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]

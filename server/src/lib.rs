@@ -7,11 +7,13 @@ pub mod admin;
 pub mod api;
 pub mod config;
 pub mod demo;
+pub mod gateway_api;
 pub mod guard;
 pub mod observe;
 
 use std::future::Future;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -29,15 +31,21 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::observe::{Metrics, Observed};
 
-/// The whole HTTP surface: console pages, server functions, static files and `/healthz`, `/readyz`, `/metrics`.
+/// The whole HTTP surface: console pages, server functions, the HTTP API, static files and `/healthz`, `/readyz`,
+/// `/metrics`.
 pub fn router(site_root: &Path, store: Store, cookies: CookiePolicy) -> Router {
+    router_with_readiness(site_root, store, cookies, Arc::new(AtomicBool::new(true)))
+}
+
+/// [`router`], with `/readyz` answering 503 until `ready` is set.
+fn router_with_readiness(site_root: &Path, store: Store, cookies: CookiePolicy, ready: Arc<AtomicBool>) -> Router {
     let throttle = Arc::new(sra_store::throttle::SignInThrottle::default());
     let options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .build();
-    let observed = Observed { metrics: Arc::new(Metrics::default()), store: store.clone() };
+    let observed = Observed { metrics: Arc::new(Metrics::default()), store: store.clone(), ready };
 
     let api = Router::new()
         .route("/auth", axum::routing::post(api::auth).fallback(api::method_not_allowed))
@@ -46,6 +54,19 @@ pub fn router(site_root: &Path, store: Store, cookies: CookiePolicy) -> Router {
             "/list-sra-session-audit",
             axum::routing::post(api::list_sra_session_audit).fallback(api::method_not_allowed),
         )
+        .route(
+            "/terminate-sra-session",
+            axum::routing::post(api::terminate_sra_session).fallback(api::method_not_allowed),
+        )
+        .route(
+            "/gateway/session-update",
+            axum::routing::post(gateway_api::session_update).fallback(api::method_not_allowed),
+        )
+        .route(
+            "/gateway/session-updates",
+            axum::routing::post(gateway_api::session_updates).fallback(api::method_not_allowed),
+        )
+        .route("/gateway/heartbeat", axum::routing::post(gateway_api::heartbeat).fallback(api::method_not_allowed))
         .route("/openapi.json", get(api::openapi))
         .with_state(api::ApiState { store: store.clone(), throttle: throttle.clone() });
 
@@ -94,18 +115,22 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     tracing::info!(backend = ?store.backend(), "database ready");
     warn_if_front_end_missing(&config.site_root);
 
-    let (stop_demo, demo_stopped) = watch::channel(false);
-    let demo = if config.demo {
-        let live = demo::seed(&store, sra_store::now_ms()).await.context("seeding the demo data failed")?;
-        Some(tokio::spawn(demo::drive(store.clone(), live, demo_stopped)))
-    } else {
-        None
-    };
+    // One signal stops the background tasks (lost-session sweeper) at shutdown; the demo's gateways have their own.
+    let (stop_tasks, tasks_stopped) = watch::channel(false);
+    let demo = if config.demo { Some(demo::prepare(&store).await.context("preparing the demo failed")?) } else { None };
 
     ensure_admin(&store, config.admin_password.as_deref()).await?;
+    let sweeper = tokio::spawn(sweep_lost_sessions(store.clone(), config.stale_after, tasks_stopped));
 
-    let app = router(&config.site_root, store.clone(), CookiePolicy { secure: config.secure_cookies });
-    let url = format!("http://{}/sessions", listener.local_addr().unwrap_or(addr));
+    let ready = Arc::new(AtomicBool::new(demo.is_none()));
+    let app = router_with_readiness(
+        &config.site_root,
+        store.clone(),
+        CookiePolicy { secure: config.secure_cookies },
+        ready.clone(),
+    );
+    let local = listener.local_addr().unwrap_or(addr);
+    let url = format!("http://{local}/sessions");
     println!("SRA Sessions is serving {url}");
     if config.demo {
         println!("Demo sign-ins (each sees what their roles allow):");
@@ -115,19 +140,49 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     }
     tracing::info!(%addr, "listening");
 
+    // The demo's gateways report through the ingest API of this very server, as real ones would.
+    let stop_demo = Arc::new(AtomicBool::new(false));
+    let demo_gateways = demo.map(|prepared| {
+        let base = demo::loopback_url(local);
+        let (ready, stop) = (ready.clone(), stop_demo.clone());
+        std::thread::spawn(move || demo::run_gateways(&base, prepared, &ready, &stop))
+    });
+
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
         .context("the HTTP server failed")?;
 
     tracing::info!("stopped accepting; closing the database");
-    let _ = stop_demo.send(true);
-    if let Some(task) = demo {
-        let _ = task.await;
+    let _ = stop_tasks.send(true);
+    stop_demo.store(true, Ordering::Relaxed);
+    if let Some(thread) = demo_gateways {
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
     }
+    let _ = sweeper.await;
     store.close().await.context("closing the database failed")?;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Closes, every so often, the active sessions whose gateway stopped reporting them (see `--stale-after`).
+async fn sweep_lost_sessions(store: Store, stale_after: std::time::Duration, mut stop: watch::Receiver<bool>) {
+    let every = (stale_after / 4).clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(30));
+    let silent_for = i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        match store.close_lost_sessions(silent_for).await {
+            Ok(lost) if !lost.is_empty() => {
+                tracing::warn!(count = lost.len(), sessions = ?lost, "closed lost sessions")
+            }
+            Ok(_) => {}
+            // A session may have changed between the look-up and the write: the next round sees it as it is now.
+            Err(e) => tracing::warn!(error = %e, "closing lost sessions failed; retrying next round"),
+        }
+    }
 }
 
 /// The administrator role every fresh database gets.

@@ -85,6 +85,8 @@ impl Metrics {
 pub struct Observed {
     pub metrics: Arc<Metrics>,
     pub store: Store,
+    /// False while start-up work that readers depend on (the demo's history) is still running.
+    pub ready: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Gives every request an ID (the caller's `x-request-id` if it is sane, else a new one), returns it in the response,
@@ -145,6 +147,9 @@ pub async fn healthz() -> &'static str {
 
 /// Readiness: the database answers.
 pub async fn readyz(State(observed): State<Observed>) -> Response {
+    if !observed.ready.load(std::sync::atomic::Ordering::Acquire) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "starting: loading the demo data\n").into_response();
+    }
     match observed.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(e) => {
