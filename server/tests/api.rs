@@ -432,7 +432,15 @@ async fn the_openapi_document_describes_the_api(store: &Store) {
     let (status, doc) = send(&router, Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{}", doc["openapi"]);
-    for path in ["/auth", "/list-sra-sessions", "/list-sra-session-audit"] {
+    for path in [
+        "/auth",
+        "/list-sra-sessions",
+        "/list-sra-session-audit",
+        "/terminate-sra-session",
+        "/gateway/session-update",
+        "/gateway/session-updates",
+        "/gateway/heartbeat",
+    ] {
         assert!(doc["paths"][path]["post"].is_object(), "{path} missing");
     }
     let request = &doc["components"]["schemas"]["ListSraSessions"]["properties"];

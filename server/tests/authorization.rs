@@ -106,6 +106,14 @@ const MATRIX: &[(&str, &str, &str, [Expect; 7])] = &[
         r#"{"session-id": "s-1"}"#,
         [Status(401), Status(404), Status(200), Status(200), Status(401), Status(401), Status(401)],
     ),
+    (
+        "POST",
+        "/terminate-sra-session",
+        r#"{"session-id": "s-0"}"#,
+        [Status(401), Status(403), Status(404), Status(200), Status(401), Status(401), Status(401)],
+    ),
+    // Users' tokens are not gateway keys.
+    ("POST", "/gateway/heartbeat", r#"{"live": []}"#, [Status(401); 7]),
     ("GET", "/login", "", [Status(200); 7]),
     ("GET", "/healthz", "", [Status(200); 7]),
     ("GET", "/readyz", "", [Status(200); 7]),

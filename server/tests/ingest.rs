@@ -1,0 +1,354 @@
+//! The gateway ingest API and termination over HTTP, through the real router on a real SQLite file and a real
+//! PostgreSQL database — and the gateway simulator driving a served router over real HTTP.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use sra_domain::{Actor, SraRule};
+use sra_store::{AuditVerdict, RoleSpec, Store};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "ingest-password-1";
+
+struct World {
+    router: Router,
+    key_a: String,
+    key_b: String,
+    _site: tempfile::TempDir,
+}
+
+async fn world(store: &Store) -> World {
+    let system = Actor::System;
+    for gateway in ["gw-a", "gw-b"] {
+        store.register_gateway(&system, gateway, gateway).await.unwrap();
+    }
+    for login in ["alice", "olivia", "admin"] {
+        store.create_user(&system, login, login).await.unwrap();
+        store.set_password(&system, login, PASSWORD).await.unwrap();
+    }
+    let roles = [("own-a", SraRule::Own, vec!["gw-a".to_owned()]), ("admins", SraRule::All, vec![])];
+    for (name, rule, gateways) in roles {
+        store.create_role(&system, &RoleSpec { name: name.into(), rule, gateways }).await.unwrap();
+    }
+    store.assign_role(&system, "olivia", "own-a").await.unwrap();
+    store.assign_role(&system, "admin", "admins").await.unwrap();
+    let key_a = store.issue_gateway_key(&system, "gw-a").await.unwrap();
+    let key_b = store.issue_gateway_key(&system, "gw-b").await.unwrap();
+    let site = tempfile::tempdir().unwrap();
+    World { router: sra_server::router(site.path(), store.clone(), Default::default()), key_a, key_b, _site: site }
+}
+
+async fn post(router: &Router, path: &str, key: Option<&str>, body: &str) -> (StatusCode, Value) {
+    let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
+    }
+    let response = router.clone().oneshot(request.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 16 << 20).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes))))
+}
+
+fn time(offset_ms: i64) -> String {
+    sra_domain::format_rfc3339(sra_store::now_ms() + offset_ms)
+}
+
+fn start(update: &str, session: &str) -> Value {
+    json!({
+        "update-id": update, "session-id": session, "status": "connecting", "at": time(-60_000),
+        "user": "alice", "client-interface": "cli", "resource-type": "ssh", "secret-name": "/prod/ssh/web",
+        "target-name": "web-01", "target-host": "10.0.0.1:22"
+    })
+}
+
+fn status(update: &str, session: &str, status: &str) -> Value {
+    let mut report = json!({"update-id": update, "session-id": session, "status": status, "at": time(-1_000)});
+    if status == "failed" {
+        report["error"] = json!("target unreachable");
+    }
+    report
+}
+
+fn batch(updates: &[Value]) -> String {
+    json!({ "updates": updates }).to_string()
+}
+
+async fn audit_entries(store: &Store, session: &str) -> Vec<String> {
+    store.session_audit(session).await.unwrap().into_iter().map(|e| format!("{} {}", e.actor, e.action)).collect()
+}
+
+async fn gateways_report_sessions_once_and_in_order(store: &Store) {
+    let w = world(store).await;
+    let (code, answer) =
+        post(&w.router, "/gateway/session-update", Some(&w.key_a), &start("u1", "s-1").to_string()).await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(answer, json!({"update_id": "u1", "outcome": "applied"}));
+
+    let reports = [status("u2", "s-1", "connected"), status("u3", "s-1", "completed"), start("u4", "s-2")];
+    let (code, answer) = post(&w.router, "/gateway/session-updates", Some(&w.key_a), &batch(&reports)).await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    let outcomes: Vec<&str> =
+        answer["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["applied", "applied", "applied"]);
+
+    // The same batch again (the gateway never got the answer), plus a late "connected".
+    let mut again = reports.to_vec();
+    again.push(status("u5", "s-1", "connected"));
+    let (code, answer) = post(&w.router, "/gateway/session-updates", Some(&w.key_a), &batch(&again)).await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(
+        answer["results"],
+        json!([
+            {"update_id": "u2", "outcome": "duplicate"},
+            {"update_id": "u3", "outcome": "duplicate"},
+            {"update_id": "u4", "outcome": "duplicate"},
+            {"update_id": "u5", "outcome": "ignored", "reason": "late: the session is already completed (reported connected)"}
+        ])
+    );
+    assert_eq!(
+        audit_entries(store, "s-1").await,
+        ["gateway:gw-a session.started", "gateway:gw-a session.connected", "gateway:gw-a session.completed"]
+    );
+}
+
+async fn refused_reports_leave_nothing_behind(store: &Store) {
+    let w = world(store).await;
+    post(&w.router, "/gateway/session-update", Some(&w.key_a), &start("u1", "s-a").to_string()).await;
+
+    // Breaking the state machine: 409, and the good report in the same batch is not applied either.
+    let reports = [start("u2", "s-new"), status("u3", "s-a", "completed")];
+    let (code, answer) = post(&w.router, "/gateway/session-updates", Some(&w.key_a), &batch(&reports)).await;
+    assert_eq!(code, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(
+        answer["error"],
+        "update #2 (\"u3\") refused: session \"s-a\" cannot go from connecting to completed; nothing in this batch was \
+         applied"
+    );
+    assert!(audit_entries(store, "s-new").await.is_empty());
+    let (code, answer) =
+        post(&w.router, "/gateway/session-update", Some(&w.key_a), &status("u9", "s-ghost", "connected").to_string())
+            .await;
+    assert_eq!(code, StatusCode::CONFLICT);
+    assert!(answer["error"].as_str().unwrap().contains("unknown session \"s-ghost\""), "{answer}");
+
+    // Another gateway's session: 403, audited.
+    let (code, answer) =
+        post(&w.router, "/gateway/session-update", Some(&w.key_b), &status("u1", "s-a", "terminated").to_string())
+            .await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("belongs to another gateway than \"gw-b\""), "{answer}");
+    let refused = sra_store::Store::session_audit(store, "s-a").await.unwrap();
+    assert_eq!(refused.len(), 1, "nothing applied to s-a");
+    let backend = store.connection().get_database_backend();
+    let sql = "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'gateway.write_refused' AND actor = 'gateway:gw-b'";
+    use sea_orm::ConnectionTrait;
+    let row = store.connection().query_one(sea_orm::Statement::from_string(backend, sql)).await.unwrap().unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 1);
+
+    // Bad input: named, never applied.
+    let future = json!({"update-id": "u", "session-id": "s-f", "status": "connected", "at": time(3_600_000)});
+    let cases: Vec<(&str, Option<&str>, String, StatusCode, &str)> = vec![
+        (
+            "/gateway/session-update",
+            None,
+            start("u", "s").to_string(),
+            StatusCode::UNAUTHORIZED,
+            "Authorization: Bearer g-",
+        ),
+        (
+            "/gateway/session-update",
+            Some("g-forged"),
+            start("u", "s").to_string(),
+            StatusCode::UNAUTHORIZED,
+            "unknown gateway key",
+        ),
+        (
+            "/gateway/session-update",
+            Some(&w.key_a),
+            "{\"update-id\": ".into(),
+            StatusCode::BAD_REQUEST,
+            "not valid JSON",
+        ),
+        (
+            "/gateway/session-update",
+            Some(&w.key_a),
+            json!({"update-id": "u", "session-id": "s", "status": "connected", "at": time(0), "colour": "red"})
+                .to_string(),
+            StatusCode::BAD_REQUEST,
+            "unknown field `colour`",
+        ),
+        (
+            "/gateway/session-update",
+            Some(&w.key_a),
+            json!({"update-id": "u", "session-id": "s", "status": "open", "at": time(0)}).to_string(),
+            StatusCode::BAD_REQUEST,
+            "\"status\": unknown status \"open\"; allowed: connecting, connected, failed, completed, terminated",
+        ),
+        ("/gateway/session-update", Some(&w.key_a), future.to_string(), StatusCode::BAD_REQUEST, "update.at: "),
+        (
+            "/gateway/session-updates",
+            Some(&w.key_a),
+            batch(&[
+                start("u10", "s-10"),
+                json!({"update-id": "u11", "session-id": "s-10", "status": "failed", "at": time(0)}),
+            ]),
+            StatusCode::BAD_REQUEST,
+            "updates[1].error: is required for status failed",
+        ),
+        ("/gateway/session-updates", Some(&w.key_a), batch(&[]), StatusCode::BAD_REQUEST, "\"updates\" is empty"),
+        (
+            "/gateway/session-updates",
+            Some(&w.key_a),
+            batch(&(0..1_001).map(|i| status(&format!("x{i}"), "s", "connected")).collect::<Vec<_>>()),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the batch holds 1001 updates; allowed: up to 1000",
+        ),
+        (
+            "/gateway/heartbeat",
+            Some(&w.key_a),
+            json!({"live": vec!["x".repeat(1 << 20); 5]}).to_string(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the body is over 4194304 bytes",
+        ),
+    ];
+    for (path, key, body, expected, message) in cases {
+        let (code, answer) = post(&w.router, path, key, &body).await;
+        assert_eq!(code, expected, "{path} {}: {answer}", &body[..body.len().min(120)]);
+        let error = answer["error"].as_str().unwrap();
+        assert!(error.contains(message), "{error:?} lacks {message:?}");
+    }
+    assert!(audit_entries(store, "s-10").await.is_empty());
+    assert!(matches!(store.verify_audit().await.unwrap(), AuditVerdict::Intact { .. }));
+}
+
+async fn termination_travels_from_the_user_to_the_gateway_and_back(store: &Store) {
+    let w = world(store).await;
+    let reports = [start("u1", "s-1"), status("u2", "s-1", "connected"), start("u3", "s-2")];
+    post(&w.router, "/gateway/session-updates", Some(&w.key_a), &batch(&reports)).await;
+    let token = |login: &'static str| async move {
+        let principal = store.authenticate(login, PASSWORD).await.unwrap();
+        store.issue_api_token(&principal, None).await.unwrap().token
+    };
+    let terminate = |token: String, session: &'static str| {
+        let router = w.router.clone();
+        async move {
+            let body = json!({"token": token, "session-id": session}).to_string();
+            post(&router, "/terminate-sra-session", None, &body).await
+        }
+    };
+
+    // alice sees her session (Self) but may not terminate it; olivia holds Own on gw-a.
+    let (code, answer) = terminate(token("alice").await, "s-1").await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(answer["error"], "not permitted: terminating session \"s-1\" needs All, or Own on its gateway \"gw-a\"");
+    let (code, answer) = terminate(token("olivia").await, "s-1").await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!((answer["session_id"].as_str(), answer["repeated"].as_bool()), (Some("s-1"), Some(false)));
+    let (code, _) = terminate(token("admin").await, "nope").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+
+    // Listed as terminating until the gateway reports the end.
+    let admin = token("admin").await;
+    let list = json!({"token": admin}).to_string();
+    let (_, page) = post(&w.router, "/list-sra-sessions", None, &list).await;
+    let s1 = page["sessions"].as_array().unwrap().iter().find(|s| s["session_id"] == "s-1").unwrap().clone();
+    assert!(s1["termination_requested_at"].as_str().unwrap().ends_with('Z'), "{s1}");
+
+    let (code, beat) =
+        post(&w.router, "/gateway/heartbeat", Some(&w.key_a), &json!({"live": ["s-1", "s-2", "s-x"]}).to_string())
+            .await;
+    assert_eq!(code, StatusCode::OK, "{beat}");
+    assert_eq!(beat, json!({"terminate": ["s-1"], "unknown": ["s-x"], "ended": []}));
+    let (_, beat_b) = post(&w.router, "/gateway/heartbeat", Some(&w.key_b), &json!({"live": []}).to_string()).await;
+    assert_eq!(beat_b["terminate"], json!([]), "only the session's own gateway is told");
+
+    post(&w.router, "/gateway/session-update", Some(&w.key_a), &status("u4", "s-1", "terminated").to_string()).await;
+    let (code, answer) = terminate(admin, "s-1").await;
+    assert_eq!(code, StatusCode::CONFLICT);
+    assert_eq!(answer["error"], "session \"s-1\" has already ended (terminated)");
+    assert_eq!(
+        audit_entries(store, "s-1").await,
+        [
+            "gateway:gw-a session.started",
+            "gateway:gw-a session.connected",
+            "user:olivia session.terminate_requested",
+            "gateway:gw-a session.terminated"
+        ]
+    );
+}
+
+sra_store::on_both_backends!(
+    gateways_report_sessions_once_and_in_order,
+    refused_reports_leave_nothing_behind,
+    termination_travels_from_the_user_to_the_gateway_and_back,
+);
+
+mod simulated {
+    use super::*;
+
+    /// The simulator drives a served router over real HTTP: its history lands, its live traffic flows, it heartbeats,
+    /// and it ends a session an administrator asks to terminate.
+    async fn the_simulator_reports_through_the_api(store: &Store) {
+        let w = world(store).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let served = w.router.clone().into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
+
+        let keys = [w.key_a.clone(), w.key_b.clone()];
+        let stop = Arc::new(AtomicBool::new(false));
+        let (url_for_sim, stop_for_sim) = (url.clone(), stop.clone());
+        let simulator = tokio::task::spawn_blocking(move || {
+            let clients: Vec<_> = keys.iter().map(|k| sra_simulator::GatewayClient::new(&url_for_sim, k)).collect();
+            let mut traffic = sra_simulator::Traffic::new(&["gw-a", "gw-b"], &["alice", "bob"], 42);
+            let history = traffic.history(100, 6, sra_simulator::now_ms());
+            for (client, reports) in clients.iter().zip(&history) {
+                let answer = client.report(reports).unwrap();
+                assert!(answer.results.iter().all(|r| r.outcome == "applied"));
+            }
+            let pace = sra_simulator::Pace {
+                between_changes: Duration::from_millis(20),
+                heartbeat_every: Duration::from_millis(100),
+                floor: 6,
+            };
+            sra_simulator::run(&clients, &mut traffic, pace, &stop_for_sim, &|line| panic!("{line}"));
+            traffic.live.iter().map(|l| l.ids()).collect::<Vec<_>>()
+        });
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(store.session_count().await.unwrap() >= 100);
+        // Ask for one live session to be terminated; the simulator hears it in a heartbeat.
+        let admin = sra_domain::Caller::admin("admin");
+        let live = store
+            .list_sessions(
+                &admin,
+                &sra_domain::RawSessionQuery { statuses: vec!["connected".into()], ..Default::default() }
+                    .parse(sra_store::now_ms())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let target = live.sessions[0].session_id.clone();
+        store.request_termination(&admin, &target).await.unwrap();
+        let mut ended = false;
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if store.visible_session(&admin, &target).await.unwrap().status == sra_domain::SessionStatus::Terminated {
+                ended = true;
+                break;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let still_live = simulator.await.unwrap();
+        assert!(ended, "the simulator ended {target} after the request");
+        assert!(!still_live.iter().flatten().any(|id| *id == target));
+        assert!(matches!(store.verify_audit().await.unwrap(), AuditVerdict::Intact { .. }));
+    }
+
+    sra_store::on_both_backends!(the_simulator_reports_through_the_api);
+}
