@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand};
                   sra auth --gateway-url https://sra.example.com --access-id p-abc123 --access-key KEY\n  \
                   sra list-sra-sessions\n  \
                   sra list-sra-sessions --status-type failed,terminated --resource-type ssh --from 24h\n  \
-                  sra audit 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11\n\n\
+                  sra audit 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11\n  \
+                  sra terminate 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11\n\n\
                   Exit codes: 0 success, 1 the server refused or could not be reached, 2 usage error."
 )]
 pub struct Cli {
@@ -50,6 +51,10 @@ pub enum Command {
     /// Show a session's audit trail, oldest first.
     #[command(after_help = "Example:\n  sra audit 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11")]
     Audit(AuditArgs),
+    /// Ask a session's gateway to end it (needs All, or Own on the session's gateway).
+    #[command(after_help = "Example:\n  sra terminate 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11\n\n\
+                  The session shows as terminating until its gateway reports it terminated.")]
+    Terminate(TerminateArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  sra completions bash > ~/.local/share/bash-completion/completions/sra")]
     Completions {
@@ -119,6 +124,15 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
+    /// The SRA session ID.
+    pub session_id: String,
+    /// Print the API's JSON answer unchanged.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TerminateArgs {
     /// The SRA session ID.
     pub session_id: String,
     /// Print the API's JSON answer unchanged.

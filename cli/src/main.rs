@@ -1,5 +1,5 @@
 //! `sra`: the SRA Sessions command line. It talks to the server's HTTP API only (`/auth`, `/list-sra-sessions`,
-//! `/list-sra-session-audit`), with the request and answer types of `sra-api`, and checks flag values with the
+//! `/list-sra-session-audit`, `/terminate-sra-session`), with the request and answer types of `sra-api`, and checks flag values with the
 //! domain's own parsers before sending, so a typo is named locally with the allowed values (exit 2).
 
 mod cli;
@@ -13,10 +13,11 @@ use std::io::{IsTerminal, Write};
 use clap::{CommandFactory, Parser};
 use sra_api::{
     Auth, AuthOutput, ListSraSessionAudit, ListSraSessionAuditOutput, ListSraSessions, ListSraSessionsOutput,
+    TerminateSraSession, TerminateSraSessionOutput,
 };
 use sra_domain::{format_duration, format_rfc3339, parse_rfc3339, Millis, RawSessionQuery};
 
-use crate::cli::{AuditArgs, AuthArgs, Cli, Command, ListArgs};
+use crate::cli::{AuditArgs, AuthArgs, Cli, Command, ListArgs, TerminateArgs};
 use crate::client::Client;
 use crate::error::CliError;
 
@@ -33,6 +34,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Auth(args) => auth(&cli, args),
         Command::ListSraSessions(args) => list(&cli, args),
         Command::Audit(args) => audit(&cli, args),
+        Command::Terminate(args) => terminate(&cli, args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "sra", &mut out);
@@ -195,7 +197,10 @@ fn sessions_table(answer: &ListSraSessionsOutput, now: Millis) -> String {
                 s.target_type.as_str().to_owned(),
                 s.secret_name.clone(),
                 s.session_id.clone(),
-                s.status.as_str().to_owned(),
+                match s.termination_requested_at {
+                    Some(_) => "terminating…".to_owned(),
+                    None => s.status.as_str().to_owned(),
+                },
                 format_duration(s.end_time.unwrap_or(now) - s.start_time),
             ]
         })
@@ -219,6 +224,29 @@ fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), CliError> {
         .map(|e| vec![format_rfc3339(e.time), e.actor.clone(), e.action.clone(), e.details.to_string()])
         .collect();
     emit(&table::render(&["TIME", "ACTOR", "ACTION", "DETAILS"], &rows, terminal_width(), &[3, 1]))
+}
+
+fn terminate(cli: &Cli, args: &TerminateArgs) -> Result<(), CliError> {
+    let saved = profile::load(&cli.profile)?;
+    let client = client(cli, &saved)?;
+    let request = TerminateSraSession { token: Some(token(cli, &saved)?), session_id: Some(args.session_id.clone()) };
+    let answer = client.post::<_, TerminateSraSessionOutput>("/terminate-sra-session", &request)?;
+    if args.json {
+        return emit(&format!("{}\n", answer.text.trim_end()));
+    }
+    let when = format_rfc3339(answer.value.requested_at);
+    let text = if answer.value.repeated {
+        format!(
+            "Termination of {} was already requested at {when}; waiting for its gateway.\n",
+            answer.value.session_id
+        )
+    } else {
+        format!(
+            "Termination of {} requested at {when}; its gateway ends it at its next heartbeat.\n",
+            answer.value.session_id
+        )
+    };
+    emit(&text)
 }
 
 /// A time flag: RFC 3339, or a time ago such as `90m`, `24h`, `7d`, `2w`.

@@ -352,7 +352,24 @@ async fn audit_help_and_completions(store: &Store) {
     assert_eq!(run.code, 1, "not hers");
     assert!(run.stderr.contains("unknown session \"c-02\""), "{}", run.stderr);
 
-    for command in ["auth", "list-sra-sessions", "audit", "completions"] {
+    // Terminating needs All or Own on the gateway: alice (Self) is refused, the admin is not.
+    let run = w.sra(&["terminate", "c-01"]).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("not permitted: terminating session \"c-01\" needs All, or Own"), "{}", run.stderr);
+    let key = store.create_api_key(&Actor::System, "admin").await.unwrap();
+    let args = ["auth", "--profile", "ops", "--access-id", &key.access_id, "--access-key", &key.access_key];
+    assert_eq!(w.sra(&args).await.code, 0);
+    let done = w.ok(&["terminate", "c-01", "--profile", "ops"]).await;
+    assert!(done.starts_with("Termination of c-01 requested at 20"), "{done}");
+    let again = w.ok(&["terminate", "c-01", "--profile", "ops"]).await;
+    assert!(again.contains("was already requested"), "{again}");
+    let table = w.ok(&["list-sra-sessions", "--profile", "ops"]).await;
+    let row = table.lines().find(|l| l.contains("c-01")).unwrap();
+    assert!(row.contains("terminating…"), "{row}");
+    let run = w.sra(&["terminate", "c-03", "--profile", "ops"]).await;
+    assert_eq!((run.code, run.stderr.contains("has already ended (completed)")), (1, true), "{}", run.stderr);
+
+    for command in ["auth", "list-sra-sessions", "audit", "terminate", "completions"] {
         let help = w.ok(&[command, "--help"]).await;
         assert!(help.contains("Example"), "{command} --help has examples: {help}");
     }
