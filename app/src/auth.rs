@@ -176,6 +176,18 @@ pub mod server {
                 status(StatusCode::BAD_REQUEST);
                 ServerFnError::new(e.to_string())
             }
+            e @ StoreError::UnknownSession(_) => {
+                status(StatusCode::NOT_FOUND);
+                ServerFnError::new(e.to_string())
+            }
+            e @ StoreError::NotPermitted(_) => {
+                status(StatusCode::FORBIDDEN);
+                ServerFnError::new(e.to_string())
+            }
+            e @ StoreError::SessionEnded { .. } => {
+                status(StatusCode::CONFLICT);
+                ServerFnError::new(e.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "a console request failed");
                 ServerFnError::new("the request failed on the server; the server log has the details")

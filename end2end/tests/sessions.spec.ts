@@ -36,6 +36,7 @@ const COLUMNS = [
   'Session ID',
   'Status',
   'Duration',
+  'Actions',
 ];
 
 test('the overview renders demo sessions from the store and hydrates without errors', async ({ page }) => {
@@ -52,7 +53,7 @@ test('the overview renders demo sessions from the store and hydrates without err
   await expect(first.nth(0)).toHaveText(/^(Web Portal - CLI|Web Portal - Web|CLI|Desktop Application)$/);
   await expect(first.nth(2)).toHaveText(/US East|EU West|AP South|On-prem/);
   await expect(first.nth(5)).toHaveText(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-  await expect(first.nth(6)).toHaveText(/^(Connecting|Connected|Failed|Completed|Terminated)$/);
+  await expect(first.nth(6)).toHaveText(/^(Connecting|Connected|Failed|Completed|Terminated|Terminating…)$/);
   await expect(first.nth(7)).toHaveText(/^\d+[dhms]/);
   await page.screenshot({ path: 'test-results/overview.png', fullPage: false });
   expect(errors).toEqual([]);
@@ -146,4 +147,41 @@ test('signing out ends the sign-in', async ({ page }) => {
   await expect(page).toHaveURL(/\/login/);
   await page.goto('/sessions');
   await expect(page).toHaveURL(/\/login\?next=/);
+});
+
+test('an administrator terminates a live session: it shows as terminating until its gateway ends it', async ({ page }) => {
+  test.setTimeout(90_000);
+  const errors = watchErrors(page);
+  await signIn(page, 'admin');
+  const live = page.locator('table.sessions tbody tr', { has: page.getByRole('button', { name: /^Terminate session/ }) });
+  await expect(live.first()).toBeVisible();
+  const row = live.first();
+  const id = await row.getAttribute('data-session-id');
+  page.once('dialog', (dialog) => dialog.accept());
+  await row.getByRole('button', { name: /^Terminate session/ }).click();
+  const same = page.locator(`table.sessions tbody tr[data-session-id="${id}"]`);
+  await expect(same.locator('td').nth(6)).toHaveText('Terminating…');
+  await expect(same.getByRole('button', { name: /^Terminate session/ })).toHaveCount(0);
+  // The demo's gateway hears of it in its next heartbeat (every 15 s) and reports the end.
+  await expect(async () => {
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect(same.locator('td').nth(6)).toHaveText('Terminated', { timeout: 2_000 });
+  }).toPass({ timeout: 60_000, intervals: [3_000] });
+  expect(errors).toEqual([]);
+});
+
+test('only sessions of granted gateways can be terminated', async ({ page }) => {
+  await signIn(page, 'alice');
+  await expect(page.getByRole('button', { name: /^Terminate session/ })).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'olivia');
+  const buttons = page.locator('table.sessions tbody tr', { has: page.getByRole('button', { name: /^Terminate session/ }) });
+  await expect(buttons.first()).toBeVisible();
+  for (const gateway of await buttons.locator('td:nth-child(3)').allTextContents()) {
+    expect(gateway).toMatch(/US East|EU West/);
+  }
+  for (const status of await buttons.locator('td:nth-child(7)').allTextContents()) {
+    expect(status).toMatch(/^(Connecting|Connected)$/);
+  }
 });

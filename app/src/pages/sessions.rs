@@ -5,7 +5,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use sra_domain::{format_duration, RawSessionQuery, SessionSummary, SessionsPage};
 
-use crate::api::list_sessions;
+use crate::api::{caller_gateways, list_sessions, terminate_session};
 
 /// The overview refreshes itself this often.
 const AUTO_REFRESH: Duration = Duration::from_secs(20);
@@ -13,6 +13,14 @@ const AUTO_REFRESH: Duration = Duration::from_secs(20);
 #[component]
 pub fn SessionsOverview() -> impl IntoView {
     let sessions = Resource::new(|| (), |_| list_sessions(RawSessionQuery::default()));
+    // The gateways whose sessions the caller may terminate (Own and All grants).
+    let grants = Resource::new(|| (), |_| caller_gateways());
+    let terminate = Action::new(|session_id: &String| terminate_session(session_id.clone()));
+    Effect::new(move |_| {
+        if terminate.value().get().is_some() {
+            sessions.refetch();
+        }
+    });
 
     // Timers only exist in the browser: effects do not run during server rendering.
     Effect::new(move |_| {
@@ -28,9 +36,19 @@ pub fn SessionsOverview() -> impl IntoView {
                 <p class="timeframe">"Last 30 days"</p>
                 <button class="refresh" on:click=move |_| sessions.refetch()>"Refresh"</button>
             </div>
+            {move || terminate.value().get().and_then(Result::err).map(|e| view! {
+                <div class="error" role="alert">{format!("Termination was not requested: {e}")}</div>
+            })}
             <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading sessions…"</div> }>
                 {move || sessions.get().map(|result| match result {
-                    Ok(page) => view! { <SessionsTable page/> }.into_any(),
+                    Ok(page) => {
+                        let allowed: Vec<String> = grants
+                            .get()
+                            .and_then(Result::ok)
+                            .map(|g| g.allowed.into_iter().map(|g| g.cluster_name).collect())
+                            .unwrap_or_default();
+                        view! { <SessionsTable page allowed terminate/> }.into_any()
+                    }
                     Err(e) if e.to_string().ends_with(crate::auth::NOT_SIGNED_IN) => {
                         // The sign-in ended (signed out elsewhere, idle too long): back to the login page.
                         let navigate = leptos_router::hooks::use_navigate();
@@ -47,7 +65,12 @@ pub fn SessionsOverview() -> impl IntoView {
 }
 
 #[component]
-fn SessionsTable(page: SessionsPage) -> impl IntoView {
+fn SessionsTable(
+    page: SessionsPage,
+    /// Gateways whose active sessions get a Terminate button.
+    allowed: Vec<String>,
+    terminate: Action<String, Result<i64, ServerFnError>>,
+) -> impl IntoView {
     if page.sessions.is_empty() {
         return view! { <p class="empty">"No sessions in the last 30 days."</p> }.into_any();
     }
@@ -67,10 +90,18 @@ fn SessionsTable(page: SessionsPage) -> impl IntoView {
                         <th scope="col">"Session ID"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Duration"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody>
-                    {page.sessions.into_iter().map(|s| view! { <SessionRow session=s now/> }).collect_view()}
+                    {page
+                        .sessions
+                        .into_iter()
+                        .map(|s| {
+                            let may_terminate = s.status.is_active() && allowed.contains(&s.gateway.cluster_name);
+                            view! { <SessionRow session=s now may_terminate terminate/> }
+                        })
+                        .collect_view()}
                 </tbody>
             </table>
         </div>
@@ -79,9 +110,38 @@ fn SessionsTable(page: SessionsPage) -> impl IntoView {
 }
 
 #[component]
-fn SessionRow(session: SessionSummary, now: i64) -> impl IntoView {
+fn SessionRow(
+    session: SessionSummary,
+    now: i64,
+    may_terminate: bool,
+    terminate: Action<String, Result<i64, ServerFnError>>,
+) -> impl IntoView {
     let duration = format_duration(session.duration_ms(now));
-    let status_class = format!("badge status-{}", session.status.as_str());
+    let terminating = session.status.is_active() && session.terminate_requested_at.is_some();
+    let (status_class, status_label) = if terminating {
+        ("badge status-terminating".to_owned(), "Terminating…")
+    } else {
+        (format!("badge status-{}", session.status.as_str()), session.status.label())
+    };
+    let target = session.session_id.clone();
+    let action = (may_terminate && !terminating).then(|| {
+        let label = format!("Terminate session {}", session.session_id);
+        view! {
+            <button
+                class="terminate"
+                aria-label=label
+                disabled=move || terminate.pending().get()
+                on:click=move |_| {
+                    let confirmed = web_sys_confirm("Terminate this session? Its gateway will end it.");
+                    if confirmed {
+                        terminate.dispatch(target.clone());
+                    }
+                }
+            >
+                "Terminate"
+            </button>
+        }
+    });
     let row_id = session.session_id.clone();
     let secret_title = session.secret_name.clone();
     view! {
@@ -92,8 +152,22 @@ fn SessionRow(session: SessionSummary, now: i64) -> impl IntoView {
             <td>{session.resource_type.as_str()}</td>
             <td class="secret" title=secret_title>{session.secret_name}</td>
             <td class="mono">{session.session_id}</td>
-            <td><span class=status_class>{session.status.label()}</span></td>
+            <td><span class=status_class>{status_label}</span></td>
             <td class="num">{duration}</td>
+            <td class="actions">{action}</td>
         </tr>
+    }
+}
+
+/// Asks the person to confirm (the browser's dialog). Never called during server rendering: only from a click.
+fn web_sys_confirm(message: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        leptos::prelude::window().confirm_with_message(message).unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = message;
+        false
     }
 }
