@@ -24,7 +24,10 @@ use sra_store::{now_ms, AuditVerdict, GatewayIdentity, GatewayUpdate, Store};
 async fn main() {
     let updates: usize = std::env::var("SRA_BENCH_UPDATES").ok().and_then(|v| v.parse().ok()).unwrap_or(120_000);
     let postgres = std::env::var("SRA_BENCH_POSTGRES_URL").ok();
-    println!("# {}: {updates} updates per batched scenario, durability on", if postgres.is_some() { "PostgreSQL" } else { "SQLite" });
+    println!(
+        "# {}: {updates} updates per batched scenario, durability on",
+        if postgres.is_some() { "PostgreSQL" } else { "SQLite" }
+    );
     println!("| scenario | updates | seconds | updates/s (each with its audit entry) |");
     println!("|---|---:|---:|---:|");
     let scenarios: [(&str, usize, usize, usize); 4] = [
@@ -82,7 +85,10 @@ fn batches(gateway: &GatewayIdentity, count: usize, size: usize, seed: u64) -> V
     let now = now_ms();
     let updates: Vec<GatewayUpdate> = reports
         .iter()
-        .map(|r| GatewayUpdate { update_id: r.update_id.clone(), update: r.to_update("bench", &gateway.name, now).expect("valid") })
+        .map(|r| GatewayUpdate {
+            update_id: r.update_id.clone(),
+            update: r.to_update("bench", &gateway.name, now).expect("valid"),
+        })
         .collect();
     updates.chunks(size).map(<[GatewayUpdate]>::to_vec).collect()
 }
@@ -99,11 +105,17 @@ async fn register(store: &Store, gateways: usize) -> Vec<GatewayIdentity> {
 }
 
 /// A fresh database for one scenario, and how to remove it afterwards.
-async fn fresh_store(postgres: Option<&str>, scenario: &str) -> (Store, std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+async fn fresh_store(
+    postgres: Option<&str>,
+    scenario: &str,
+) -> (Store, std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
     match postgres {
         Some(admin_url) => {
             use sea_orm::ConnectionTrait;
-            let name = format!("sra_bench_ingest_{}", scenario.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)));
+            let name = format!(
+                "sra_bench_ingest_{}",
+                scenario.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
+            );
             let admin = sea_orm::Database::connect(admin_url).await.expect("PostgreSQL for the bench");
             admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.expect("drop");
             admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create");

@@ -51,6 +51,12 @@ impl Store {
         let txn = self.db.begin().await?;
         let mut write = WriteTxn { txn, head: None, dirty: false, _turn: turn };
         if write.txn.get_database_backend() == DbBackend::Postgres {
+            // Writes look rows up by lists of IDs in tables that grow fast (a gateway's update IDs). PostgreSQL's
+            // generic plans for prepared statements, made without the values, stayed sequential scans as such a table
+            // grew (measured: one batch's update-ID look-up went from 3 ms to 850 ms within 40,000 updates). Custom
+            // plans cost a little planning and fit the values and the table as they are. Reads keep generic plans:
+            // their cursor pages gain from them.
+            write.txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
             write.head().await?;
         }
         Ok(write)

@@ -66,7 +66,14 @@ async fn open_sqlite(url: &str) -> Result<DatabaseConnection, StoreError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        // 64 MiB of page cache per connection (SQLite's default is 2 MiB): the indexes that every write touches stay
+        // in memory as the tables grow, instead of being read back from the OS for each batch.
+        .pragma("cache_size", "-65536")
+        // Checkpoint the WAL every 64 MiB instead of every 4 MiB: under a stream of batched writes the default made
+        // almost every commit also copy its scattered index pages into the database file (measured: commits growing
+        // from 2 ms to 33 ms over 120,000 updates).
+        .pragma("wal_autocheckpoint", "16384");
     if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| connect_error(format!("cannot create folder {}: {e}", parent.display())))?;

@@ -119,7 +119,9 @@ impl Store {
         let gateway_ids = resolve_gateways(&txn, items).await?;
 
         let mut outcomes = Vec::with_capacity(items.len());
+        // The sessions the batch changed, in first-change order (and as a set, for the membership test).
         let mut touched: Vec<String> = Vec::new();
+        let mut touched_set: HashSet<String> = HashSet::new();
         let mut audits: Vec<(Millis, String, Option<String>, Value)> = Vec::new();
         let mut acknowledged: Vec<(String, String, &'static str)> = Vec::new();
         for (index, (update_id, update)) in items.iter().enumerate() {
@@ -201,7 +203,7 @@ impl Store {
                     }
                 }
             };
-            if outcome == Outcome::Applied && !touched.contains(session_id) {
+            if outcome == Outcome::Applied && touched_set.insert(session_id.clone()) {
                 touched.push(session_id.clone());
             }
             if let Some(id) = update_id {
