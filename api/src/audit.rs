@@ -66,3 +66,38 @@ pub struct TerminateSraSessionOutput {
     /// Whether it had already been requested.
     pub repeated: bool,
 }
+
+/// Audit entries the caller may see, newest first: administrators (All) see every entry, administrative ones included;
+/// others the entries of the sessions they may see. Every key narrows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct ListSraAudit {
+    /// The bearer token from `/auth` (or send `Authorization: Bearer …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// Exactly as recorded: `user:LOGIN`, `gateway:NAME` or `system`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// 1 to 500, default 100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    /// The previous answer's `next_page`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination_token: Option<String>,
+}
+
+/// One page of audit entries, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ListSraAuditOutput {
+    pub entries: Vec<AuditEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page: Option<String>,
+}

@@ -15,7 +15,8 @@ mod sessions;
 mod time;
 
 pub use audit::{
-    AuditEntry, ListSraSessionAudit, ListSraSessionAuditOutput, TerminateSraSession, TerminateSraSessionOutput,
+    AuditEntry, ListSraAudit, ListSraAuditOutput, ListSraSessionAudit, ListSraSessionAuditOutput, TerminateSraSession,
+    TerminateSraSessionOutput,
 };
 pub use auth::{AccessType, Auth, AuthOutput};
 pub use body::{from_json, BodyError};

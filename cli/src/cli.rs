@@ -48,8 +48,11 @@ pub enum Command {
                   sra list-sra-sessions --status-type completed --resource-type ssh,rdp --from 7d --all-pages\n  \
                   sra list-sra-sessions --gateway gw-eu-1 --search bastion --sort -duration --json")]
     ListSraSessions(ListArgs),
-    /// Show a session's audit trail, oldest first.
-    #[command(after_help = "Example:\n  sra audit 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11")]
+    /// Show a session's audit trail, or the audit entries you may see by actor and time.
+    #[command(after_help = "Examples:\n  \
+                  sra audit 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11          # one session's trail, oldest first\n  \
+                  sra audit --actor gateway:gw-eu-1 --from 24h            # newest first\n  \
+                  sra audit --actor user:olivia --from 2026-11-01 --to 2026-11-30 --all-pages --json")]
     Audit(AuditArgs),
     /// Ask a session's gateway to end it (needs All, or Own on the session's gateway).
     #[command(after_help = "Example:\n  sra terminate 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11\n\n\
@@ -124,8 +127,27 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// The SRA session ID.
-    pub session_id: String,
+    /// A session ID: its whole audit trail, oldest first. Without it (or with other filters): the entries you may
+    /// see, newest first.
+    pub session_id: Option<String>,
+    /// Only entries by this actor, as recorded: user:LOGIN, gateway:NAME or system.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Entries at or after this time: RFC 3339 or a time ago (90m, 24h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Entries at or before this time, as --from.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Entries per page, 1 to 500 [default: 100].
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<u32>,
+    /// Continue a listing: the token printed after its previous page.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "all_pages")]
+    pub pagination_token: Option<String>,
+    /// Fetch every page.
+    #[arg(long)]
+    pub all_pages: bool,
     /// Print the API's JSON answer unchanged.
     #[arg(long)]
     pub json: bool,

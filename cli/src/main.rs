@@ -1,5 +1,5 @@
 //! `sra`: the SRA Sessions command line. It talks to the server's HTTP API only (`/auth`, `/list-sra-sessions`,
-//! `/list-sra-session-audit`, `/terminate-sra-session`), with the request and answer types of `sra-api`, and checks flag values with the
+//! `/list-sra-session-audit`, `/list-sra-audit`, `/terminate-sra-session`), with the request and answer types of `sra-api`, and checks flag values with the
 //! domain's own parsers before sending, so a typo is named locally with the allowed values (exit 2).
 
 mod cli;
@@ -12,8 +12,8 @@ use std::io::{IsTerminal, Write};
 
 use clap::{CommandFactory, Parser};
 use sra_api::{
-    Auth, AuthOutput, ListSraSessionAudit, ListSraSessionAuditOutput, ListSraSessions, ListSraSessionsOutput,
-    TerminateSraSession, TerminateSraSessionOutput,
+    Auth, AuthOutput, ListSraAudit, ListSraAuditOutput, ListSraSessionAudit, ListSraSessionAuditOutput,
+    ListSraSessions, ListSraSessionsOutput, TerminateSraSession, TerminateSraSessionOutput,
 };
 use sra_domain::{format_duration, format_rfc3339, parse_rfc3339, Millis, RawSessionQuery};
 
@@ -210,20 +210,82 @@ fn sessions_table(answer: &ListSraSessionsOutput, now: Millis) -> String {
 }
 
 fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), CliError> {
+    let now = now_ms();
+    let from = args.from.as_deref().map(|t| time_flag("--from", t, now)).transpose()?;
+    let to = args.to.as_deref().map(|t| time_flag("--to", t, now)).transpose()?;
+    if let Some(size) = args.page_size.filter(|s| !(1..=500).contains(s)) {
+        return Err(CliError::Usage(format!("page size {size} is out of range; allowed: 1 to 500")));
+    }
     let saved = profile::load(&cli.profile)?;
     let client = client(cli, &saved)?;
-    let request = ListSraSessionAudit { token: Some(token(cli, &saved)?), session_id: Some(args.session_id.clone()) };
-    let answer = client.post::<_, ListSraSessionAuditOutput>("/list-sra-session-audit", &request)?;
-    if args.json {
-        return emit(&format!("{}\n", answer.text.trim_end()));
+    let token = Some(token(cli, &saved)?);
+    let filtered = args.actor.is_some()
+        || from.is_some()
+        || to.is_some()
+        || args.page_size.is_some()
+        || args.pagination_token.is_some()
+        || args.all_pages;
+    if let (Some(session_id), false) = (&args.session_id, filtered) {
+        let request = ListSraSessionAudit { token, session_id: Some(session_id.clone()) };
+        let answer = client.post::<_, ListSraSessionAuditOutput>("/list-sra-session-audit", &request)?;
+        if args.json {
+            return emit(&format!("{}\n", answer.text.trim_end()));
+        }
+        return emit(&audit_table(&answer.value.entries, false));
     }
-    let rows: Vec<Vec<String>> = answer
-        .value
-        .entries
+    let mut request = ListSraAudit {
+        token,
+        session_id: args.session_id.clone(),
+        actor: args.actor.clone(),
+        from: from.map(format_rfc3339),
+        to: to.map(format_rfc3339),
+        page_size: args.page_size,
+        pagination_token: args.pagination_token.clone(),
+    };
+    let first = client.post::<_, ListSraAuditOutput>("/list-sra-audit", &request)?;
+    if args.json && !args.all_pages {
+        return emit(&format!("{}\n", first.text.trim_end()));
+    }
+    let mut answer = first.value;
+    if args.all_pages {
+        while let Some(next) = answer.next_page.take() {
+            request.pagination_token = Some(next);
+            let page = client.post::<_, ListSraAuditOutput>("/list-sra-audit", &request)?.value;
+            answer.entries.extend(page.entries);
+            answer.next_page = page.next_page;
+        }
+    }
+    if args.json {
+        return emit(&format!("{}\n", serde_json::to_string(&answer).expect("an answer always serializes")));
+    }
+    if answer.entries.is_empty() {
+        emit("No audit entries match.\n")?;
+    } else {
+        emit(&audit_table(&answer.entries, true))?;
+    }
+    if let Some(next) = &answer.next_page {
+        eprintln!("More entries: repeat with --pagination-token {next} (or use --all-pages).");
+    }
+    Ok(())
+}
+
+fn audit_table(entries: &[sra_api::AuditEntry], with_session: bool) -> String {
+    let rows: Vec<Vec<String>> = entries
         .iter()
-        .map(|e| vec![format_rfc3339(e.time), e.actor.clone(), e.action.clone(), e.details.to_string()])
+        .map(|e| {
+            let mut row = vec![format_rfc3339(e.time), e.actor.clone(), e.action.clone()];
+            if with_session {
+                row.push(e.session_id.clone().unwrap_or_else(|| "-".into()));
+            }
+            row.push(e.details.to_string());
+            row
+        })
         .collect();
-    emit(&table::render(&["TIME", "ACTOR", "ACTION", "DETAILS"], &rows, terminal_width(), &[3, 1]))
+    if with_session {
+        table::render(&["TIME", "ACTOR", "ACTION", "SESSION ID", "DETAILS"], &rows, terminal_width(), &[4, 1])
+    } else {
+        table::render(&["TIME", "ACTOR", "ACTION", "DETAILS"], &rows, terminal_width(), &[3, 1])
+    }
 }
 
 fn terminate(cli: &Cli, args: &TerminateArgs) -> Result<(), CliError> {

@@ -348,6 +348,14 @@ async fn audit_help_and_completions(store: &Store) {
     assert_eq!(actions, ["session.started", "session.connected"], "{table}");
     let json: Value = serde_json::from_str(&w.ok(&["audit", "c-01", "--json"]).await).unwrap();
     assert_eq!(json["entries"].as_array().unwrap().len(), 2);
+    let listed = w.ok(&["audit", "--actor", "gateway:sim", "--from", "2h"]).await;
+    let sessions: BTreeSet<&str> = listed.lines().skip(1).map(|l| l.split_whitespace().nth(3).unwrap()).collect();
+    assert_eq!(sessions, BTreeSet::from(["c-01"]), "alice sees the trail of her own session only: {listed}");
+    let json: Value =
+        serde_json::from_str(&w.ok(&["audit", "--page-size", "1", "--all-pages", "--json"]).await).unwrap();
+    assert_eq!(json["entries"].as_array().unwrap().len(), 2);
+    let run = w.sra(&["audit", "--page-size", "0"]).await;
+    assert_eq!((run.code, run.stderr.contains("page size 0 is out of range")), (2, true), "{}", run.stderr);
     let run = w.sra(&["audit", "c-02"]).await;
     assert_eq!(run.code, 1, "not hers");
     assert!(run.stderr.contains("unknown session \"c-02\""), "{}", run.stderr);

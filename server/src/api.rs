@@ -17,8 +17,8 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use sra_api::{
-    AccessType, AuditEntry, Auth, AuthOutput, ErrorBody, ListSraSessionAudit, ListSraSessionAuditOutput,
-    ListSraSessions, ListSraSessionsOutput, TerminateSraSession, TerminateSraSessionOutput,
+    AccessType, AuditEntry, Auth, AuthOutput, ErrorBody, ListSraAudit, ListSraAuditOutput, ListSraSessionAudit,
+    ListSraSessionAuditOutput, ListSraSessions, ListSraSessionsOutput, TerminateSraSession, TerminateSraSessionOutput,
 };
 use sra_domain::{Actor, Caller};
 use sra_store::throttle::SignInThrottle;
@@ -273,18 +273,67 @@ pub async fn list_sra_session_audit(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| bad_request("\"session-id\" is required"))?;
     let records = state.store.audit_of_visible_session(&caller, &session_id).await?;
-    let entries = records
-        .into_iter()
-        .map(|r| AuditEntry {
-            id: r.id,
-            time: r.at,
-            actor: r.actor,
-            action: r.action,
-            session_id: r.session_id,
-            details: r.details,
-        })
-        .collect();
+    let entries = records.into_iter().map(audit_entry).collect();
     Ok(Json(ListSraSessionAuditOutput { session_id, entries }))
+}
+
+/// `POST /list-sra-audit`: audit entries the caller may see, newest first, by session, actor and time range.
+#[utoipa::path(
+    post,
+    path = "/list-sra-audit",
+    tag = "audit",
+    request_body = ListSraAudit,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of audit entries, newest first", body = ListSraAuditOutput),
+        (status = 400, description = "A value is not allowed (named in the message)", body = ErrorBody),
+        (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
+    )
+)]
+pub async fn list_sra_audit(
+    State(state): State<ApiState>,
+    request: Request,
+) -> Result<Json<ListSraAuditOutput>, ApiError> {
+    let (headers, body) = read::<ListSraAudit>(request).await?;
+    let caller = bearer(&state.store, &headers, body.token.as_deref(), None).await?;
+    let time = |key: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| sra_domain::parse_rfc3339(v).map_err(|e| bad_request(format!("{key:?}: {e}"))))
+            .transpose()
+    };
+    let before_id = body
+        .pagination_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<i64>().map_err(|_| {
+                bad_request(format!("invalid pagination-token {t:?}: pass the previous answer's next_page"))
+            })
+        })
+        .transpose()?;
+    let actor = body.actor.filter(|a| !a.trim().is_empty());
+    if actor.as_ref().is_some_and(|a| a.chars().count() > 200) {
+        return Err(bad_request("\"actor\" is too long; allowed: up to 200 characters"));
+    }
+    let query = sra_store::AuditQuery {
+        session_id: body.session_id.filter(|s| !s.trim().is_empty()),
+        actor,
+        from: time("from", &body.from)?,
+        to: time("to", &body.to)?,
+        page_size: body.page_size.unwrap_or(100),
+        before_id,
+    };
+    let page = state.store.list_audit(&caller, &query).await?;
+    Ok(Json(ListSraAuditOutput {
+        entries: page.entries.into_iter().map(audit_entry).collect(),
+        next_page: page.next.map(|id| id.to_string()),
+    }))
+}
+
+fn audit_entry(r: sra_store::AuditRecord) -> AuditEntry {
+    AuditEntry { id: r.id, time: r.at, actor: r.actor, action: r.action, session_id: r.session_id, details: r.details }
 }
 
 /// `POST /terminate-sra-session`: asks the session's gateway to end it. The request is audited at once; the session
@@ -336,6 +385,7 @@ pub async fn terminate_sra_session(
         auth,
         list_sra_sessions,
         list_sra_session_audit,
+        list_sra_audit,
         terminate_sra_session,
         crate::gateway_api::session_update,
         crate::gateway_api::session_updates,

@@ -54,6 +54,7 @@ fn router_with_readiness(site_root: &Path, store: Store, cookies: CookiePolicy, 
             "/list-sra-session-audit",
             axum::routing::post(api::list_sra_session_audit).fallback(api::method_not_allowed),
         )
+        .route("/list-sra-audit", axum::routing::post(api::list_sra_audit).fallback(api::method_not_allowed))
         .route(
             "/terminate-sra-session",
             axum::routing::post(api::terminate_sra_session).fallback(api::method_not_allowed),

@@ -427,6 +427,43 @@ async fn a_visible_sessions_audit_trail_is_listed(store: &Store) {
     }
 }
 
+async fn audit_is_listed_by_actor_and_time_under_visibility(store: &Store) {
+    let (router, _site) = world(store).await;
+    let alice = token(store, "alice").await;
+    let admin = token(store, "admin").await;
+    let list = |token: &str, body: Value| {
+        let mut body = body;
+        body["token"] = json!(token);
+        let router = router.clone();
+        async move { post(&router, "/list-sra-audit", &body.to_string(), None).await }
+    };
+    let (code, answer) = list(&alice, json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    let sessions: BTreeSet<&str> =
+        answer["entries"].as_array().unwrap().iter().map(|e| e["session_id"].as_str().unwrap()).collect();
+    assert_eq!(sessions, ["s-01", "s-02", "s-09", "s-10"].into_iter().collect(), "alice's sessions only");
+    let (_, answer) = list(&admin, json!({"actor": "system", "page-size": 500})).await;
+    assert!(answer["entries"].as_array().unwrap().iter().any(|e| e["action"] == "user.created"), "admin entries");
+    let (_, first) = list(&admin, json!({"page-size": 3})).await;
+    let next = first["next_page"].as_str().unwrap();
+    let (_, second) = list(&admin, json!({"page-size": 3, "pagination-token": next})).await;
+    assert!(second["entries"][0]["id"].as_i64() < first["entries"][2]["id"].as_i64(), "newest first, no repeats");
+    let recent = sra_domain::format_rfc3339(now_ms() - 90 * 60_000);
+    let (_, answer) = list(&admin, json!({"actor": "gateway:test", "from": recent})).await;
+    let actions: BTreeSet<&str> =
+        answer["entries"].as_array().unwrap().iter().map(|e| e["session_id"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["s-01"].into_iter().collect(), "started within the last 90 minutes");
+    for (body, message) in [
+        (json!({"from": "soon"}), "\"from\": invalid time \"soon\""),
+        (json!({"page-size": 501}), "page size 501 is out of range; allowed: 1 to 500"),
+        (json!({"pagination-token": "x"}), "invalid pagination-token \"x\""),
+    ] {
+        let (code, answer) = list(&admin, body.clone()).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+        assert!(answer["error"].as_str().unwrap().contains(message), "{answer}");
+    }
+}
+
 async fn the_openapi_document_describes_the_api(store: &Store) {
     let (router, _site) = world(store).await;
     let (status, doc) = send(&router, Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
@@ -436,6 +473,7 @@ async fn the_openapi_document_describes_the_api(store: &Store) {
         "/auth",
         "/list-sra-sessions",
         "/list-sra-session-audit",
+        "/list-sra-audit",
         "/terminate-sra-session",
         "/gateway/session-update",
         "/gateway/session-updates",
@@ -463,5 +501,6 @@ sra_store::on_both_backends!(
     tokens_come_in_the_body_or_the_header_and_bad_ones_are_refused,
     bad_input_is_named_with_what_is_allowed,
     a_visible_sessions_audit_trail_is_listed,
+    audit_is_listed_by_actor_and_time_under_visibility,
     the_openapi_document_describes_the_api,
 );

@@ -34,7 +34,7 @@ pub use control::TerminationRequest;
 pub use error::StoreError;
 pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use ingest::{GatewayIdentity, GatewayUpdate, HeartbeatAnswer, Outcome};
-pub use read::AuditRecord;
+pub use read::{AuditPage, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
 pub use setup::{RoleSpec, UserListing};
 
 use sea_orm::DatabaseConnection;

@@ -292,7 +292,7 @@ impl Store {
     }
 
     /// Turns the gateway names of the caller's grants and of the query's filter into ids, in one look-up.
-    async fn resolve_gateways(&self, caller: &Caller, query: &SessionQuery) -> Result<Gateways, StoreError> {
+    pub(crate) async fn resolve_gateways(&self, caller: &Caller, query: &SessionQuery) -> Result<Gateways, StoreError> {
         let granted = match &caller.scope {
             Scope::All => None,
             Scope::Gateways(names) => Some(names),
@@ -323,9 +323,9 @@ impl Store {
 }
 
 /// The gateways of a query, as ids.
-struct Gateways {
+pub(crate) struct Gateways {
     /// The caller's granted gateways; `None` for All.
-    scope: ScopeIds,
+    pub(crate) scope: ScopeIds,
     filter: GatewayFilter,
 }
 

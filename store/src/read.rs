@@ -1,11 +1,37 @@
 //! Reading audit entries back.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
-use sra_domain::{Caller, Millis};
+use sra_domain::{Caller, Millis, SessionQuery};
 
 use crate::entity::audit_entry;
+use crate::sql::Sql;
 use crate::{Store, StoreError};
+
+/// The most audit entries one page may hold.
+pub const MAX_AUDIT_PAGE: u32 = 500;
+
+/// Which audit entries to list. Every field narrows; none lists everything the caller may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub session_id: Option<String>,
+    /// Exactly as recorded: `user:LOGIN`, `gateway:NAME`, `system`.
+    pub actor: Option<String>,
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    /// 1 to [`MAX_AUDIT_PAGE`].
+    pub page_size: u32,
+    /// Continue after this entry (the previous page's `next`).
+    pub before_id: Option<i64>,
+}
+
+/// One page of audit entries, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPage {
+    pub entries: Vec<AuditRecord>,
+    /// The `before_id` of the next page, if there is one.
+    pub next: Option<i64>,
+}
 
 /// One audit entry as readers see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +56,67 @@ impl Store {
         self.session_audit(session_id).await
     }
 
+    /// Audit entries `caller` may see, newest first: for an administrator (All) every entry, administrative ones
+    /// included; for others the entries of the sessions they may see (Self, Own) — the listing's visibility rule.
+    pub async fn list_audit(&self, caller: &Caller, query: &AuditQuery) -> Result<AuditPage, StoreError> {
+        if !(1..=MAX_AUDIT_PAGE).contains(&query.page_size) {
+            return Err(StoreError::Query(sra_domain::QueryError::PageSize { value: query.page_size }));
+        }
+        if let (Some(from), Some(to)) = (query.from, query.to) {
+            if from > to {
+                return Err(StoreError::Query(sra_domain::QueryError::WindowReversed { from, to }));
+            }
+        }
+        let scope = self.resolve_gateways(caller, &SessionQuery::recent()).await?.scope;
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT a.id, a.at, a.actor, a.action, a.session_id, a.details FROM audit_log a WHERE 1 = 1");
+        if let Some(granted) = &scope {
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = a.session_id AND (s.user_identifier = ",
+            )
+            .bind(caller.login.clone());
+            if !granted.is_empty() {
+                sql.push(" OR s.gateway_id IN ").bind_list(granted.iter().copied());
+            }
+            sql.push("))");
+        }
+        if let Some(id) = &query.session_id {
+            sql.push(" AND a.session_id = ").bind(id.clone());
+        }
+        if let Some(actor) = &query.actor {
+            sql.push(" AND a.actor = ").bind(actor.clone());
+        }
+        if let Some(from) = query.from {
+            sql.push(" AND a.at >= ").bind(from);
+        }
+        if let Some(to) = query.to {
+            sql.push(" AND a.at <= ").bind(to);
+        }
+        if let Some(before) = query.before_id {
+            sql.push(" AND a.id < ").bind(before);
+        }
+        sql.push(" ORDER BY a.id DESC LIMIT ").bind(i64::from(query.page_size) + 1);
+        let rows = self.db.query_all(sql.build()).await?;
+        let mut entries = rows
+            .iter()
+            .map(|row| {
+                let details: String = row.try_get("", "details")?;
+                Ok(AuditRecord {
+                    id: row.try_get("", "id")?,
+                    at: row.try_get("", "at")?,
+                    actor: row.try_get("", "actor")?,
+                    action: row.try_get("", "action")?,
+                    session_id: row.try_get("", "session_id")?,
+                    details: parse_details(&details)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let more = entries.len() > query.page_size as usize;
+        entries.truncate(query.page_size as usize);
+        let next = entries.last().filter(|_| more).map(|e| e.id);
+        Ok(AuditPage { entries, next })
+    }
+
     /// A session's audit timeline, oldest first, whoever asks (administration and tests).
     pub async fn session_audit(&self, session_id: &str) -> Result<Vec<AuditRecord>, StoreError> {
         let rows = audit_entry::Entity::find()
@@ -39,11 +126,7 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|row| {
-                let details = serde_json::from_str(&row.details).map_err(|e| StoreError::Corrupt {
-                    table: "audit_log",
-                    column: "details",
-                    reason: e.to_string(),
-                })?;
+                let details = parse_details(&row.details)?;
                 Ok(AuditRecord {
                     id: row.id,
                     at: row.at,
@@ -55,4 +138,12 @@ impl Store {
             })
             .collect()
     }
+}
+
+fn parse_details(text: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        table: "audit_log",
+        column: "details",
+        reason: e.to_string(),
+    })
 }
