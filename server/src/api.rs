@@ -267,11 +267,7 @@ pub async fn list_sra_session_audit(
 ) -> Result<Json<ListSraSessionAuditOutput>, ApiError> {
     let (headers, body) = read::<ListSraSessionAudit>(request).await?;
     let caller = bearer(&state.store, &headers, body.token.as_deref(), None).await?;
-    let session_id = body
-        .session_id
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad_request("\"session-id\" is required"))?;
+    let session_id = required_session_id(body.session_id)?;
     let records = state.store.audit_of_visible_session(&caller, &session_id).await?;
     let entries = records.into_iter().map(audit_entry).collect();
     Ok(Json(ListSraSessionAuditOutput { session_id, entries }))
@@ -332,6 +328,14 @@ pub async fn list_sra_audit(
     }))
 }
 
+/// The request's `session-id`, which must be there.
+fn required_session_id(value: Option<String>) -> Result<String, ApiError> {
+    value
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad_request("\"session-id\" is required"))
+}
+
 fn audit_entry(r: sra_store::AuditRecord) -> AuditEntry {
     AuditEntry { id: r.id, time: r.at, actor: r.actor, action: r.action, session_id: r.session_id, details: r.details }
 }
@@ -359,11 +363,7 @@ pub async fn terminate_sra_session(
 ) -> Result<Json<TerminateSraSessionOutput>, ApiError> {
     let (headers, body) = read::<TerminateSraSession>(request).await?;
     let caller = bearer(&state.store, &headers, body.token.as_deref(), None).await?;
-    let session_id = body
-        .session_id
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad_request("\"session-id\" is required"))?;
+    let session_id = required_session_id(body.session_id)?;
     let request = state.store.request_termination(&caller, &session_id).await?;
     Ok(Json(TerminateSraSessionOutput {
         session_id: request.session_id,
