@@ -6,7 +6,8 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use sra_domain::{Millis, RawSessionQuery, SessionsPage, VisibleGateways};
+use serde::{Deserialize, Serialize};
+use sra_domain::{Millis, RawSessionQuery, SessionSummary, SessionsPage, VisibleGateways};
 
 /// One page of the sessions the caller may see, for a query as the console's URL holds it.
 #[server(prefix = "/api", endpoint = "list_sessions", input = Json)]
@@ -33,4 +34,95 @@ pub async fn terminate_session(session_id: String) -> Result<Millis, ServerFnErr
     let caller = server::caller().await?;
     let request = server::store()?.request_termination(&caller, &session_id).await.map_err(server::failure)?;
     Ok(request.requested_at)
+}
+
+/// One audit entry as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditItem {
+    pub id: i64,
+    pub at: Millis,
+    pub actor: String,
+    pub action: String,
+    pub session_id: Option<String>,
+    /// The entry's details, as JSON text.
+    pub details: String,
+}
+
+/// A session with its audit timeline, and whether the caller may terminate it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub session: SessionSummary,
+    pub audit: Vec<AuditItem>,
+    pub may_terminate: bool,
+    /// The server's time, for the duration of an active session.
+    pub as_of: Millis,
+}
+
+/// One page of audit entries, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPageView {
+    pub entries: Vec<AuditItem>,
+    /// The `before` of the next (older) page.
+    pub next: Option<i64>,
+}
+
+#[cfg(feature = "ssr")]
+fn audit_item(r: sra_store::AuditRecord) -> AuditItem {
+    AuditItem {
+        id: r.id,
+        at: r.at,
+        actor: r.actor,
+        action: r.action,
+        session_id: r.session_id,
+        details: r.details.to_string(),
+    }
+}
+
+/// One session the caller may see, with its audit timeline (oldest first).
+#[server(prefix = "/api", endpoint = "session_detail", input = Json)]
+pub async fn session_detail(session_id: String) -> Result<SessionView, ServerFnError> {
+    use crate::auth::server;
+    let caller = server::caller().await?;
+    let store = server::store()?;
+    let session = store.visible_session(&caller, &session_id).await.map_err(server::failure)?;
+    let audit = store.session_audit(&session_id).await.map_err(server::failure)?;
+    Ok(SessionView {
+        may_terminate: session.status.is_active() && sra_store::may_terminate(&caller, &session),
+        session,
+        audit: audit.into_iter().map(audit_item).collect(),
+        as_of: sra_store::now_ms(),
+    })
+}
+
+/// Audit entries the caller may see, newest first, by actor and time range (RFC 3339 or `YYYY-MM-DDTHH:MM` as a
+/// browser's date-time field sends it, read as UTC).
+#[server(prefix = "/api", endpoint = "audit_entries", input = Json)]
+pub async fn audit_entries(
+    #[server(default)] actor: Option<String>,
+    #[server(default)] from: Option<String>,
+    #[server(default)] to: Option<String>,
+    #[server(default)] before: Option<i64>,
+) -> Result<AuditPageView, ServerFnError> {
+    use crate::auth::server;
+    let caller = server::caller().await?;
+    let time = |name: &str, value: Option<String>| -> Result<Option<Millis>, ServerFnError> {
+        match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => {
+                // A date-time field sends minutes without seconds or zone.
+                let full = if v.len() == 16 && v.as_bytes().get(10) == Some(&b'T') { format!("{v}:00Z") } else { v };
+                sra_domain::parse_rfc3339(&full).map(Some).map_err(|e| ServerFnError::new(format!("{name}: {e}")))
+            }
+        }
+    };
+    let query = sra_store::AuditQuery {
+        session_id: None,
+        actor: actor.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
+        from: time("from", from)?,
+        to: time("to", to)?,
+        page_size: 50,
+        before_id: before,
+    };
+    let page = server::store()?.list_audit(&caller, &query).await.map_err(server::failure)?;
+    Ok(AuditPageView { entries: page.entries.into_iter().map(audit_item).collect(), next: page.next })
 }

@@ -14,7 +14,7 @@ mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The file names of the built front end: `/pkg/sra.js`, `/pkg/sra_bg.wasm`, `/pkg/sra.css`.
 pub const OUTPUT_NAME: &str = "sra";
@@ -55,6 +55,9 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/sessions") view=pages::SessionsOverview/>
+                    // Rendered whole before the answer starts, so that an unknown session answers 404, not 200.
+                    <Route path=path!("/sessions/:id") view=pages::SessionDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=pages::AuditPage/>
                     <Route path=path!("/login") view=pages::LoginPage/>
                 </Routes>
             </main>
@@ -72,6 +75,10 @@ fn TopBar() -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/sessions">"SRA Sessions"</a>
+            <nav class="nav" aria-label="Pages">
+                <a href="/sessions">"Sessions"</a>
+                <a href="/audit">"Audit log"</a>
+            </nav>
             <Transition fallback=|| ()>
                 {move || user.get().and_then(Result::ok).flatten().map(|user| view! {
                     <span class="whoami" title=user.login.clone()>{user.display_name}</span>

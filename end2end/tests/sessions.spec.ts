@@ -185,3 +185,65 @@ test('only sessions of granted gateways can be terminated', async ({ page }) => 
     expect(status).toMatch(/^(Connecting|Connected)$/);
   }
 });
+
+test('a session opens in its own page with every field and its audit timeline', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, 'olivia');
+  const link = page.locator('table.sessions tbody tr td:nth-child(6) a').first();
+  const id = (await link.textContent())!.trim();
+  await link.click();
+  await expect(page).toHaveURL(new RegExp(`/sessions/${id}$`));
+  await expect(page.getByRole('heading', { name: `Session ${id}` })).toBeVisible();
+  for (const field of ['User', 'Client interface', 'Gateway', 'Resource type', 'Secret', 'Target host', 'Started (UTC)', 'Duration']) {
+    await expect(page.locator('dl.fields dt', { hasText: field }).first()).toBeVisible();
+  }
+  const actions = page.locator('table.audit-log tbody tr td:nth-child(3)');
+  await expect(actions.first()).toHaveText('session.started');
+  await expect(page.locator('table.audit-log tbody tr td:nth-child(2)').first()).toHaveText(/^gateway:gw-/);
+  await page.screenshot({ path: 'test-results/session-detail.png', fullPage: true });
+
+  // A link to it works for whoever may see it, and for nobody else.
+  await page.goto(`/sessions/${id}`);
+  await expect(page.getByRole('heading', { name: `Session ${id}` })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'oscar');
+  await page.goto(`/sessions/${id}`);
+  await expect(page.getByRole('alert')).toContainText('cannot be shown');
+  expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
+});
+
+test('the audit log lists entries by actor and time, newest first, under the sessions\' visibility', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page).toHaveURL(/\/audit$/);
+  const rows = page.locator('table.audit-log tbody tr');
+  await expect(rows.first()).toBeVisible();
+  // Administrators see administrative entries too (the demo's set-up was done by the system).
+  await page.getByLabel('Actor').fill('system');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.locator('table.audit-log tbody tr td:nth-child(3)', { hasText: 'user.created' }).first()).toBeAttached();
+  await page.getByLabel('Actor').fill('gateway:gw-onprem-dc2');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/actor=gateway%3Agw-onprem-dc2/);
+  for (const actor of await page.locator('table.audit-log tbody tr td:nth-child(2)').allTextContents()) {
+    expect(actor).toBe('gateway:gw-onprem-dc2');
+  }
+  // In the order they were recorded, latest first (gateways may report an event's time late).
+  const ids = (await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-audit-id')))));
+  expect([...ids].sort((a, b) => b - a)).toEqual(ids);
+  await page.getByRole('link', { name: 'Older entries →' }).click();
+  await expect(page).toHaveURL(/before=\d+/);
+  await expect(rows.first()).toBeVisible();
+
+  // A Self user sees only the audit of their own sessions, and no administrative entries.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, 'alice');
+  await page.goto('/audit');
+  await expect(rows.first()).toBeVisible();
+  for (const actor of await page.locator('table.audit-log tbody tr td:nth-child(2)').allTextContents()) {
+    expect(actor).toMatch(/^(gateway:|user:)/);
+  }
+  for (const action of await page.locator('table.audit-log tbody tr td:nth-child(3)').allTextContents()) {
+    expect(action).toMatch(/^session\./);
+  }
+});

@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sra_store::Store;
 
 /// Console pages that need a signed-in user; anyone else is sent to the login page first.
-const SIGNED_IN_PAGES: [&str; 1] = ["/sessions"];
+fn needs_sign_in(path: &str) -> bool {
+    path == "/sessions" || path == "/audit" || path.starts_with("/sessions/")
+}
 
 /// Refuses state-changing requests to the console's server functions unless they come from the console's own pages:
 /// the `Origin` (or, failing that, `Referer`) must name the host the request was sent to. Together with the
@@ -34,7 +36,7 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
 /// Sends visitors without a live sign-in from a console page to `/login?next=…`.
 pub async fn signed_in_pages(State(store): State<Store>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let guarded = request.method() == Method::GET && SIGNED_IN_PAGES.contains(&path);
+    let guarded = request.method() == Method::GET && needs_sign_in(path);
     if !guarded {
         return next.run(request).await;
     }

@@ -82,6 +82,26 @@ const MATRIX: &[(&str, &str, &str, [Expect; 7])] = &[
     ),
     (
         "POST",
+        "/api/session_detail",
+        r#"{"session_id": "s-0"}"#,
+        [Status(401), Status(200), Status(404), Status(200), Status(401), Status(401), Status(401)],
+    ),
+    (
+        "POST",
+        "/api/audit_entries",
+        "{}",
+        [Status(401), Status(200), Status(200), Status(200), Status(401), Status(401), Status(401)],
+    ),
+    ("GET", "/audit", "", [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303), Status(303)]),
+    // Not visible to Own on gw-b: the page says so, with 404.
+    (
+        "GET",
+        "/sessions/s-0",
+        "",
+        [Status(303), Status(200), Status(404), Status(200), Status(303), Status(303), Status(303)],
+    ),
+    (
+        "POST",
         "/list-sra-sessions",
         "{}",
         [

@@ -57,11 +57,7 @@ impl Store {
         session_id: &str,
     ) -> Result<TerminationRequest, StoreError> {
         let session = self.visible_session(caller, session_id).await?;
-        let permitted = match &caller.scope {
-            Scope::All => true,
-            Scope::Gateways(granted) => granted.contains(&session.gateway.cluster_name),
-        };
-        if !permitted {
+        if !may_terminate(caller, &session) {
             return Err(StoreError::NotPermitted(format!(
                 "terminating session {session_id:?} needs All, or Own on its gateway {:?}",
                 session.gateway.cluster_name
@@ -105,5 +101,13 @@ impl Store {
             requested_at: earlier.unwrap_or(now),
             repeated: earlier.is_some(),
         })
+    }
+}
+
+/// The rule for terminating: All, or Own on the session's gateway. Seeing one's own session (Self) is not enough.
+pub fn may_terminate(caller: &Caller, session: &sra_domain::SessionSummary) -> bool {
+    match &caller.scope {
+        Scope::All => true,
+        Scope::Gateways(granted) => granted.contains(&session.gateway.cluster_name),
     }
 }

@@ -30,7 +30,7 @@ pub mod throttle;
 pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
 pub use audit::AuditVerdict;
 pub use connect::{Backend, PoolStats};
-pub use control::TerminationRequest;
+pub use control::{may_terminate, TerminationRequest};
 pub use error::StoreError;
 pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use ingest::{GatewayIdentity, GatewayUpdate, HeartbeatAnswer, Outcome};

@@ -1,8 +1,12 @@
 //! One module a page.
 
+mod audit;
+mod detail;
 mod login;
 mod sessions;
 
+pub use audit::AuditPage;
+pub use detail::SessionDetailPage;
 pub use login::LoginPage;
 pub use sessions::SessionsOverview;
 

@@ -123,25 +123,9 @@ fn SessionRow(
     } else {
         (format!("badge status-{}", session.status.as_str()), session.status.label())
     };
-    let target = session.session_id.clone();
-    let action = (may_terminate && !terminating).then(|| {
-        let label = format!("Terminate session {}", session.session_id);
-        view! {
-            <button
-                class="terminate"
-                aria-label=label
-                disabled=move || terminate.pending().get()
-                on:click=move |_| {
-                    let confirmed = web_sys_confirm("Terminate this session? Its gateway will end it.");
-                    if confirmed {
-                        terminate.dispatch(target.clone());
-                    }
-                }
-            >
-                "Terminate"
-            </button>
-        }
-    });
+    let action = (may_terminate && !terminating)
+        .then(|| view! { <TerminateButton session_id=session.session_id.clone() terminate/> });
+    let href = format!("/sessions/{}", super::audit::encode(&session.session_id));
     let row_id = session.session_id.clone();
     let secret_title = session.secret_name.clone();
     view! {
@@ -151,11 +135,34 @@ fn SessionRow(
             <td title=session.gateway.cluster_name>{session.gateway.cluster_display_name}</td>
             <td>{session.resource_type.as_str()}</td>
             <td class="secret" title=secret_title>{session.secret_name}</td>
-            <td class="mono">{session.session_id}</td>
+            <td class="mono"><a href=href>{session.session_id}</a></td>
             <td><span class=status_class>{status_label}</span></td>
             <td class="num">{duration}</td>
             <td class="actions">{action}</td>
         </tr>
+    }
+}
+
+/// Terminate, with the browser's confirmation dialog first.
+#[component]
+pub(crate) fn TerminateButton(
+    session_id: String,
+    terminate: Action<String, Result<i64, ServerFnError>>,
+) -> impl IntoView {
+    let label = format!("Terminate session {session_id}");
+    view! {
+        <button
+            class="terminate"
+            aria-label=label
+            disabled=move || terminate.pending().get()
+            on:click=move |_| {
+                if web_sys_confirm("Terminate this session? Its gateway will end it.") {
+                    terminate.dispatch(session_id.clone());
+                }
+            }
+        >
+            "Terminate"
+        </button>
     }
 }
 

@@ -1,0 +1,124 @@
+//! The audit log: entries the caller may see (administrators: every entry; others: those of the sessions they may
+//! see), newest first, by actor and time range — and the timeline component the session detail shows.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use sra_domain::format_rfc3339;
+
+use crate::api::{audit_entries, AuditItem};
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let field = move |name: &str| query.read().get(name).unwrap_or_default();
+    let filters = move || (field("actor"), field("from"), field("to"), field("before").parse::<i64>().ok());
+    let page = Resource::new(filters, |(actor, from, to, before)| {
+        let some = |v: String| Some(v).filter(|v| !v.is_empty());
+        audit_entries(some(actor), some(from), some(to), before)
+    });
+    view! {
+        <section class="audit">
+            <div class="overview-head">
+                <h1>"Audit log"</h1>
+                <p class="timeframe">"Latest recorded first"</p>
+            </div>
+            <form class="audit-filters" method="get" action="/audit">
+                <label>"Actor" <input name="actor" type="text" placeholder="user:olivia, gateway:gw-eu-west-1, system" prop:value=move || field("actor")/></label>
+                <label>"From (UTC)" <input name="from" type="datetime-local" prop:value=move || field("from")/></label>
+                <label>"To (UTC)" <input name="to" type="datetime-local" prop:value=move || field("to")/></label>
+                <button type="submit">"Apply"</button>
+                <a href="/audit">"Clear"</a>
+            </form>
+            <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the audit log…"</div> }>
+                {move || page.get().map(|result| match result {
+                    Ok(page) if page.entries.is_empty() => {
+                        view! { <p class="empty">"No audit entries match."</p> }.into_any()
+                    }
+                    Ok(page) => {
+                        let older = page.next.map(|before| {
+                            format!(
+                                "/audit?actor={}&from={}&to={}&before={before}",
+                                encode(&field("actor")),
+                                encode(&field("from")),
+                                encode(&field("to")),
+                            )
+                        });
+                        view! {
+                            <AuditTimeline entries=page.entries with_session=true/>
+                            {older.map(|href| view! { <p class="more"><a href=href>"Older entries →"</a></p> })}
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! {
+                        <div class="error" role="alert">{format!("The audit log could not be loaded: {e}")}</div>
+                    }
+                    .into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Audit entries as a table: time, actor, action, (session,) what changed.
+#[component]
+pub fn AuditTimeline(entries: Vec<AuditItem>, with_session: bool) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="audit-log">
+                <thead>
+                    <tr>
+                        <th scope="col">"Time (UTC)"</th>
+                        <th scope="col">"Actor"</th>
+                        <th scope="col">"Action"</th>
+                        {with_session.then(|| view! { <th scope="col">"Session ID"</th> })}
+                        <th scope="col">"Details"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {entries
+                        .into_iter()
+                        .map(|e| {
+                            let session = e.session_id.clone();
+                            view! {
+                                <tr data-audit-id=e.id>
+                                    <td class="mono">{format_rfc3339(e.at)}</td>
+                                    <td>{e.actor}</td>
+                                    <td>{e.action}</td>
+                                    {with_session.then(|| match session {
+                                        Some(id) => {
+                                            let href = format!("/sessions/{}", encode(&id));
+                                            view! { <td class="mono"><a href=href>{id}</a></td> }.into_any()
+                                        }
+                                        None => view! { <td>"—"</td> }.into_any(),
+                                    })}
+                                    <td class="details mono">{e.details}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Percent-encodes text for a URL query value or path segment.
+pub(crate) fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(super::encode("user:olivia & co/x"), "user%3Aolivia%20%26%20co%2Fx");
+        assert_eq!(super::encode("2026-11-28T09:30"), "2026-11-28T09%3A30");
+    }
+}
