@@ -80,6 +80,7 @@ impl ListSraSessions {
             statuses = SessionStatus::ACTIVE.iter().map(|s| s.as_str().to_owned()).collect();
         }
         Ok(RawSessionQuery {
+            range: None,
             from: time("from", &self.from)?,
             to: time("to", &self.to)?,
             statuses,

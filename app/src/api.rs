@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
-use sra_domain::{Millis, RawSessionQuery, SessionSummary, SessionsPage, VisibleGateways};
+use sra_domain::{Millis, RawSessionQuery, SessionSummary, SessionsPage, StatusCounts, VisibleGateways};
 
 /// One page of the sessions the caller may see, for a query as the console's URL holds it.
 #[server(prefix = "/api", endpoint = "list_sessions", input = Json)]
@@ -16,6 +16,15 @@ pub async fn list_sessions(#[server(default)] query: RawSessionQuery) -> Result<
     let caller = server::caller().await?;
     let query = query.parse(sra_store::now_ms()).map_err(|e| server::failure(sra_store::StoreError::Query(e)))?;
     server::store()?.list_sessions(&caller, &query).await.map_err(server::failure)
+}
+
+/// How many sessions of each status match the query's other filters (the status filter's counts; cached briefly).
+#[server(prefix = "/api", endpoint = "count_statuses", input = Json)]
+pub async fn count_statuses(#[server(default)] query: RawSessionQuery) -> Result<StatusCounts, ServerFnError> {
+    use crate::auth::server;
+    let caller = server::caller().await?;
+    let query = query.parse(sra_store::now_ms()).map_err(|e| server::failure(sra_store::StoreError::Query(e)))?;
+    server::store()?.status_counts_cached(&caller, &query).await.map_err(server::failure)
 }
 
 /// The gateways the caller may see: `allowed` (Own and All grants: whose sessions they may also terminate) and

@@ -124,6 +124,7 @@ fn list(cli: &Cli, args: &ListArgs) -> Result<(), CliError> {
     let to = args.to.as_deref().map(|t| time_flag("--to", t, now)).transpose()?;
     // The domain's own check, as the server will run it: bad values are named here, with what is allowed.
     RawSessionQuery {
+        range: None,
         from,
         to,
         statuses: args.status_type.clone(),

@@ -15,7 +15,7 @@ mod visibility;
 pub use enums::{ClientInterface, ConnectionType, ParseEnumError, ResourceType, SessionStatus, SraRule, Transition};
 pub use query::{
     QueryError, RawSessionQuery, SessionQuery, Sort, SortDirection, SortField, TimeWindow, Timeframe,
-    DEFAULT_PAGE_SIZE, DEFAULT_WINDOW_MS, MAX_PAGE_SIZE, MAX_SEARCH_LEN,
+    DEFAULT_PAGE_SIZE, DEFAULT_WINDOW_MS, MAX_PAGE_SIZE, MAX_SEARCH_LEN, RANGES,
 };
 pub use session::{GatewayInfo, SessionSummary, SessionsPage, StatusCounts, VisibleGateways};
 pub use time::{

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ClientInterface, Millis, ParseEnumError, ResourceType, SessionStatus, DAY_MS};
+use crate::{ClientInterface, Millis, ParseEnumError, ResourceType, SessionStatus, DAY_MS, HOUR_MS};
 
 /// Page size when none is asked for.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -17,6 +17,10 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 pub const MAX_SEARCH_LEN: usize = 200;
 /// The default timeframe: the last 30 days.
 pub const DEFAULT_WINDOW_MS: Millis = 30 * DAY_MS;
+
+/// The preset timeframes, by name: the span up to now.
+pub const RANGES: [(&str, Millis); 4] =
+    [("1h", HOUR_MS), ("24h", DAY_MS), ("7d", 7 * DAY_MS), ("30d", DEFAULT_WINDOW_MS)];
 
 /// A closed time range in epoch milliseconds. A session belongs to it when the two overlap: it started at or before
 /// the window's end and had not ended before its start — so a session connected since long ago is in today's view.
@@ -222,6 +226,8 @@ impl SessionQuery {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RawSessionQuery {
+    /// A preset timeframe up to now: `1h`, `24h`, `7d` or `30d` (instead of `from`/`to`).
+    pub range: Option<String>,
     pub from: Option<Millis>,
     pub to: Option<Millis>,
     /// Each entry may itself be a comma-separated list.
@@ -239,17 +245,25 @@ impl RawSessionQuery {
     /// Checks every value and builds the query. Without `to` the timeframe ends at the listing's time (`now` for a
     /// first page); without `from` it starts 30 days before its end.
     pub fn parse(self, now: Millis) -> Result<SessionQuery, QueryError> {
-        let timeframe = match (self.from, self.to) {
-            (None, None) => Timeframe::DEFAULT,
-            (Some(from), None) if from > now => return Err(QueryError::WindowReversed { from, to: now }),
-            (Some(from), None) => Timeframe::Since(from),
-            (from, Some(to)) => {
-                let from = from.unwrap_or(to - DEFAULT_WINDOW_MS);
-                if from > to {
-                    return Err(QueryError::WindowReversed { from, to });
-                }
-                Timeframe::Fixed(TimeWindow { from, to })
+        let range = self.range.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        let timeframe = match (range, self.from, self.to) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(QueryError::RangeAndWindow),
+            (Some(range), None, None) => {
+                let span = RANGES.iter().find(|(name, _)| name.eq_ignore_ascii_case(range)).map(|(_, span)| *span);
+                Timeframe::Recent { span: span.ok_or_else(|| QueryError::UnknownRange { value: range.to_owned() })? }
             }
+            (None, from, to) => match (from, to) {
+                (None, None) => Timeframe::DEFAULT,
+                (Some(from), None) if from > now => return Err(QueryError::WindowReversed { from, to: now }),
+                (Some(from), None) => Timeframe::Since(from),
+                (from, Some(to)) => {
+                    let from = from.unwrap_or(to - DEFAULT_WINDOW_MS);
+                    if from > to {
+                        return Err(QueryError::WindowReversed { from, to });
+                    }
+                    Timeframe::Fixed(TimeWindow { from, to })
+                }
+            },
         };
         let page_size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
@@ -299,6 +313,10 @@ pub enum QueryError {
     UnknownSortDirection { value: String },
     #[error("the timeframe starts after it ends (from {} > to {})", crate::format_rfc3339(*from), crate::format_rfc3339(*to))]
     WindowReversed { from: Millis, to: Millis },
+    #[error("unknown timeframe {value:?}; allowed: 1h, 24h, 7d, 30d")]
+    UnknownRange { value: String },
+    #[error("give either a preset timeframe (range) or from/to, not both")]
+    RangeAndWindow,
     #[error("page size {value} is out of range; allowed: 1 to {MAX_PAGE_SIZE}")]
     PageSize { value: u32 },
     #[error("search text is {len} characters long; allowed: up to {MAX_SEARCH_LEN}")]
@@ -373,6 +391,16 @@ mod tests {
             let sort = Sort { field: *field, direction: SortDirection::Asc };
             assert_eq!(sort.to_string().parse::<Sort>().unwrap(), sort);
         }
+    }
+
+    #[test]
+    fn preset_ranges_end_at_the_listing_time() {
+        let q = RawSessionQuery { range: Some("24h".into()), ..raw() }.parse(0).unwrap();
+        assert_eq!(q.timeframe, Timeframe::Recent { span: DAY_MS });
+        let err = RawSessionQuery { range: Some("2d".into()), ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err.to_string(), "unknown timeframe \"2d\"; allowed: 1h, 24h, 7d, 30d");
+        let err = RawSessionQuery { range: Some("1h".into()), from: Some(0), ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err, QueryError::RangeAndWindow);
     }
 
     #[test]

@@ -247,3 +247,82 @@ test('the audit log lists entries by actor and time, newest first, under the ses
     expect(action).toMatch(/^session\./);
   }
 });
+
+test('filters, sort and page live in the URL: reload, share and back/forward keep the view', async ({ page }) => {
+  await signIn(page, 'admin');
+  const rows = page.locator('table.sessions tbody tr');
+  await page.getByRole('checkbox', { name: /^Failed/ }).check();
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/status=failed/);
+  await expect(rows.first()).toBeVisible();
+  for (const status of await rows.locator('td:nth-child(7)').allTextContents()) expect(status).toBe('Failed');
+  // The status filter shows its counts, and the total says how many match.
+  const failedLabel = await page.getByRole('checkbox', { name: /^Failed/ }).locator('..').textContent();
+  const failedCount = Number(/\((\d+)\)/.exec(failedLabel!)![1]);
+  await expect(page.locator('p.count')).toContainText(`of ${failedCount} matching sessions`);
+  await page.reload();
+  await expect(page.getByRole('checkbox', { name: /^Failed/ })).toBeChecked();
+  for (const status of await rows.locator('td:nth-child(7)').allTextContents()) expect(status).toBe('Failed');
+
+  // Sort by user: ascending, then descending.
+  await page.getByRole('link', { name: 'User', exact: true }).click();
+  await expect(page).toHaveURL(/sort=user%3Aasc/);
+  let users = await rows.locator('td:nth-child(2)').allTextContents();
+  expect([...users].sort()).toEqual(users);
+  await page.getByRole('link', { name: /^User/ }).click();
+  await expect(page).toHaveURL(/sort=user%3Adesc/);
+  users = await rows.locator('td:nth-child(2)').allTextContents();
+  expect([...users].sort().reverse()).toEqual(users);
+  await expect(page.getByRole('columnheader', { name: /User/ })).toHaveAttribute('aria-sort', 'descending');
+
+  // Pages: older, then back to newer, without repeats.
+  await page.goto('/sessions?size=25');
+  const firstIds = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-session-id')));
+  expect(firstIds.length).toBe(25);
+  await page.getByRole('link', { name: 'Older →' }).click();
+  await expect(page).toHaveURL(/cursor=/);
+  const secondIds = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-session-id')));
+  expect(secondIds.filter((id) => firstIds.includes(id))).toEqual([]);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/sessions\?size=25$/);
+  await expect(rows.first()).toHaveAttribute('data-session-id', firstIds[0]!);
+});
+
+test('timeframe presets narrow the sessions to those overlapping the window', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.getByLabel('Timeframe', { exact: true }).selectOption('1h');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/range=1h/);
+  await expect(page.locator('p.timeframe')).toHaveText('Last hour');
+  const hourAgo = Date.now() - 3_600_000 - 60_000;
+  for (const title of await page.locator('table.sessions tbody tr td:nth-child(8)').evaluateAll((tds) => tds.map((td) => td.getAttribute('title')!))) {
+    const ended = /ended (\S+)/.exec(title);
+    const started = Date.parse(/started (\S+?)(,|$)/.exec(title)![1]);
+    expect(started >= hourAgo || !ended || Date.parse(ended[1]) >= hourAgo).toBe(true);
+  }
+});
+
+test('when the server cannot be reached the grid keeps its data under a stale banner and recovers', async ({ page }) => {
+  await signIn(page, 'admin');
+  const rows = page.locator('table.sessions tbody tr');
+  const before = await rows.count();
+  await page.route('**/api/list_sessions', (route) => route.abort('connectionrefused'));
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await expect(page.getByRole('status')).toContainText('The server cannot be reached');
+  await expect(rows).toHaveCount(before);
+  await page.unroute('**/api/list_sessions');
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await expect(page.getByRole('status')).toHaveCount(0);
+  await expect(rows).toHaveCount(before);
+});
+
+test('durations of active sessions tick every second without asking the server', async ({ page }) => {
+  await signIn(page, 'admin');
+  const live = page.locator('table.sessions tbody tr', { has: page.locator('td:nth-child(7)', { hasText: /^Connected$/ }) }).first();
+  const cell = live.locator('td:nth-child(8)');
+  const first = await cell.textContent();
+  let calls = 0;
+  page.on('request', (r) => { if (r.url().includes('/api/list_sessions')) calls++; });
+  await expect(async () => expect(await cell.textContent()).not.toBe(first)).toPass({ timeout: 5_000 });
+  expect(calls).toBe(0);
+});
