@@ -313,7 +313,7 @@ mod simulated {
                 assert!(answer.results.iter().all(|r| r.outcome == "applied"));
             }
             let pace = sra_simulator::Pace {
-                between_changes: Duration::from_millis(20),
+                between_changes: Duration::from_millis(50),
                 heartbeat_every: Duration::from_millis(100),
                 floor: 6,
             };
@@ -333,8 +333,19 @@ mod simulated {
             )
             .await
             .unwrap();
-        let target = live.sessions[0].session_id.clone();
-        store.request_termination(&admin, &target).await.unwrap();
+        // The simulator keeps ending sessions on its own: ask for the first one still active when asked.
+        let mut target = None;
+        for session in &live.sessions {
+            match store.request_termination(&admin, &session.session_id).await {
+                Ok(_) => {
+                    target = Some(session.session_id.clone());
+                    break;
+                }
+                Err(sra_store::StoreError::SessionEnded { .. }) => continue,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let target = target.expect("a live session to terminate");
         let mut ended = false;
         for _ in 0..50 {
             tokio::time::sleep(Duration::from_millis(100)).await;
