@@ -27,7 +27,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "SRA_GATEWAY_URL", value_name = "URL")]
     pub gateway_url: Option<String>,
     /// A bearer token to use instead of the profile's.
-    #[arg(long, global = true, env = "SRA_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "SRA_TOKEN", hide_env_values = true, allow_hyphen_values = true)]
     pub token: Option<String>,
     #[command(subcommand)]
     pub command: Command,
@@ -72,13 +72,21 @@ pub struct AuthArgs {
     #[arg(long, conflicts_with = "admin_email", required_unless_present = "admin_email")]
     pub access_id: Option<String>,
     /// API key secret.
-    #[arg(long, env = "SRA_ACCESS_KEY", hide_env_values = true, requires = "access_id")]
+    // Keys are base64url: one may well start with "-".
+    #[arg(long, env = "SRA_ACCESS_KEY", hide_env_values = true, requires = "access_id", allow_hyphen_values = true)]
     pub access_key: Option<String>,
     /// Login, to authenticate with a password instead of an API key.
     #[arg(long, visible_alias = "login")]
     pub admin_email: Option<String>,
     /// Password (else SRA_PASSWORD, else asked for).
-    #[arg(long, visible_alias = "password", env = "SRA_PASSWORD", hide_env_values = true, requires = "admin_email")]
+    #[arg(
+        long,
+        visible_alias = "password",
+        env = "SRA_PASSWORD",
+        hide_env_values = true,
+        requires = "admin_email",
+        allow_hyphen_values = true
+    )]
     pub admin_password: Option<String>,
 }
 
@@ -115,7 +123,7 @@ pub struct ListArgs {
     #[arg(long, value_name = "N")]
     pub page_size: Option<u32>,
     /// Continue a listing: the token printed after its previous page (same other flags).
-    #[arg(long, value_name = "TOKEN", conflicts_with = "all_pages")]
+    #[arg(long, value_name = "TOKEN", conflicts_with = "all_pages", allow_hyphen_values = true)]
     pub pagination_token: Option<String>,
     /// Fetch every page.
     #[arg(long)]
@@ -143,7 +151,7 @@ pub struct AuditArgs {
     #[arg(long, value_name = "N")]
     pub page_size: Option<u32>,
     /// Continue a listing: the token printed after its previous page.
-    #[arg(long, value_name = "TOKEN", conflicts_with = "all_pages")]
+    #[arg(long, value_name = "TOKEN", conflicts_with = "all_pages", allow_hyphen_values = true)]
     pub pagination_token: Option<String>,
     /// Fetch every page.
     #[arg(long)]

@@ -381,6 +381,16 @@ mod tests {
     }
 
     #[test]
+    fn secrets_and_tokens_may_start_with_a_hyphen() {
+        let cli = Cli::try_parse_from(["sra", "auth", "--access-id", "p-1", "--access-key", "-Ezq"]).unwrap();
+        let Command::Auth(args) = cli.command else { panic!("auth") };
+        assert_eq!(args.access_key.as_deref(), Some("-Ezq"));
+        let cli = Cli::try_parse_from(["sra", "list-sra-sessions", "--pagination-token", "-x.y"]).unwrap();
+        let Command::ListSraSessions(args) = cli.command else { panic!("list") };
+        assert_eq!(args.pagination_token.as_deref(), Some("-x.y"));
+    }
+
+    #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
     }

@@ -1,9 +1,11 @@
 //! The SRA Sessions store.
 //!
 //! One [`Store`] wraps the database — an embedded SQLite file by default, PostgreSQL for scale-out — and is the only
-//! code that reads or writes it. Writes of session changes go through [`Store::apply_updates`], which records every
-//! change together with its audit entry in one transaction. Reads return domain types ([`sra_domain`]); a stored value
-//! that no longer parses is reported as [`StoreError::Corrupt`] instead of being shown half-right.
+//! code that reads or writes it. Session changes go through [`Store::ingest`] (gateways: idempotent update IDs, own
+//! sessions only) or [`Store::apply_updates`] (the server itself), which record every change together with its audit
+//! entry in one transaction; every audit entry is chained to the one before (see [`Store::verify_audit`]). Reads return
+//! domain types ([`sra_domain`]); a stored value that no longer parses is reported as [`StoreError::Corrupt`] instead of
+//! being shown half-right.
 //!
 //! Sessions are listed only through [`Store::list_sessions`] (with [`Store::status_counts`] and
 //! [`Store::visible_gateways`]): the query engine that applies a caller's visibility inside the SQL. The console, the
