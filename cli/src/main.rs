@@ -155,23 +155,9 @@ fn list(cli: &Cli, args: &ListArgs) -> Result<(), CliError> {
         page_size: args.page_size,
         ..ListSraSessions::default()
     };
-    let first = client.post::<_, ListSraSessionsOutput>("/list-sra-sessions", &request)?;
-    if args.json && !args.all_pages {
-        return emit(&format!("{}\n", first.text.trim_end()));
-    }
-    let mut answer = first.value;
-    if args.all_pages {
-        while let Some(next) = answer.next_page.take() {
-            request.pagination_token = Some(next);
-            let page = client.post::<_, ListSraSessionsOutput>("/list-sra-sessions", &request)?.value;
-            answer.sessions.extend(page.sessions);
-            answer.next_page = page.next_page;
-        }
-    }
-    if args.json {
-        let text = serde_json::to_string(&answer).expect("an answer always serializes");
-        return emit(&format!("{text}\n"));
-    }
+    let Some(answer) = listing(&client, "/list-sra-sessions", &mut request, args.all_pages, args.json)? else {
+        return Ok(());
+    };
     if answer.sessions.is_empty() {
         let which = if args.status_type.is_empty() { "No active sessions" } else { "No sessions" };
         emit(&format!("{which} match.\n"))?;
@@ -243,22 +229,9 @@ fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), CliError> {
         page_size: args.page_size,
         pagination_token: args.pagination_token.clone(),
     };
-    let first = client.post::<_, ListSraAuditOutput>("/list-sra-audit", &request)?;
-    if args.json && !args.all_pages {
-        return emit(&format!("{}\n", first.text.trim_end()));
-    }
-    let mut answer = first.value;
-    if args.all_pages {
-        while let Some(next) = answer.next_page.take() {
-            request.pagination_token = Some(next);
-            let page = client.post::<_, ListSraAuditOutput>("/list-sra-audit", &request)?.value;
-            answer.entries.extend(page.entries);
-            answer.next_page = page.next_page;
-        }
-    }
-    if args.json {
-        return emit(&format!("{}\n", serde_json::to_string(&answer).expect("an answer always serializes")));
-    }
+    let Some(answer) = listing(&client, "/list-sra-audit", &mut request, args.all_pages, args.json)? else {
+        return Ok(());
+    };
     if answer.entries.is_empty() {
         emit("No audit entries match.\n")?;
     } else {
@@ -268,6 +241,71 @@ fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), CliError> {
         eprintln!("More entries: repeat with --pagination-token {next} (or use --all-pages).");
     }
     Ok(())
+}
+
+/// A listing request whose answers come in pages.
+trait Paged: serde::Serialize {
+    type Answer: serde::de::DeserializeOwned + serde::Serialize;
+    fn continue_at(&mut self, token: String);
+    fn next_page(answer: &mut Self::Answer) -> Option<String>;
+    fn append(answer: &mut Self::Answer, later: Self::Answer);
+}
+
+impl Paged for ListSraSessions {
+    type Answer = ListSraSessionsOutput;
+    fn continue_at(&mut self, token: String) {
+        self.pagination_token = Some(token);
+    }
+    fn next_page(answer: &mut Self::Answer) -> Option<String> {
+        answer.next_page.take()
+    }
+    fn append(answer: &mut Self::Answer, later: Self::Answer) {
+        answer.sessions.extend(later.sessions);
+        answer.next_page = later.next_page;
+    }
+}
+
+impl Paged for ListSraAudit {
+    type Answer = ListSraAuditOutput;
+    fn continue_at(&mut self, token: String) {
+        self.pagination_token = Some(token);
+    }
+    fn next_page(answer: &mut Self::Answer) -> Option<String> {
+        answer.next_page.take()
+    }
+    fn append(answer: &mut Self::Answer, later: Self::Answer) {
+        answer.entries.extend(later.entries);
+        answer.next_page = later.next_page;
+    }
+}
+
+/// Asks for a listing; with `all_pages`, follows its pages to the end into one answer. With `json` the answer is
+/// printed — one page as the server sent it, all pages merged — and `None` comes back: nothing is left to show.
+fn listing<R: Paged>(
+    client: &Client,
+    path: &str,
+    request: &mut R,
+    all_pages: bool,
+    json: bool,
+) -> Result<Option<R::Answer>, CliError> {
+    let first = client.post::<_, R::Answer>(path, &*request)?;
+    if json && !all_pages {
+        emit(&format!("{}\n", first.text.trim_end()))?;
+        return Ok(None);
+    }
+    let mut answer = first.value;
+    if all_pages {
+        while let Some(next) = R::next_page(&mut answer) {
+            request.continue_at(next);
+            let page = client.post::<_, R::Answer>(path, &*request)?.value;
+            R::append(&mut answer, page);
+        }
+    }
+    if json {
+        emit(&format!("{}\n", serde_json::to_string(&answer).expect("an answer always serializes")))?;
+        return Ok(None);
+    }
+    Ok(Some(answer))
 }
 
 fn audit_table(entries: &[sra_api::AuditEntry], with_session: bool) -> String {
