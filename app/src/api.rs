@@ -103,24 +103,27 @@ pub async fn session_detail(session_id: String) -> Result<SessionView, ServerFnE
     })
 }
 
-/// Audit entries the caller may see, newest first, by actor and time range (RFC 3339 or `YYYY-MM-DDTHH:MM` as a
-/// browser's date-time field sends it, read as UTC).
+/// Audit entries the caller may see, newest first, by actor and time range (RFC 3339, or `YYYY-MM-DDTHH:MM` as a
+/// browser's date-time field sends it, read at `tz` minutes east of UTC; without `tz`, as UTC).
 #[server(prefix = "/api", endpoint = "audit_entries", input = Json)]
 pub async fn audit_entries(
     #[server(default)] actor: Option<String>,
     #[server(default)] from: Option<String>,
     #[server(default)] to: Option<String>,
+    #[server(default)] tz: Option<String>,
     #[server(default)] before: Option<i64>,
 ) -> Result<AuditPageView, ServerFnError> {
     use crate::auth::server;
     let caller = server::caller().await?;
+    let offset = match tz.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(tz) => sra_domain::parse_tz(tz).map_err(|e| ServerFnError::new(format!("tz: {e}")))?,
+        None => 0,
+    };
     let time = |name: &str, value: Option<String>| -> Result<Option<Millis>, ServerFnError> {
         match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
             None => Ok(None),
             Some(v) => {
-                // A date-time field sends minutes without seconds or zone.
-                let full = if v.len() == 16 && v.as_bytes().get(10) == Some(&b'T') { format!("{v}:00Z") } else { v };
-                sra_domain::parse_rfc3339(&full).map(Some).map_err(|e| ServerFnError::new(format!("{name}: {e}")))
+                sra_domain::console_time(&v, offset).map(Some).map_err(|e| ServerFnError::new(format!("{name}: {e}")))
             }
         }
     };

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod local_time;
 mod pages;
 
 use leptos::prelude::*;
@@ -41,6 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    local_time::provide_hydrated();
     // Effects run only in the browser, after hydration: this marks the page as interactive (browser tests wait on it).
     Effect::new(|_| {
         if let Some(body) = document().body() {

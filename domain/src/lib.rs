@@ -5,6 +5,7 @@
 //! once; past the edge, an unknown status or resource type cannot exist. This crate is deliberately free of I/O and
 //! heavy dependencies so that the WASM front end and the CLI can use it too.
 
+mod console_url;
 mod enums;
 mod query;
 mod session;
@@ -12,6 +13,7 @@ mod time;
 mod update;
 mod visibility;
 
+pub use console_url::{console_time, keys as url_keys, parse_tz, UrlParamError};
 pub use enums::{ClientInterface, ConnectionType, ParseEnumError, ResourceType, SessionStatus, SraRule, Transition};
 pub use query::{
     QueryError, RawSessionQuery, SessionQuery, Sort, SortDirection, SortField, TimeWindow, Timeframe,

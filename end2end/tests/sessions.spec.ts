@@ -1,31 +1,5 @@
-import { test, expect, type ConsoleMessage, type Page } from '@playwright/test';
-
-/** Collects console errors and uncaught exceptions so a test can assert the page ran cleanly. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (msg: ConsoleMessage) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  page.on('pageerror', (err) => errors.push(err.message));
-  return errors;
-}
-
-/** Resolves once the WASM has hydrated the page (the Refresh button then has its handler). */
-async function hydrated(page: Page) {
-  await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 15_000 });
-}
-
-/** Signs in through the login page as a demo user (password `<login>-sra-demo`). */
-async function signIn(page: Page, login: string) {
-  await page.goto('/login?next=/sessions');
-  await hydrated(page);
-  await page.getByLabel('Login').fill(login);
-  await page.getByLabel('Password').fill(`${login}-sra-demo`);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/sessions$/);
-  await expect(page.locator('table.sessions tbody tr').first()).toBeVisible();
-  await hydrated(page);
-}
+import { test, expect } from '@playwright/test';
+import { hydrated, screen, signIn, watchErrors } from './helpers';
 
 const COLUMNS = [
   'Client Interface',
@@ -35,6 +9,7 @@ const COLUMNS = [
   'Secret Name',
   'Session ID',
   'Status',
+  'Started ▼', // the default sort: newest first
   'Duration',
   'Actions',
 ];
@@ -54,8 +29,9 @@ test('the overview renders demo sessions from the store and hydrates without err
   await expect(first.nth(2)).toHaveText(/US East|EU West|AP South|On-prem/);
   await expect(first.nth(5)).toHaveText(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   await expect(first.nth(6)).toHaveText(/^(Connecting|Connected|Failed|Completed|Terminated|Terminating…)$/);
-  await expect(first.nth(7)).toHaveText(/^\d+[dhms]/);
-  await page.screenshot({ path: 'test-results/overview.png', fullPage: false });
+  await expect(first.nth(7)).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+  await expect(first.nth(8)).toHaveText(/^\d+[dhms]/);
+  await screen(page, 'overview');
   expect(errors).toEqual([]);
 });
 
@@ -92,7 +68,7 @@ test('the root leads to the overview, through sign-in, and unknown pages say so'
 test('a wrong password is refused without saying whether the user exists', async ({ page }) => {
   const errors: string[] = [];
   await page.goto('/login');
-  await page.screenshot({ path: 'test-results/login.png' });
+  await screen(page, 'login');
   await hydrated(page);
   for (const login of ['admin', 'no-such-user']) {
     await page.getByLabel('Login').fill(login);
@@ -137,7 +113,7 @@ for (const { login, name, allowed } of VISIBILITY) {
     } else {
       expect(rows.every((r) => r.user === login)).toBe(true);
     }
-    await page.screenshot({ path: `test-results/overview-${login}.png` });
+    await screen(page, `overview-${login}`);
   });
 }
 
@@ -186,21 +162,22 @@ test('only sessions of granted gateways can be terminated', async ({ page }) => 
   }
 });
 
-test('a session opens in its own page with every field and its audit timeline', async ({ page }) => {
+test('a session also has its own page with every field and its audit timeline', async ({ page }) => {
   const errors = watchErrors(page);
   await signIn(page, 'olivia');
   const link = page.locator('table.sessions tbody tr td:nth-child(6) a').first();
   const id = (await link.textContent())!.trim();
   await link.click();
+  await page.getByRole('dialog').getByRole('link', { name: 'Open as a page' }).click();
   await expect(page).toHaveURL(new RegExp(`/sessions/${id}$`));
   await expect(page.getByRole('heading', { name: `Session ${id}` })).toBeVisible();
-  for (const field of ['User', 'Client interface', 'Gateway', 'Resource type', 'Secret', 'Target host', 'Started (UTC)', 'Duration']) {
+  for (const field of ['User', 'Client interface', 'Gateway', 'Resource type', 'Secret', 'Target host', 'Started', 'Duration']) {
     await expect(page.locator('dl.fields dt', { hasText: field }).first()).toBeVisible();
   }
   const actions = page.locator('table.audit-log tbody tr td:nth-child(3)');
   await expect(actions.first()).toHaveText('session.started');
   await expect(page.locator('table.audit-log tbody tr td:nth-child(2)').first()).toHaveText(/^gateway:gw-/);
-  await page.screenshot({ path: 'test-results/session-detail.png', fullPage: true });
+  await screen(page, 'session-page', true);
 
   // A link to it works for whoever may see it, and for nobody else.
   await page.goto(`/sessions/${id}`);
@@ -295,10 +272,17 @@ test('timeframe presets narrow the sessions to those overlapping the window', as
   await expect(page).toHaveURL(/range=1h/);
   await expect(page.locator('p.timeframe')).toHaveText('Last hour');
   const hourAgo = Date.now() - 3_600_000 - 60_000;
-  for (const title of await page.locator('table.sessions tbody tr td:nth-child(8)').evaluateAll((tds) => tds.map((td) => td.getAttribute('title')!))) {
-    const ended = /ended (\S+)/.exec(title);
-    const started = Date.parse(/started (\S+?)(,|$)/.exec(title)![1]);
-    expect(started >= hourAgo || !ended || Date.parse(ended[1]) >= hourAgo).toBe(true);
+  const rows = await page.locator('table.sessions tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => ({
+      started: tr.querySelector('td:nth-child(8) time')!.getAttribute('datetime')!,
+      // "ended <local> · <RFC 3339>" or "still active"
+      ended: tr.querySelector('td:nth-child(9)')!.getAttribute('title')!,
+    })),
+  );
+  expect(rows.length).toBeGreaterThan(0);
+  for (const { started, ended } of rows) {
+    const end = / · (\S+)$/.exec(ended);
+    expect(Date.parse(started) >= hourAgo || !end || Date.parse(end[1]) >= hourAgo, `${started} ${ended}`).toBe(true);
   }
 });
 
@@ -319,7 +303,7 @@ test('when the server cannot be reached the grid keeps its data under a stale ba
 test('durations of active sessions tick every second without asking the server', async ({ page }) => {
   await signIn(page, 'admin');
   const live = page.locator('table.sessions tbody tr', { has: page.locator('td:nth-child(7)', { hasText: /^Connected$/ }) }).first();
-  const cell = live.locator('td:nth-child(8)');
+  const cell = live.locator('td:nth-child(9)');
   const first = await cell.textContent();
   let calls = 0;
   page.on('request', (r) => { if (r.url().includes('/api/list_sessions')) calls++; });

@@ -6,9 +6,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use sra_store::Store;
 
-/// Console pages that need a signed-in user; anyone else is sent to the login page first.
+/// Console pages (and the overview's exports) that need a signed-in user; anyone else is sent to the login page first.
 fn needs_sign_in(path: &str) -> bool {
-    path == "/sessions" || path == "/audit" || path.starts_with("/sessions/")
+    path == "/sessions" || path == "/audit" || path.starts_with("/sessions/") || path.starts_with("/export/")
 }
 
 /// Refuses state-changing requests to the console's server functions unless they come from the console's own pages:

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod gateway_api;
 pub mod guard;
 pub mod observe;
@@ -78,6 +79,13 @@ fn router_with_readiness(site_root: &Path, store: Store, cookies: CookiePolicy, 
         .route("/metrics", get(observe::metrics))
         .with_state(observed.clone());
 
+    // Downloads of the overview's view, for signed-in users (the guard sends others to sign in first).
+    let exports = Router::new()
+        .route("/export/sessions.csv", get(export::sessions_csv))
+        .route("/export/sessions.json", get(export::sessions_json))
+        .with_state(store.clone())
+        .layer(axum::middleware::from_fn_with_state(store.clone(), guard::signed_in_pages));
+
     let guarded_store = store.clone();
     let console = Router::new()
         .leptos_routes_with_context(
@@ -98,7 +106,11 @@ fn router_with_readiness(site_root: &Path, store: Store, cookies: CookiePolicy, 
         .layer(axum::middleware::from_fn_with_state(guarded_store, guard::signed_in_pages))
         .layer(axum::middleware::from_fn(guard::same_origin));
 
-    operations.merge(api).merge(console).layer(axum::middleware::from_fn_with_state(observed, observe::observe))
+    operations
+        .merge(api)
+        .merge(exports)
+        .merge(console)
+        .layer(axum::middleware::from_fn_with_state(observed, observe::observe))
 }
 
 /// Runs the server until `shutdown` resolves: binds the port, opens the store (applying migrations), seeds and drives

@@ -3,19 +3,22 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use sra_domain::format_rfc3339;
 
 use crate::api::{audit_entries, AuditItem};
+use crate::local_time::LocalTime;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let field = move |name: &str| query.read().get(name).unwrap_or_default();
-    let filters = move || (field("actor"), field("from"), field("to"), field("before").parse::<i64>().ok());
-    let page = Resource::new(filters, |(actor, from, to, before)| {
+    let filters =
+        move || (field("actor"), field("from"), field("to"), field("tz"), field("before").parse::<i64>().ok());
+    let page = Resource::new(filters, |(actor, from, to, tz, before)| {
         let some = |v: String| Some(v).filter(|v| !v.is_empty());
-        audit_entries(some(actor), some(from), some(to), before)
+        audit_entries(some(actor), some(from), some(to), some(tz), before)
     });
+    // From/To are the browser's wall-clock times: its offset from UTC goes with them.
+    let tz = crate::local_time::tz_field;
     view! {
         <section class="audit">
             <div class="overview-head">
@@ -24,8 +27,10 @@ pub fn AuditPage() -> impl IntoView {
             </div>
             <form class="audit-filters" method="get" action="/audit">
                 <label>"Actor" <input name="actor" type="text" placeholder="user:olivia, gateway:gw-eu-west-1, system" prop:value=move || field("actor")/></label>
-                <label>"From (UTC)" <input name="from" type="datetime-local" prop:value=move || field("from")/></label>
-                <label>"To (UTC)" <input name="to" type="datetime-local" prop:value=move || field("to")/></label>
+                <input type="hidden" name="tz" prop:value=tz/>
+                <label>"From" <input name="from" type="datetime-local" prop:value=move || field("from")/></label>
+                <label>"To" <input name="to" type="datetime-local" prop:value=move || field("to")/></label>
+                <span class="zone">{move || format!("Times in {}", crate::local_time::zone_label())}</span>
                 <button type="submit">"Apply"</button>
                 <a href="/audit">"Clear"</a>
             </form>
@@ -37,10 +42,11 @@ pub fn AuditPage() -> impl IntoView {
                     Ok(page) => {
                         let older = page.next.map(|before| {
                             format!(
-                                "/audit?actor={}&from={}&to={}&before={before}",
+                                "/audit?actor={}&from={}&to={}&tz={}&before={before}",
                                 encode(&field("actor")),
                                 encode(&field("from")),
                                 encode(&field("to")),
+                                encode(&field("tz")),
                             )
                         });
                         view! {
@@ -67,7 +73,7 @@ pub fn AuditTimeline(entries: Vec<AuditItem>, with_session: bool) -> impl IntoVi
             <table class="audit-log">
                 <thead>
                     <tr>
-                        <th scope="col">"Time (UTC)"</th>
+                        <th scope="col">"Time"</th>
                         <th scope="col">"Actor"</th>
                         <th scope="col">"Action"</th>
                         {with_session.then(|| view! { <th scope="col">"Session ID"</th> })}
@@ -81,7 +87,7 @@ pub fn AuditTimeline(entries: Vec<AuditItem>, with_session: bool) -> impl IntoVi
                             let session = e.session_id.clone();
                             view! {
                                 <tr data-audit-id=e.id>
-                                    <td class="mono">{format_rfc3339(e.at)}</td>
+                                    <td class="mono"><LocalTime ms=e.at seconds=true/></td>
                                     <td>{e.actor}</td>
                                     <td>{e.action}</td>
                                     {with_session.then(|| match session {

@@ -1,12 +1,16 @@
 //! One session: every field, its audit timeline, and — for administrators and Own users — Terminate.
+//!
+//! The same body shows in two places: the overview's detail panel (`/sessions?…&open=ID`, over the grid, refreshed
+//! with it) and the session's own page (`/sessions/ID`, a permanent link).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use sra_domain::{format_duration, format_rfc3339};
+use sra_domain::format_duration;
 
 use super::audit::AuditTimeline;
 use super::sessions::TerminateButton;
-use crate::api::{session_detail, terminate_session};
+use crate::api::{session_detail, terminate_session, SessionView};
+use crate::local_time::{zone_label, LocalTime};
 
 #[component]
 pub fn SessionDetailPage() -> impl IntoView {
@@ -22,65 +26,73 @@ pub fn SessionDetailPage() -> impl IntoView {
     view! {
         <section class="detail">
             <p><a href="/sessions">"← Sessions Overview"</a></p>
-            {move || terminate.value().get().and_then(Result::err).map(|e| view! {
-                <div class="error" role="alert">{format!("Termination was not requested: {e}")}</div>
-            })}
             <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the session…"</div> }>
                 {move || detail.get().map(|result| match result {
-                    Ok(d) => {
-                        let s = d.session;
-                        let terminating = s.status.is_active() && s.terminate_requested_at.is_some();
-                        let (badge, label) = if terminating {
-                            ("badge status-terminating".to_owned(), "Terminating…")
-                        } else {
-                            (format!("badge status-{}", s.status.as_str()), s.status.label())
-                        };
-                        let duration = format_duration(s.duration_ms(d.as_of));
-                        let fields: Vec<(&str, String)> = vec![
-                            ("User", s.user.clone()),
-                            ("Client interface", s.client_interface.label().to_owned()),
-                            ("Gateway", format!("{} ({})", s.gateway.cluster_display_name, s.gateway.cluster_name)),
-                            ("Resource type", format!("{} — {}", s.resource_type.as_str(), s.resource_type.label())),
-                            ("Secret", s.secret_name.clone()),
-                            ("Target", s.target_name.clone()),
-                            ("Target host", s.target_host.clone()),
-                            ("API key", s.access_id.clone().unwrap_or_else(|| "—".into())),
-                            ("Started (UTC)", format_rfc3339(s.started_at)),
-                            ("Ended (UTC)", s.ended_at.map(format_rfc3339).unwrap_or_else(|| "still active".into())),
-                            ("Duration", duration),
-                            ("Error", s.error_message.clone().unwrap_or_else(|| "—".into())),
-                            (
-                                "Termination requested (UTC)",
-                                s.terminate_requested_at.map(format_rfc3339).unwrap_or_else(|| "—".into()),
-                            ),
-                        ];
-                        let button = (d.may_terminate && !terminating)
-                            .then(|| view! { <TerminateButton session_id=s.session_id.clone() terminate/> });
-                        view! {
-                            <div class="detail-head">
-                                <h1>"Session " <span class="mono">{s.session_id.clone()}</span></h1>
-                                <span class=badge>{label}</span>
-                                {button}
-                            </div>
-                            <dl class="fields">
-                                {fields
-                                    .into_iter()
-                                    .map(|(name, value)| view! { <dt>{name}</dt><dd>{value}</dd> })
-                                    .collect_view()}
-                            </dl>
-                            <h2>"Audit log"</h2>
-                            <AuditTimeline entries=d.audit with_session=false/>
-                        }
-                        .into_any()
-                    }
-                    Err(e) => view! {
-                        <div class="error" role="alert">
-                            {format!("This session cannot be shown: {}", e.to_string().trim_start_matches("error running server function: "))}
-                        </div>
-                    }
-                    .into_any(),
+                    Ok(d) => view! { <SessionDetail detail=d terminate heading_id="session-title"/> }.into_any(),
+                    Err(e) => detail_error(&e.to_string()).into_any(),
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// Why a session cannot be shown, in the page.
+pub(crate) fn detail_error(error: &str) -> impl IntoView {
+    view! {
+        <div class="error" role="alert">
+            {format!("This session cannot be shown: {}", error.trim_start_matches("error running server function: "))}
+        </div>
+    }
+}
+
+/// A session's fields, audit timeline and Terminate button. `heading_id` names the heading for `aria-labelledby`.
+#[component]
+pub(crate) fn SessionDetail(
+    detail: SessionView,
+    terminate: Action<String, Result<i64, ServerFnError>>,
+    heading_id: &'static str,
+) -> impl IntoView {
+    let s = detail.session;
+    let terminating = s.status.is_active() && s.terminate_requested_at.is_some();
+    let (badge, label) = if terminating {
+        ("badge status-terminating".to_owned(), "Terminating…")
+    } else {
+        (format!("badge status-{}", s.status.as_str()), s.status.label())
+    };
+    let duration = format_duration(s.duration_ms(detail.as_of));
+    let text = |value: String| view! { {value} }.into_any();
+    let time = |ms: i64| view! { <LocalTime ms seconds=true/> }.into_any();
+    let fields: Vec<(&str, AnyView)> = vec![
+        ("User", text(s.user.clone())),
+        ("Client interface", text(s.client_interface.label().to_owned())),
+        ("Gateway", text(format!("{} ({})", s.gateway.cluster_display_name, s.gateway.cluster_name))),
+        ("Resource type", text(format!("{} — {}", s.resource_type.as_str(), s.resource_type.label()))),
+        ("Secret", text(s.secret_name.clone())),
+        ("Target", text(s.target_name.clone())),
+        ("Target host", text(s.target_host.clone())),
+        ("API key", text(s.access_id.clone().unwrap_or_else(|| "—".into()))),
+        ("Started", time(s.started_at)),
+        ("Ended", s.ended_at.map(time).unwrap_or_else(|| text("still active".into()))),
+        ("Duration", text(duration)),
+        ("Error", text(s.error_message.clone().unwrap_or_else(|| "—".into()))),
+        ("Termination requested", s.terminate_requested_at.map(time).unwrap_or_else(|| text("—".into()))),
+    ];
+    let button = (detail.may_terminate && !terminating)
+        .then(|| view! { <TerminateButton session_id=s.session_id.clone() terminate/> });
+    view! {
+        {move || terminate.value().get().and_then(Result::err).map(|e| view! {
+            <div class="error" role="alert">{format!("Termination was not requested: {e}")}</div>
+        })}
+        <div class="detail-head">
+            <h1 id=heading_id>"Session " <span class="mono">{s.session_id.clone()}</span></h1>
+            <span class=badge>{label}</span>
+            {button}
+        </div>
+        <dl class="fields">
+            {fields.into_iter().map(|(name, value)| view! { <dt>{name}</dt><dd>{value}</dd> }).collect_view()}
+        </dl>
+        <p class="zone">{move || format!("Times in {}.", zone_label())}</p>
+        <h2>"Audit log"</h2>
+        <AuditTimeline entries=detail.audit with_session=false/>
     }
 }

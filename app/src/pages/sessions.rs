@@ -5,7 +5,7 @@
 //! 20 s, or the Refresh button) asks again for exactly that view, so page, sort and filters stay as they are; if the
 //! server cannot be reached, the last good page stays on screen under a "stale since" banner until it answers again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -13,12 +13,14 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 use sra_domain::{
-    format_duration, format_rfc3339, ClientInterface, RawSessionQuery, ResourceType, SessionStatus, SessionSummary,
+    format_duration, url_keys, ClientInterface, RawSessionQuery, ResourceType, SessionStatus, SessionSummary,
     SessionsPage, SortDirection, SortField, StatusCounts, DEFAULT_PAGE_SIZE,
 };
 
 use super::audit::encode;
-use crate::api::{caller_gateways, count_statuses, list_sessions, terminate_session};
+use super::detail::{detail_error, SessionDetail};
+use crate::api::{caller_gateways, count_statuses, list_sessions, session_detail, terminate_session, SessionView};
+use crate::local_time::{browser_now as client_now, hover, zone_label, LocalTime};
 
 /// The overview refreshes itself this often.
 const AUTO_REFRESH_SECONDS: i64 = 20;
@@ -26,37 +28,17 @@ const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
 
 /// The view as the URL holds it, checked: the query, or what is wrong with the URL.
 fn query_from(params: &ParamsMap) -> Result<RawSessionQuery, String> {
-    let list = |key: &str| params.get_all(key).unwrap_or_default();
-    let text = |key: &str| params.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    // A date-time field sends minutes without seconds or zone; it is read as UTC.
-    let time = |key: &str| -> Result<Option<i64>, String> {
-        text(key)
-            .map(|v| {
-                let full = if v.len() == 16 && v.as_bytes().get(10) == Some(&b'T') { format!("{v}:00Z") } else { v };
-                sra_domain::parse_rfc3339(&full).map_err(|e| format!("{key}: {e}"))
-            })
-            .transpose()
-    };
-    let custom = text("range").as_deref() == Some("custom");
-    Ok(RawSessionQuery {
-        range: text("range").filter(|_| !custom),
-        from: if custom { time("from")? } else { None },
-        to: if custom { time("to")? } else { None },
-        statuses: list("status"),
-        resource_types: list("resource"),
-        client_interfaces: list("client"),
-        gateways: list("gateway"),
-        search: text("q"),
-        sort: text("sort"),
-        page_size: text("size")
-            .map(|s| s.parse::<u32>().map_err(|_| format!("size: {s:?} is not a number")))
-            .transpose()?,
-        cursor: text("cursor"),
-    })
+    let pairs: Vec<(String, String)> = params.into_iter().map(|(k, v)| (k.to_string(), v.to_owned())).collect();
+    RawSessionQuery::from_console_url(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| e.to_string())
 }
 
 /// This page's URL with some parameters replaced (`None` removes them) and the others kept.
 fn href_with(params: &ParamsMap, changes: &[(&str, Option<String>)]) -> String {
+    link("/sessions", params, changes)
+}
+
+/// `base` with this page's parameters, some replaced (`None` removes them).
+fn link(base: &str, params: &ParamsMap, changes: &[(&str, Option<String>)]) -> String {
     let mut parts = Vec::new();
     for (key, value) in params {
         if changes.iter().any(|(k, _)| *k == key.as_ref()) {
@@ -70,21 +52,9 @@ fn href_with(params: &ParamsMap, changes: &[(&str, Option<String>)]) -> String {
         }
     }
     if parts.is_empty() {
-        "/sessions".to_owned()
+        base.to_owned()
     } else {
-        format!("/sessions?{}", parts.join("&"))
-    }
-}
-
-/// The current time in the browser, in epoch milliseconds (0 on the server: nothing ticks there).
-fn client_now() -> i64 {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::Date::now() as i64
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        0
+        format!("{base}?{}", parts.join("&"))
     }
 }
 
@@ -124,6 +94,8 @@ pub fn SessionsOverview() -> impl IntoView {
         },
     );
     let grants = Resource::new(|| (), |_| caller_gateways());
+    // The session whose detail panel is open (`open=ID`): part of the view, so a refresh or a reload keeps it.
+    let open = Memo::new(move |_| params.read().get(url_keys::OPEN).filter(|id| !id.is_empty()));
     let terminate = Action::new(|session_id: &String| terminate_session(session_id.clone()));
 
     // What is on screen survives a failed refresh: the last good page, when it arrived (browser time), and since when
@@ -134,8 +106,23 @@ pub fn SessionsOverview() -> impl IntoView {
     let now = RwSignal::new(client_now());
     let last_refresh = RwSignal::new(client_now());
     let auto = RwSignal::new(true);
+    // Rows that changed since the previous answer for the same view (a refresh), briefly highlighted: the view and
+    // each row's state as last shown.
+    let previous = StoredValue::new(None::<(RawSessionQuery, HashMap<String, String>)>);
+    let changed = RwSignal::new(HashSet::<String>::new());
     Effect::new(move |_| match sessions.get() {
         Some(Ok(page)) => {
+            let view = query.get_untracked().ok();
+            let states: HashMap<String, String> =
+                page.sessions.iter().map(|s| (s.session_id.clone(), row_state(s))).collect();
+            let differ = previous.with_value(|before| match before {
+                Some((was, old)) if Some(was) == view.as_ref() => {
+                    states.iter().filter(|(id, state)| old.get(*id) != Some(*state)).map(|(id, _)| id.clone()).collect()
+                }
+                _ => HashSet::new(),
+            });
+            previous.set_value(view.map(|view| (view, states)));
+            changed.set(differ);
             shown.set(Some((page, client_now())));
             stale_since.set(None);
             problem.set(None);
@@ -192,8 +179,19 @@ pub fn SessionsOverview() -> impl IntoView {
             }
         });
         on_cleanup(move || visible.remove());
+        let navigate = leptos_router::hooks::use_navigate();
+        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" && !ev.default_prevented() {
+                if let Some(id) = open.get_untracked() {
+                    close_detail(&navigate, &params.read_untracked(), &id);
+                }
+            }
+        });
+        on_cleanup(move || escape.remove());
     });
 
+    // On narrow screens the filters fold away behind a button; on wide ones they are always shown.
+    let filters_open = RwSignal::new(false);
     let status_line = move || {
         let age = ((now.get() - last_refresh.get()) / 1_000).max(0);
         let next = (AUTO_REFRESH_SECONDS - age).max(0);
@@ -216,10 +214,27 @@ pub fn SessionsOverview() -> impl IntoView {
                 </label>
                 <button class="refresh" on:click=move |_| refresh()>"Refresh"</button>
             </div>
-            <Filters params counts grants/>
+            <div class="overview-tools">
+                <button
+                    class="filters-toggle"
+                    aria-controls="filters"
+                    aria-expanded=move || filters_open.get().to_string()
+                    on:click=move |_| filters_open.update(|o| *o = !*o)
+                >
+                    {move || if filters_open.get() { "Hide filters" } else { "Show filters" }}
+                </button>
+                <p class="zone">{move || format!("Times in {}", zone_label())}</p>
+                <span class="export">
+                    "Export this view: "
+                    <a href=move || link("/export/sessions.csv", &params.read(), &[(url_keys::CURSOR, None), (url_keys::OPEN, None)]) download>"CSV"</a>
+                    " · "
+                    <a href=move || link("/export/sessions.json", &params.read(), &[(url_keys::CURSOR, None), (url_keys::OPEN, None)]) download>"JSON"</a>
+                </span>
+            </div>
+            <Filters params counts grants expanded=filters_open/>
             {move || stale_since.get().map(|since| view! {
                 <div class="stale" role="status">
-                    {format!("The server cannot be reached: showing the sessions as of {}. Retrying…", clock(since))}
+                    "The server cannot be reached: showing the sessions as of " <LocalTime ms=since seconds=true/> ". Retrying…"
                 </div>
             })}
             {move || terminate.value().get().and_then(Result::err).map(|e| view! {
@@ -235,20 +250,128 @@ pub fn SessionsOverview() -> impl IntoView {
                     let Some((page, received)) = shown.get() else {
                         return match sessions.get() {
                             // Server rendering: the effect that fills `shown` has not run; use the answer directly.
-                            Some(Ok(page)) => view! { <SessionsTable page received=0 now params grants terminate counts/> }.into_any(),
+                            Some(Ok(page)) => view! { <SessionsTable page received=0 now params grants terminate counts changed/> }.into_any(),
                             _ => view! { <div class="skeleton" aria-busy="true">"Loading sessions…"</div> }.into_any(),
                         };
                     };
-                    view! { <SessionsTable page received now params grants terminate counts/> }.into_any()
+                    view! { <SessionsTable page received now params grants terminate counts changed/> }.into_any()
                 }}
             </Transition>
+            <p class="visually-hidden" aria-live="polite">
+                {move || match changed.with(HashSet::len) {
+                    0 => String::new(),
+                    1 => "1 session changed since the last refresh".to_owned(),
+                    n => format!("{n} sessions changed since the last refresh"),
+                }}
+            </p>
+            {move || open.get().map(|id| view! { <SessionPanel id params refreshes/> })}
         </section>
     }
 }
 
-/// `HH:MM:SS` UTC of an epoch-milliseconds time.
-fn clock(ms: i64) -> String {
-    format_rfc3339(ms)[11..19].to_owned() + " UTC"
+/// What a row shows that can change while it is on screen; a refresh highlights rows where it did.
+fn row_state(s: &SessionSummary) -> String {
+    format!("{}|{:?}|{:?}|{:?}", s.status.as_str(), s.ended_at, s.terminate_requested_at, s.error_message)
+}
+
+/// Opens a session's detail panel over the grid, where the grid is (no jump to the top).
+/// `navigate` comes from `use_navigate()` in the component: event listeners run outside the component tree.
+fn open_detail(navigate: &impl Fn(&str, leptos_router::NavigateOptions), params: &ParamsMap, id: &str) {
+    navigate(&href_with(params, &[(url_keys::OPEN, Some(id.to_owned()))]), quiet());
+}
+
+/// Closes the detail panel and gives the keyboard focus back to the row it was opened from.
+fn close_detail(navigate: &impl Fn(&str, leptos_router::NavigateOptions), params: &ParamsMap, id: &str) {
+    navigate(&href_with(params, &[(url_keys::OPEN, None)]), quiet());
+    focus_row(id);
+}
+
+/// Navigation inside the overview: the page stays scrolled where it is.
+fn quiet() -> leptos_router::NavigateOptions {
+    leptos_router::NavigateOptions { scroll: false, ..Default::default() }
+}
+
+/// The element ID of a row's session link (any text is a valid ID; it is never parsed as a selector).
+fn link_id(session_id: &str) -> String {
+    format!("open-{session_id}")
+}
+
+fn focus_row(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(link) =
+            document().get_element_by_id(&link_id(id)).and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        {
+            let _ = link.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+/// The detail panel over the grid: a non-modal dialog (the grid stays usable: another row's ID switches it). It
+/// takes the keyboard focus when it opens, refreshes with the grid, and closes with its button or Escape.
+#[component]
+fn SessionPanel(id: String, params: Memo<ParamsMap>, refreshes: RwSignal<u64>) -> impl IntoView {
+    let page_href = format!("/sessions/{}", encode(&id));
+    let detail = Resource::new(move || (id.clone(), refreshes.get()), |(id, _)| session_detail(id));
+    let terminate = Action::new(|session_id: &String| terminate_session(session_id.clone()));
+    Effect::new(move |_| {
+        if terminate.value().get().is_some() {
+            refreshes.update(|n| *n += 1);
+        }
+    });
+    // The last good answer stays on screen while a refresh cannot reach the server.
+    let last = RwSignal::new(None::<SessionView>);
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = detail.get() {
+            last.set(Some(d));
+        }
+    });
+    let panel = NodeRef::<leptos::html::Aside>::new();
+    Effect::new(move |_| {
+        if let Some(panel) = panel.get() {
+            let _ = panel.focus();
+        }
+    });
+    let close_href = move || href_with(&params.read(), &[(url_keys::OPEN, None)]);
+    let navigate = leptos_router::hooks::use_navigate();
+    view! {
+        <aside class="panel" role="dialog" aria-modal="false" aria-labelledby="panel-title" tabindex="-1" node_ref=panel>
+            <div class="panel-bar">
+                <a
+                    class="panel-close"
+                    href=close_href
+                    aria-label="Close the session detail"
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        if let Some(d) = last.get_untracked() {
+                            close_detail(&navigate, &params.read_untracked(), &d.session.session_id);
+                        } else {
+                            navigate(&close_href(), quiet());
+                        }
+                    }
+                >
+                    "✕ Close"
+                </a>
+                <a href=page_href class="permalink">"Open as a page"</a>
+            </div>
+            <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the session…"</div> }>
+                {move || {
+                    let answer = detail.get();
+                    match (answer, last.get()) {
+                        (Some(Ok(d)), _) => view! { <SessionDetail detail=d terminate heading_id="panel-title"/> }.into_any(),
+                        (Some(Err(e)), Some(d)) if e.to_string().contains("error reaching server") => {
+                            view! { <SessionDetail detail=d terminate heading_id="panel-title"/> }.into_any()
+                        }
+                        (Some(Err(e)), _) => view! { <h1 id="panel-title" class="visually-hidden">"Session"</h1> {detail_error(&e.to_string())} }.into_any(),
+                        (None, _) => view! { <div class="skeleton" aria-busy="true">"Loading the session…"</div> }.into_any(),
+                    }
+                }}
+            </Transition>
+        </aside>
+    }
 }
 
 fn timeframe_label(params: &ParamsMap) -> String {
@@ -256,11 +379,18 @@ fn timeframe_label(params: &ParamsMap) -> String {
         Some("1h") => "Last hour".into(),
         Some("24h") => "Last 24 hours".into(),
         Some("7d") => "Last 7 days".into(),
-        Some("custom") => format!(
-            "From {} to {} (UTC)",
-            params.get("from").filter(|v| !v.is_empty()).unwrap_or_else(|| "30 days before the end".into()),
-            params.get("to").filter(|v| !v.is_empty()).unwrap_or_else(|| "now".into())
-        ),
+        Some("custom") => {
+            let zone = params
+                .get(url_keys::TZ)
+                .and_then(|tz| sra_domain::parse_tz(&tz).ok())
+                .map_or_else(|| "UTC".to_owned(), crate::local_time::offset_label);
+            let time = |key: &str| params.get(key).filter(|v| !v.is_empty()).map(|v| v.replacen('T', " ", 1));
+            format!(
+                "From {} to {} ({zone})",
+                time("from").unwrap_or_else(|| "30 days before the end".into()),
+                time("to").unwrap_or_else(|| "now".into())
+            )
+        }
         _ => "Last 30 days".into(),
     }
 }
@@ -271,7 +401,12 @@ fn Filters(
     params: Memo<ParamsMap>,
     counts: Resource<Option<StatusCounts>>,
     grants: Resource<Result<sra_domain::VisibleGateways, ServerFnError>>,
+    /// Shown on a narrow screen (on a wide one they always are).
+    expanded: RwSignal<bool>,
 ) -> impl IntoView {
+    // The timeframe chosen in the form (not yet applied): the browser's zone goes with a custom range only.
+    let range_choice = RwSignal::new(params.read_untracked().get(url_keys::RANGE).unwrap_or_default());
+    let tz = crate::local_time::tz_field;
     let selected = move |key: &str| -> BTreeSet<String> {
         params
             .read()
@@ -293,19 +428,33 @@ fn Filters(
         }
     };
     view! {
-        <Form method="GET" action="/sessions" attr:class="filters" attr:aria-label="Filters">
+        <Form
+            method="GET"
+            action="/sessions"
+            attr:id="filters"
+            attr:class=move || if expanded.get() { "filters open" } else { "filters" }
+            attr:aria-label="Filters"
+        >
             <input type="hidden" name="sort" prop:value=move || value("sort")/>
+            <input type="hidden" name="tz" prop:value=tz prop:disabled=move || range_choice.get() != url_keys::CUSTOM/>
             <fieldset class="timeframe-choice">
                 <legend>"Timeframe"</legend>
-                <select name="range" aria-label="Timeframe" prop:value=move || { let r = value("range"); if r.is_empty() { "30d".to_owned() } else { r } }>
+                <select
+                    name="range"
+                    aria-label="Timeframe"
+                    prop:value=move || { let r = value("range"); if r.is_empty() { "30d".to_owned() } else { r } }
+                    on:change=move |ev| range_choice.set(event_target_value(&ev))
+                >
                     <option value="1h">"Last hour"</option>
                     <option value="24h">"Last 24 hours"</option>
                     <option value="7d">"Last 7 days"</option>
                     <option value="30d">"Last 30 days"</option>
-                    <option value="custom">"Custom (UTC)"</option>
+                    <option value="custom">"Custom"</option>
                 </select>
-                <label>"From" <input type="datetime-local" name="from" prop:value=move || value("from")/></label>
-                <label>"To" <input type="datetime-local" name="to" prop:value=move || value("to")/></label>
+                <span class="custom-range">
+                    <label>"From" <input type="datetime-local" name="from" prop:value=move || value("from")/></label>
+                    <label>"To" <input type="datetime-local" name="to" prop:value=move || value("to")/></label>
+                </span>
             </fieldset>
             <fieldset>
                 <legend>"Status"</legend>
@@ -357,7 +506,7 @@ fn Filters(
 }
 
 /// The grid's columns: header, and the sort field behind it.
-const COLUMNS: [(&str, SortField); 8] = [
+const COLUMNS: [(&str, SortField); 9] = [
     ("Client Interface", SortField::ClientInterface),
     ("User", SortField::User),
     ("Gateway Name", SortField::Gateway),
@@ -365,6 +514,7 @@ const COLUMNS: [(&str, SortField); 8] = [
     ("Secret Name", SortField::SecretName),
     ("Session ID", SortField::SessionId),
     ("Status", SortField::Status),
+    ("Started", SortField::StartTime),
     ("Duration", SortField::Duration),
 ];
 
@@ -378,6 +528,8 @@ fn SessionsTable(
     grants: Resource<Result<sra_domain::VisibleGateways, ServerFnError>>,
     terminate: Action<String, Result<i64, ServerFnError>>,
     counts: Resource<Option<StatusCounts>>,
+    /// Rows that changed since the last refresh.
+    changed: RwSignal<HashSet<String>>,
 ) -> impl IntoView {
     let filtered = {
         let p = params.read_untracked();
@@ -433,7 +585,10 @@ fn SessionsTable(
             }}
         </p>
         <div class="table-wrap">
-            <table class="sessions">
+            <table class="sessions" aria-describedby="sessions-caption">
+                <caption id="sessions-caption" class="visually-hidden">
+                    "Sessions. Column headers sort; a session ID opens its detail."
+                </caption>
                 <thead>
                     <tr>
                         {COLUMNS
@@ -461,7 +616,7 @@ fn SessionsTable(
                                     (true, SortDirection::Asc) => " ▲",
                                     (true, SortDirection::Desc) => " ▼",
                                 };
-                                view! { <th scope="col" aria-sort=aria><a href=href>{*name}{arrow}</a></th> }
+                                view! { <th scope="col" aria-sort=aria><a href=href data-noscroll>{*name}<span aria-hidden="true">{arrow}</span></a></th> }
                             })
                             .collect_view()}
                         <th scope="col"><span class="visually-hidden">"Actions"</span></th>
@@ -471,7 +626,10 @@ fn SessionsTable(
                     {page
                         .sessions
                         .into_iter()
-                        .map(|s| view! { <SessionRow session=s server_now=Signal::derive(server_now) allowed terminate/> })
+                        .map(|s| {
+                            let changed = changed.with_untracked(|c| c.contains(&s.session_id));
+                            view! { <SessionRow session=s server_now=Signal::derive(server_now) allowed terminate changed params/> }
+                        })
                         .collect_view()}
                 </tbody>
             </table>
@@ -492,6 +650,9 @@ fn SessionRow(
     /// Gateways whose active sessions get a Terminate button.
     allowed: Signal<Vec<String>>,
     terminate: Action<String, Result<i64, ServerFnError>>,
+    /// Changed since the last refresh: highlighted for a moment.
+    changed: bool,
+    params: Memo<ParamsMap>,
 ) -> impl IntoView {
     let started = session.started_at;
     let ended = session.ended_at;
@@ -508,26 +669,70 @@ fn SessionRow(
         (active && !terminating && allowed.get().contains(&gateway))
             .then(|| view! { <TerminateButton session_id=id.clone() terminate/> })
     };
-    let href = format!("/sessions/{}", encode(&session.session_id));
+    let href = href_with(&params.read_untracked(), &[(url_keys::OPEN, Some(session.session_id.clone()))]);
     let row_id = session.session_id.clone();
+    let (open_id, click_id) = (session.session_id.clone(), session.session_id.clone());
     let secret_title = session.secret_name.clone();
-    let times = format!(
-        "started {}{}",
-        format_rfc3339(started),
-        ended.map(|e| format!(", ended {}", format_rfc3339(e))).unwrap_or_default()
-    );
+    let id_title = session.session_id.clone();
+    let is_open = move || params.read().get(url_keys::OPEN).as_deref() == Some(row_id.as_str());
+    let (data_id, anchor_id) = (session.session_id.clone(), link_id(&session.session_id));
+    let navigate = leptos_router::hooks::use_navigate();
+    let navigate_too = navigate.clone();
     view! {
-        <tr data-session-id=row_id>
-            <td>{session.client_interface.label()}</td>
-            <td>{session.user}</td>
-            <td title=session.gateway.cluster_name>{session.gateway.cluster_display_name}</td>
-            <td>{session.resource_type.as_str()}</td>
-            <td class="secret" title=secret_title>{session.secret_name}</td>
-            <td class="mono"><a href=href>{session.session_id}</a></td>
-            <td><span class=status_class>{status_label}</span></td>
-            <td class="num" title=times>{duration}</td>
+        <tr
+            data-session-id=data_id
+            class:changed=changed
+            class:open=is_open
+            data-changed=changed.to_string()
+            // A click anywhere on the row (outside its link and button) opens the detail, as the ID link does.
+            on:click=move |ev| {
+                if !clicked_control(&ev) {
+                    open_detail(&navigate, &params.read_untracked(), &click_id);
+                }
+            }
+        >
+            <td data-label="Client Interface">{session.client_interface.label()}</td>
+            <td data-label="User">{session.user}</td>
+            <td data-label="Gateway Name" title=session.gateway.cluster_name>{session.gateway.cluster_display_name}</td>
+            <td data-label="Resource Type">{session.resource_type.as_str()}</td>
+            <td class="secret" data-label="Secret Name" title=secret_title>{session.secret_name}</td>
+            <td class="mono session-id" data-label="Session ID" title=id_title>
+                <a
+                    href=href
+                    id=anchor_id
+                    class="open-detail"
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        open_detail(&navigate_too, &params.read_untracked(), &open_id);
+                    }
+                >
+                    {session.session_id}
+                </a>
+            </td>
+            <td data-label="Status"><span class=status_class>{status_label}</span></td>
+            <td class="time" data-label="Started"><LocalTime ms=started/></td>
+            <td class="num" data-label="Duration" title=move || ended.map_or_else(|| "still active".to_owned(), |e| format!("ended {}", hover(e)))>
+                {duration}
+            </td>
             <td class="actions">{action}</td>
         </tr>
+    }
+}
+
+/// Whether a click on a row landed on one of its own controls (link, button), which act for themselves.
+fn clicked_control(ev: &leptos::ev::MouseEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|e| e.closest("a, button, input, select").ok().flatten())
+            .is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        true
     }
 }
 
@@ -586,9 +791,10 @@ mod tests {
         let q = query_from(&p).unwrap();
         assert_eq!(q.statuses, ["failed", "completed"]);
         assert_eq!((q.range.as_deref(), q.search.as_deref(), q.page_size), (Some("7d"), Some("db"), Some(25)));
-        let custom = query_from(&params(&[("range", "custom"), ("from", "2026-11-01T08:00"), ("to", "")])).unwrap();
-        assert_eq!((custom.range, custom.from, custom.to), (None, Some(1_793_520_000_000), None));
-        assert_eq!(query_from(&params(&[("size", "x")])).unwrap_err(), "size: \"x\" is not a number");
+        assert_eq!(
+            query_from(&params(&[("size", "x")])).unwrap_err(),
+            "URL parameter \"size\": \"x\" is not a number of sessions per page"
+        );
     }
 
     #[test]

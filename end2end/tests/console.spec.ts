@@ -1,0 +1,302 @@
+import { test, expect, type Page } from '@playwright/test';
+import { hydrated, screen, signIn, watchErrors } from './helpers';
+
+const rows = (page: Page) => page.locator('table.sessions tbody tr');
+const listCalls = (page: Page) => {
+  const calls: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/list_sessions')) calls.push(r.url());
+  });
+  return calls;
+};
+
+/** Terminates a session through the HTTP API as the admin: a change made outside this page. */
+async function terminateElsewhere(page: Page, sessionId: string) {
+  const auth = await page.request.post('/auth', {
+    data: { 'access-type': 'password', 'admin-email': 'admin', 'admin-password': 'admin-sra-demo' },
+  });
+  expect(auth.status()).toBe(200);
+  const { token } = await auth.json();
+  const done = await page.request.post('/terminate-sra-session', { data: { token, 'session-id': sessionId } });
+  expect(done.status(), await done.text()).toBe(200);
+}
+
+test.describe('in the browser\'s time zone', () => {
+  test.use({ timezoneId: 'Asia/Kolkata' });
+
+  test('times show in the reader\'s zone, with the instant on hover; a custom range is read in that zone', async ({ page }) => {
+    await signIn(page, 'admin');
+    // Chromium may name the zone by its older alias.
+    await expect(page.locator('.overview-tools .zone')).toHaveText(/^Times in Asia\/(Kolkata|Calcutta) \(UTC\+05:30\)$/);
+    const started = rows(page).first().locator('td:nth-child(8) time');
+    const instant = (await started.getAttribute('datetime'))!;
+    const local = new Date(Date.parse(instant) + 330 * 60_000).toISOString();
+    await expect(started).toHaveText(`${local.slice(0, 10)} ${local.slice(11, 16)}`);
+    await expect(started).toHaveAttribute('title', `${local.slice(0, 10)} ${local.slice(11, 19)} UTC+05:30 · ${instant}`);
+
+    // The custom range's fields appear with "Custom" and take the reader's wall clock.
+    const from = page.getByLabel('From');
+    await expect(from).toBeHidden();
+    await page.getByLabel('Timeframe', { exact: true }).selectOption('custom');
+    await expect(from).toBeVisible();
+    const hourAgo = Date.now() - 3_600_000;
+    const wall = new Date(hourAgo + 330 * 60_000).toISOString().slice(0, 16);
+    await from.fill(wall);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect(page).toHaveURL(/range=custom/);
+    await expect(page).toHaveURL(/tz=330/);
+    await expect(page.locator('p.timeframe')).toHaveText(`From ${wall.replace('T', ' ')} to now (UTC+05:30)`);
+    // Every session shown overlaps the last hour: started in it, still active, or ended in it.
+    const shown = await rows(page).evaluateAll((trs) =>
+      trs.map((tr) => tr.querySelector('td:nth-child(9)')!.getAttribute('title')!),
+    );
+    expect(shown.length).toBeGreaterThan(0);
+    for (const ended of shown) {
+      const end = / · (\S+)$/.exec(ended);
+      expect(!end || Date.parse(end[1]) >= hourAgo - 60_000, ended).toBe(true);
+    }
+  });
+});
+
+test('a row opens its detail in a panel over the grid; it survives a reload and Escape closes it', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, 'olivia');
+  const row = rows(page).nth(2);
+  const id = (await row.getAttribute('data-session-id'))!;
+  await row.locator('td:nth-child(2)').click();
+  const panel = page.getByRole('dialog', { name: `Session ${id}` });
+  await expect(panel).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`open=${id}`));
+  await expect(panel).toBeFocused();
+  await expect(panel.locator('table.audit-log tbody tr td:nth-child(3)').first()).toHaveText('session.started');
+  await expect(row).toHaveClass(/\bopen\b/);
+  await expect(rows(page)).toHaveCount(50);
+  await screen(page, 'detail-panel');
+
+  await page.reload();
+  await hydrated(page);
+  await expect(panel).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(panel).toHaveCount(0);
+  await expect(page).not.toHaveURL(/open=/);
+  await expect(row.locator('a.open-detail')).toBeFocused();
+
+  // Another row's ID switches the panel; its close button closes it.
+  await rows(page).nth(4).locator('a.open-detail').click();
+  const other = (await rows(page).nth(4).getAttribute('data-session-id'))!;
+  await expect(page.getByRole('dialog', { name: `Session ${other}` })).toBeVisible();
+  await page.getByRole('link', { name: 'Close the session detail' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+/** Each row's session ID and status text, in order. */
+const snapshot = (page: Page) =>
+  rows(page).evaluateAll((trs) =>
+    trs.map((tr) => ({
+      id: tr.getAttribute('data-session-id')!,
+      status: tr.querySelector('td:nth-child(7)')!.textContent!,
+      changed: tr.getAttribute('data-changed') === 'true',
+    })),
+  );
+
+test('the 20-second refresh shows what changed, highlighted, and keeps scroll and the open detail', async ({ page }) => {
+  test.setTimeout(60_000);
+  await page.setViewportSize({ width: 1280, height: 500 });
+  await signIn(page, 'admin');
+  await page.clock.install();
+  await page.goto('/sessions');
+  await hydrated(page);
+  const live = rows(page).filter({ has: page.getByRole('button', { name: /^Terminate session/ }) });
+  await expect(live.first()).toBeVisible();
+  const id = (await live.last().getAttribute('data-session-id'))!;
+  await rows(page).first().locator('a.open-detail').click();
+  const panel = page.getByRole('dialog');
+  await expect(panel).toBeVisible();
+  const url = page.url();
+  await page.evaluate(() => window.scrollTo(0, 300));
+  const scroll = await page.evaluate(() => window.scrollY);
+  expect(scroll).toBeGreaterThan(0);
+  const before = new Map((await snapshot(page)).map((r) => [r.id, r.status]));
+
+  // Someone else asks for the end of a live session on this page; the next automatic refresh shows it.
+  await terminateElsewhere(page, id);
+  const refreshed = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  await page.clock.runFor(20_000);
+  await refreshed;
+  const same = page.locator(`table.sessions tbody tr[data-session-id="${id}"]`);
+  await expect(same.locator('td:nth-child(7)')).toHaveText(/^Terminat(ing…|ed)$/);
+  await expect(same).toHaveAttribute('data-changed', 'true');
+  await expect(same).toHaveClass(/\bchanged\b/);
+  // Exactly the rows that are new or whose state moved are highlighted (the demo's gateways keep reporting).
+  for (const row of await snapshot(page)) {
+    expect(row.changed, `${row.id}: ${before.get(row.id)} → ${row.status}`).toBe(before.get(row.id) !== row.status);
+  }
+  expect(page.url()).toBe(url);
+  expect(await page.evaluate(() => window.scrollY)).toBe(scroll);
+  await expect(panel).toBeVisible();
+  await screen(page, 'refreshed-with-change');
+});
+
+test('a refresh keeps the page, sort and filters it was asked for', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.clock.install();
+  await page.goto('/sessions?status=completed&sort=user%3Aasc&size=10');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Older →' }).click();
+  await expect(page).toHaveURL(/cursor=/);
+  const url = page.url();
+  const refreshed = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  await page.clock.runFor(20_000);
+  const answer = await refreshed;
+  // The same view was asked for again: its page cursor went with it.
+  expect(answer.request().postData()).toContain('"cursor":"');
+  expect(page.url()).toBe(url);
+  await expect(page.getByRole('columnheader', { name: /User/ })).toHaveAttribute('aria-sort', 'ascending');
+  await expect(page.getByRole('checkbox', { name: /^Completed/ })).toBeChecked();
+  const shown = await snapshot(page);
+  expect(shown.length).toBe(10);
+  for (const row of shown) expect(row.status).toBe('Completed');
+  const users = await rows(page).locator('td:nth-child(2)').allTextContents();
+  expect([...users].sort()).toEqual(users);
+});
+
+test('auto-refresh pauses while the tab is hidden, catches up when it shows, and the toggle turns it off', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.clock.install();
+  await page.reload();
+  await hydrated(page);
+  const calls = listCalls(page);
+  const setHidden = (hidden: boolean) =>
+    page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+      document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+    }, hidden);
+
+  await setHidden(true);
+  await page.clock.runFor(65_000);
+  expect(calls).toEqual([]);
+  const shown = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  await setHidden(false);
+  await shown;
+  expect(calls.length).toBe(1);
+  await expect(page.locator('.overview-head .updated')).toHaveText(/^Updated \d+ s ago · next refresh in \d+ s$/);
+
+  await page.getByRole('checkbox', { name: 'Auto-refresh' }).uncheck();
+  await expect(page.locator('.overview-head .updated')).toHaveText(/auto-refresh off$/);
+  await page.clock.runFor(65_000);
+  expect(calls.length).toBe(1);
+  // The Refresh button still works with auto-refresh off.
+  const manual = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await manual;
+  await page.getByRole('checkbox', { name: 'Auto-refresh' }).check();
+  const resumed = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  await page.clock.runFor(21_000);
+  await resumed;
+});
+
+test('the export holds every page of the current view, as CSV and as JSON', async ({ page }) => {
+  await signIn(page, 'olivia');
+  // A closed window in the past: which sessions overlap it cannot change while the test runs (new ones start later).
+  const day = 86_400_000;
+  const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+  const [from, to] = [minute(Date.now() - 8 * day), minute(Date.now() - day)];
+  await page.goto(`/sessions?range=custom&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&size=25`);
+  await hydrated(page);
+  const total = Number(/of (\d+) matching/.exec((await page.locator('p.count').textContent())!)![1]);
+  expect(total).toBeGreaterThan(25);
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'CSV' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^sra-sessions-\d{8}T\d{6}\.csv$/);
+  const csv = (await (await import('node:fs/promises')).readFile((await file.path())!, 'utf8')).trimEnd().split('\r\n');
+  expect(csv[0]).toBe(
+    'session_id,status,client_interface,user,gateway,gateway_name,resource_type,secret_name,target_name,target_host,' +
+      'started_at,ended_at,duration_seconds,error_message,termination_requested_at,access_id',
+  );
+  const body = csv.slice(1).map((line) => line.split(','));
+  expect(body.length).toBe(total);
+  expect(new Set(body.map((cells) => cells[0])).size).toBe(total);
+  for (const cells of body) {
+    expect(Date.parse(cells[10])).toBeLessThanOrEqual(Date.parse(`${to}:00Z`));
+    // Olivia sees her own sessions and those of the gateways her role grants.
+    expect(cells[3] === 'olivia' || /^gw-(us-east|eu-west)/.test(cells[4]), cells.join(',')).toBe(true);
+  }
+
+  const json = await page.request.get(await page.getByRole('link', { name: 'JSON' }).getAttribute('href') as string);
+  expect(json.headers()['content-type']).toBe('application/json');
+  const sessions: { session_id: string; status: string }[] = await json.json();
+  expect(sessions.map((s) => s.session_id).sort()).toEqual(body.map((cells) => cells[0]).sort());
+
+  // Without a sign-in there is nothing to download: the console asks to sign in first.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  const anonymous = await page.request.get('/export/sessions.csv', { maxRedirects: 0 });
+  expect(anonymous.status()).toBe(303);
+  expect(anonymous.headers()['location']).toMatch(/^\/login\?next=/);
+});
+
+test('keyboard only: filter, sort, open a session, close it with Escape', async ({ page }) => {
+  await signIn(page, 'admin');
+  /** Presses Tab until the focused element matches, or fails after `max` presses. */
+  const tabTo = async (describe: string, matches: () => boolean, max = 150) => {
+    for (let i = 0; i < max; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate(matches)) return;
+    }
+    throw new Error(`Tab never reached ${describe}`);
+  };
+  await page.locator('h1').first().click();
+  await tabTo('the Failed checkbox', () => (document.activeElement?.parentElement?.textContent ?? '').startsWith('Failed'));
+  await page.keyboard.press('Space');
+  await tabTo('Apply', () => document.activeElement?.textContent === 'Apply');
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/status=failed/);
+  await tabTo('the User header', () => document.activeElement?.closest('th')?.textContent?.startsWith('User') ?? false);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/sort=user%3Aasc/);
+  for (const status of await rows(page).locator('td:nth-child(7)').allTextContents()) expect(status).toBe('Failed');
+  await tabTo('a session link', () => document.activeElement?.classList.contains('open-detail') ?? false);
+  const id = await page.evaluate(() => document.activeElement!.textContent!.trim());
+  await page.keyboard.press('Enter');
+  const panel = page.getByRole('dialog', { name: `Session ${id}` });
+  await expect(panel).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(panel).toHaveCount(0);
+  expect(await page.evaluate(() => document.activeElement!.textContent!.trim())).toBe(id);
+});
+
+test('empty views say why: nothing in the timeframe, or filters that exclude everything', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.goto('/sessions?q=no-such-session-anywhere');
+  await expect(page.locator('p.empty')).toHaveText('No sessions match these filters in this timeframe. Clear all filters');
+  await screen(page, 'empty-filtered');
+  await page.goto('/sessions?range=custom&from=2001-01-01T00%3A00&to=2001-01-02T00%3A00');
+  await expect(page.locator('p.empty')).toHaveText('No sessions in this timeframe.');
+  await page.goto('/sessions?status=sleeping');
+  await expect(page.getByRole('alert')).toContainText('unknown status "sleeping"; allowed: connecting, connected');
+});
+
+test('at 1280 px the grid fits; on a narrow screen the filters fold away and the page does not overflow', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await signIn(page, 'admin');
+  const wrap = page.locator('.table-wrap').first();
+  const fits = await wrap.evaluate((el) => el.scrollWidth <= el.clientWidth);
+  expect(fits).toBe(true);
+  await expect(page.getByRole('button', { name: 'Show filters' })).toBeHidden();
+  await expect(page.getByRole('form', { name: 'Filters' })).toBeVisible();
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  const toggle = page.getByRole('button', { name: 'Show filters' });
+  await expect(toggle).toBeVisible();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+  await expect(page.getByRole('form', { name: 'Filters' })).toBeHidden();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await screen(page, 'narrow');
+  await toggle.click();
+  await expect(page.getByRole('button', { name: 'Hide filters' })).toHaveAttribute('aria-expanded', 'true');
+  await expect(page.getByRole('form', { name: 'Filters' })).toBeVisible();
+  await screen(page, 'narrow-filters', true);
+});

@@ -1,0 +1,172 @@
+//! The overview's export through the real router, on a real SQLite file and a real PostgreSQL database: every page of
+//! the view (more than one page of the largest size), the caller's visibility, CSV quoting, JSON in the API's shape,
+//! and the errors.
+
+use app::auth::server::CookiePolicy;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use sra_domain::{Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionUpdate, SraRule, MINUTE_MS};
+use sra_store::{now_ms, RoleSpec, Store};
+use tower::ServiceExt;
+
+/// Sessions in the store: more than two pages of the largest page size, so the export must follow cursors.
+const SESSIONS: usize = 1_203;
+/// Every third session is alice's.
+const ALICES: usize = SESSIONS.div_ceil(3);
+/// A secret name a spreadsheet would misread: a formula, a comma, quotes and a line break.
+const NASTY_SECRET: &str = "=cmd|' /C calc'!A0, \"quoted\"\nnext line";
+
+async fn seeded(store: &Store) -> (Router, tempfile::TempDir) {
+    store.register_gateway(&Actor::System, "gw-a", "Gateway A").await.unwrap();
+    let now = now_ms();
+    let updates: Vec<SessionUpdate> = (0..SESSIONS)
+        .map(|i| SessionUpdate {
+            session_id: format!("s-{i:05}"),
+            at: now - 10 * MINUTE_MS - i as i64 * 1_000,
+            change: SessionChange::Started(NewSession {
+                user: if i % 3 == 0 { "alice".into() } else { format!("user-{}", i % 7) },
+                access_id: None,
+                client_interface: ClientInterface::Cli,
+                gateway: "gw-a".into(),
+                resource_type: if i % 2 == 0 { ResourceType::Ssh } else { ResourceType::Postgres },
+                secret_name: if i == 0 { NASTY_SECRET.into() } else { format!("/prod/secret-{i}") },
+                target_name: "target".into(),
+                target_host: "10.0.0.1:22".into(),
+            }),
+        })
+        .collect();
+    for batch in updates.chunks(500) {
+        store.apply_updates(&Actor::Gateway("gw-a".into()), batch).await.unwrap();
+    }
+    for login in ["alice", "ada"] {
+        store.create_user(&Actor::System, login, login).await.unwrap();
+        store.set_password(&Actor::System, login, &format!("{login}-password-1")).await.unwrap();
+    }
+    store
+        .create_role(&Actor::System, &RoleSpec { name: "admins".into(), rule: SraRule::All, gateways: vec![] })
+        .await
+        .unwrap();
+    store.assign_role(&Actor::System, "ada", "admins").await.unwrap();
+    let site = tempfile::tempdir().unwrap();
+    (sra_server::router(site.path(), store.clone(), CookiePolicy::default()), site)
+}
+
+async fn cookie(store: &Store, login: &str) -> String {
+    let principal = store.authenticate(login, &format!("{login}-password-1")).await.unwrap();
+    store.open_console_session(&principal).await.unwrap()
+}
+
+async fn get(router: &Router, path: &str, token: Option<&str>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let mut request = Request::get(path);
+    if let Some(token) = token {
+        request = request.header(header::COOKIE, format!("sra_session={token}"));
+    }
+    let response = router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 << 20).await.unwrap();
+    (parts.status, parts.headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+/// Splits CSV text into records of cells (RFC 4180: quoted cells may hold commas, quotes and line breaks).
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut cell) = (Vec::new(), Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut cell)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut cell));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    records
+}
+
+async fn csv_export_holds_every_page_the_caller_may_see(store: &Store) {
+    let (router, _site) = seeded(store).await;
+    let ada = cookie(store, "ada").await;
+    let (status, headers, text) = get(&router, "/export/sessions.csv?size=25&cursor=ignored", Some(&ada)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    let disposition = headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(disposition.starts_with("attachment; filename=\"sra-sessions-") && disposition.ends_with(".csv\""));
+    let records = parse_csv(&text);
+    assert_eq!(records[0][0], "session_id");
+    assert_eq!(records.len(), SESSIONS + 1, "a header and every session, across pages of 500");
+    let ids: std::collections::BTreeSet<&str> = records[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ids.len(), SESSIONS, "no session twice");
+    // Newest first, as the overview's default sort.
+    assert_eq!(records[1][0], "s-00000");
+    assert_eq!(records[SESSIONS][0], format!("s-{:05}", SESSIONS - 1));
+    // The formula is defused with a leading quote; commas, quotes and the line break survive inside the cell.
+    assert_eq!(records[1][7], format!("'{NASTY_SECRET}"));
+    assert_eq!(records[1][1], "connecting");
+    assert!(records[1][10].ends_with('Z') && records[1][11].is_empty());
+    assert!(records[1][12].parse::<u64>().unwrap() >= 600, "duration in seconds of a session 10 minutes old");
+
+    // A Self user exports only their own sessions; filters narrow it like the overview.
+    let alice = cookie(store, "alice").await;
+    let (_, _, text) = get(&router, "/export/sessions.csv", Some(&alice)).await;
+    let records = parse_csv(&text);
+    assert_eq!(records.len() - 1, ALICES);
+    assert!(records[1..].iter().all(|r| r[3] == "alice"));
+    let (_, _, text) = get(&router, "/export/sessions.csv?resource=ssh&q=alice", Some(&ada)).await;
+    let records = parse_csv(&text);
+    assert_eq!(records.len() - 1, SESSIONS.div_ceil(6), "alice's ssh sessions: every sixth");
+    assert!(records[1..].iter().all(|r| r[3] == "alice" && r[6] == "ssh"));
+}
+
+async fn json_export_is_an_array_of_api_sessions(store: &Store) {
+    let (router, _site) = seeded(store).await;
+    let ada = cookie(store, "ada").await;
+    let (status, headers, text) = get(&router, "/export/sessions.json?sort=session_id%3Aasc", Some(&ada)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+    let sessions: Vec<sra_api::SraSession> = serde_json::from_str(&text).unwrap();
+    assert_eq!(sessions.len(), SESSIONS);
+    assert_eq!(sessions[0].session_id, "s-00000");
+    assert_eq!(sessions[0].secret_name, NASTY_SECRET, "JSON keeps every value as it is");
+    assert!(sessions.windows(2).all(|w| w[0].session_id < w[1].session_id));
+
+    // An empty view is an empty array, not an error.
+    let (status, _, text) = get(&router, "/export/sessions.json?q=nobody-at-all", Some(&ada)).await;
+    assert_eq!((status, text.trim()), (StatusCode::OK, "[\n]"));
+}
+
+async fn bad_views_and_strangers_get_clear_answers(store: &Store) {
+    let (router, _site) = seeded(store).await;
+    let (status, headers, _) = get(&router, "/export/sessions.csv?status=failed", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "signed out: to the login page, then back");
+    assert_eq!(headers[header::LOCATION], "/login?next=/export/sessions.csv%3Fstatus%3Dfailed");
+    let ada = cookie(store, "ada").await;
+    for (path, message) in [
+        ("/export/sessions.csv?status=active", "unknown status \"active\"; allowed: connecting"),
+        ("/export/sessions.json?size=lots", "URL parameter \"size\": \"lots\" is not a number"),
+        ("/export/sessions.csv?range=custom&from=yesterday", "URL parameter \"from\""),
+        ("/export/sessions.csv?range=custom&from=2026-11-01T08%3A00&tz=9999", "URL parameter \"tz\""),
+        ("/export/sessions.csv?sort=colour", "unknown sort field \"colour\""),
+    ] {
+        let (status, _, text) = get(&router, path, Some(&ada)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {text}");
+        assert!(text.contains(message), "{path}: {text}");
+    }
+}
+
+sra_store::on_both_backends!(
+    csv_export_holds_every_page_the_caller_may_see,
+    json_export_is_an_array_of_api_sessions,
+    bad_views_and_strangers_get_clear_answers,
+);
