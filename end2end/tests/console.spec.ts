@@ -81,6 +81,15 @@ test('a row opens its detail in a panel over the grid; it survives a reload and 
   await expect(page).not.toHaveURL(/open=/);
   await expect(row.locator('a.open-detail')).toBeFocused();
 
+  // An active session's duration ticks on in the panel too, without asking the server.
+  await page.keyboard.press('Escape');
+  const live = rows(page).filter({ has: page.locator('td:nth-child(7)', { hasText: /^Connect(ed|ing)$/ }) }).first();
+  await live.locator('td:nth-child(4)').click();
+  const duration = page.getByRole('dialog').locator('dd .duration');
+  const first = await duration.textContent();
+  await expect(async () => expect(await duration.textContent()).not.toBe(first)).toPass({ timeout: 5_000 });
+  await page.keyboard.press('Escape');
+
   // Another row's ID switches the panel; its close button closes it.
   await rows(page).nth(4).locator('a.open-detail').click();
   const other = (await rows(page).nth(4).getAttribute('data-session-id'))!;
@@ -299,4 +308,50 @@ test('at 1280 px the grid fits; on a narrow screen the filters fold away and the
   await expect(page.getByRole('button', { name: 'Hide filters' })).toHaveAttribute('aria-expanded', 'true');
   await expect(page.getByRole('form', { name: 'Filters' })).toBeVisible();
   await screen(page, 'narrow-filters', true);
+});
+
+test('each filter narrows the grid, the filters combine, and search finds a session by its ID', async ({ page }) => {
+  await signIn(page, 'admin');
+  const apply = () => page.getByRole('button', { name: 'Apply' }).click();
+  const column = (n: number) => rows(page).locator(`td:nth-child(${n})`).allTextContents();
+  const single: { name: string | RegExp; param: RegExp; cell: number; value: RegExp }[] = [
+    { name: 'Desktop Application', param: /client=desktop_app/, cell: 1, value: /^Desktop Application$/ },
+    { name: 'postgres', param: /resource=postgres/, cell: 4, value: /^postgres$/ },
+    { name: 'EU West (Ireland)', param: /gateway=gw-eu-west-1/, cell: 3, value: /^EU West \(Ireland\)$/ },
+    { name: /^Failed \(\d+\)$/, param: /status=failed/, cell: 7, value: /^Failed$/ },
+  ];
+  for (const { name, param, cell, value } of single) {
+    await page.goto('/sessions');
+    await hydrated(page);
+    await page.getByRole('checkbox', { name, exact: typeof name === 'string' }).check();
+    await apply();
+    await expect(page).toHaveURL(param);
+    await expect(rows(page).first()).toBeVisible();
+    for (const text of await column(cell)) expect(text, String(name)).toMatch(value);
+  }
+
+  // Two resource types on one gateway, completed only: every row meets all three.
+  await page.goto('/sessions');
+  await hydrated(page);
+  for (const name of ['ssh', 'rdp', 'US East (N. Virginia)']) {
+    await page.getByRole('checkbox', { name, exact: true }).check();
+  }
+  await page.getByRole('checkbox', { name: /^Completed/ }).check();
+  await apply();
+  await expect(page).toHaveURL(/resource=ssh&resource=rdp/);
+  await expect(rows(page).first()).toBeVisible();
+  for (const text of await column(4)) expect(text).toMatch(/^(ssh|rdp)$/);
+  for (const text of await column(3)) expect(text).toBe('US East (N. Virginia)');
+  for (const text of await column(7)) expect(text).toBe('Completed');
+  await screen(page, 'filtered');
+
+  // Search: a session ID finds exactly that session; "Clear all" brings every session back.
+  const id = (await rows(page).first().getAttribute('data-session-id'))!;
+  await page.getByLabel('Search').fill(id);
+  await apply();
+  await expect(rows(page)).toHaveCount(1);
+  await expect(rows(page).first()).toHaveAttribute('data-session-id', id);
+  await page.getByRole('link', { name: 'Clear all', exact: true }).click();
+  await expect(page).toHaveURL(/\/sessions$/);
+  await expect(rows(page)).toHaveCount(50);
 });

@@ -294,6 +294,7 @@ test('when the server cannot be reached the grid keeps its data under a stale ba
   await page.getByRole('button', { name: 'Refresh' }).click();
   await expect(page.getByRole('status')).toContainText('The server cannot be reached');
   await expect(rows).toHaveCount(before);
+  await screen(page, 'stale');
   await page.unroute('**/api/list_sessions');
   await page.getByRole('button', { name: 'Refresh' }).click();
   await expect(page.getByRole('status')).toHaveCount(0);

@@ -3,6 +3,8 @@
 //! The same body shows in two places: the overview's detail panel (`/sessions?…&open=ID`, over the grid, refreshed
 //! with it) and the session's own page (`/sessions/ID`, a permanent link).
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use sra_domain::format_duration;
@@ -10,7 +12,7 @@ use sra_domain::format_duration;
 use super::audit::AuditTimeline;
 use super::sessions::TerminateButton;
 use crate::api::{session_detail, terminate_session, SessionView};
-use crate::local_time::{zone_label, LocalTime};
+use crate::local_time::{browser_now, zone_label, LocalTime};
 
 #[component]
 pub fn SessionDetailPage() -> impl IntoView {
@@ -59,7 +61,18 @@ pub(crate) fn SessionDetail(
     } else {
         (format!("badge status-{}", s.status.as_str()), s.status.label())
     };
-    let duration = format_duration(s.duration_ms(detail.as_of));
+    // An active session's duration ticks on in the browser from the server's `as_of`, as in the grid.
+    let (as_of, received) = (detail.as_of, browser_now());
+    let now = RwSignal::new(received);
+    if s.status.is_active() {
+        Effect::new(move |_| {
+            if let Ok(handle) = set_interval_with_handle(move || now.set(browser_now()), Duration::from_secs(1)) {
+                on_cleanup(move || handle.clear());
+            }
+        });
+    }
+    let (started, ended) = (s.started_at, s.ended_at);
+    let duration = move || format_duration(ended.unwrap_or(as_of + (now.get() - received).max(0)) - started);
     let text = |value: String| view! { {value} }.into_any();
     let time = |ms: i64| view! { <LocalTime ms seconds=true/> }.into_any();
     let fields: Vec<(&str, AnyView)> = vec![
@@ -73,7 +86,7 @@ pub(crate) fn SessionDetail(
         ("API key", text(s.access_id.clone().unwrap_or_else(|| "—".into()))),
         ("Started", time(s.started_at)),
         ("Ended", s.ended_at.map(time).unwrap_or_else(|| text("still active".into()))),
-        ("Duration", text(duration)),
+        ("Duration", view! { <span class="duration">{duration}</span> }.into_any()),
         ("Error", text(s.error_message.clone().unwrap_or_else(|| "—".into()))),
         ("Termination requested", s.terminate_requested_at.map(time).unwrap_or_else(|| text("—".into()))),
     ];

@@ -190,6 +190,8 @@ pub fn SessionsOverview() -> impl IntoView {
         on_cleanup(move || escape.remove());
     });
 
+    // While another view (or a refresh) loads, the current one stays on screen, dimmed, and says so.
+    let pending = RwSignal::new(false);
     // On narrow screens the filters fold away behind a button; on wide ones they are always shown.
     let filters_open = RwSignal::new(false);
     let status_line = move || {
@@ -203,7 +205,7 @@ pub fn SessionsOverview() -> impl IntoView {
     };
 
     view! {
-        <section class="overview">
+        <section class="overview" class:pending=move || pending.get() aria-busy=move || pending.get().to_string()>
             <div class="overview-head">
                 <h1>"Sessions Overview"</h1>
                 <p class="timeframe">{move || timeframe_label(&params.read())}</p>
@@ -240,7 +242,7 @@ pub fn SessionsOverview() -> impl IntoView {
             {move || terminate.value().get().and_then(Result::err).map(|e| view! {
                 <div class="error" role="alert">{format!("Termination was not requested: {e}")}</div>
             })}
-            <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading sessions…"</div> }>
+            <Transition fallback=GridSkeleton set_pending=pending>
                 {move || {
                     // Read inside the Transition so the first page is awaited during server rendering.
                     let _ = sessions.get();
@@ -251,7 +253,7 @@ pub fn SessionsOverview() -> impl IntoView {
                         return match sessions.get() {
                             // Server rendering: the effect that fills `shown` has not run; use the answer directly.
                             Some(Ok(page)) => view! { <SessionsTable page received=0 now params grants terminate counts changed/> }.into_any(),
-                            _ => view! { <div class="skeleton" aria-busy="true">"Loading sessions…"</div> }.into_any(),
+                            _ => view! { <GridSkeleton/> }.into_any(),
                         };
                     };
                     view! { <SessionsTable page received now params grants terminate counts changed/> }.into_any()
@@ -266,6 +268,19 @@ pub fn SessionsOverview() -> impl IntoView {
             </p>
             {move || open.get().map(|id| view! { <SessionPanel id params refreshes/> })}
         </section>
+    }
+}
+
+/// The grid's shape without data, while the first page loads.
+#[component]
+fn GridSkeleton() -> impl IntoView {
+    view! {
+        <div class="skeleton-grid" aria-busy="true">
+            <span class="visually-hidden">"Loading sessions…"</span>
+            {(0..8)
+                .map(|_| view! { <div class="skeleton-row" aria-hidden="true">{(0..7).map(|_| view! { <span class="bar"></span> }).collect_view()}</div> })
+                .collect_view()}
+        </div>
     }
 }
 
