@@ -131,7 +131,7 @@ struct Pages {
 /// Sessions read per page while exporting. Larger than any listing page: orders no index holds (user, duration, …)
 /// cost a sort of the remaining matches per page, so fewer pages make a big export of such a view several times
 /// faster, while a page (a few MB at most) still bounds the memory an export holds.
-const EXPORT_PAGE: u32 = 5_000;
+pub const EXPORT_PAGE: u32 = 5_000;
 
 /// The overview's view as a query for the whole listing: from its first page, in export-sized pages.
 fn export_query(params: &[(String, String)]) -> Result<SessionQuery, String> {
