@@ -355,3 +355,56 @@ test('each filter narrows the grid, the filters combine, and search finds a sess
   await expect(page).toHaveURL(/\/sessions$/);
   await expect(rows(page)).toHaveCount(50);
 });
+
+test('the termination confirmation is a modal dialog: it names the session, keeps the focus, outlives a refresh, and Escape, Cancel or a click outside change nothing', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.clock.install();
+  await page.reload();
+  await hydrated(page);
+  const first = rows(page).filter({ has: page.getByRole('button', { name: /^Terminate session/ }) }).first();
+  const id = (await first.getAttribute('data-session-id'))!;
+  const row = page.locator(`table.sessions tbody tr[data-session-id="${id}"]`);
+  const user = (await row.locator('td:nth-child(2)').textContent())!;
+  const button = page.locator(`[id="terminate-row-${id}"]`);
+  await button.click();
+  const dialog = page.getByRole('alertdialog', { name: `Terminate session ${id}?` });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toHaveAttribute('aria-modal', 'true');
+  await expect(dialog).toContainText(`${user} on `);
+  const cancel = dialog.getByRole('button', { name: 'Cancel' });
+  const yes = dialog.getByRole('button', { name: 'Yes, terminate' });
+  await expect(cancel).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(yes).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(cancel).toBeFocused();
+  await page.keyboard.press('Shift+Tab');
+  await expect(yes).toBeFocused();
+
+  // The grid refreshes underneath; the question stays.
+  const refreshed = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  await page.clock.runFor(20_000);
+  await refreshed;
+  await expect(dialog).toBeVisible();
+
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  // The focus is back on the button that asked (unless the demo's gateway ended that session meanwhile).
+  const focused = await page.evaluate(() => document.activeElement?.id);
+  expect(focused === `terminate-row-${id}` || (await button.count()) === 0).toBe(true);
+
+  if (await button.count()) {
+    await button.click();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toHaveCount(0);
+  }
+  if (await button.count()) {
+    await button.click();
+    await page.mouse.click(5, 400);
+    await expect(dialog).toHaveCount(0);
+  }
+  // Nothing was requested, and none of those clicks opened the row underneath.
+  await expect(row.locator('td:nth-child(7)')).not.toHaveText('Terminating…');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(page).not.toHaveURL(/open=/);
+});

@@ -133,8 +133,12 @@ test('an administrator terminates a live session: it shows as terminating until 
   await expect(live.first()).toBeVisible();
   const row = live.first();
   const id = await row.getAttribute('data-session-id');
-  page.once('dialog', (dialog) => dialog.accept());
   await row.getByRole('button', { name: /^Terminate session/ }).click();
+  const confirm = page.getByRole('alertdialog', { name: `Terminate session ${id}?` });
+  await expect(confirm).toBeVisible();
+  await screen(page, 'terminate-confirmation');
+  await confirm.getByRole('button', { name: 'Yes, terminate' }).click();
+  await expect(confirm).toHaveCount(0);
   const same = page.locator(`table.sessions tbody tr[data-session-id="${id}"]`);
   await expect(same.locator('td').nth(6)).toHaveText('Terminating…');
   await expect(same.getByRole('button', { name: /^Terminate session/ })).toHaveCount(0);

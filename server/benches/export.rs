@@ -108,7 +108,11 @@ async fn seed(store: &Store, count: usize) {
                     target_host: format!("10.0.{}.{}:22", i % 250, i % 200),
                 }),
             });
-            updates.push(SessionUpdate { session_id: id.clone(), at: started + 1_000, change: SessionChange::Connected });
+            updates.push(SessionUpdate {
+                session_id: id.clone(),
+                at: started + 1_000,
+                change: SessionChange::Connected,
+            });
             if i % 2 == 0 {
                 let ended = (started + 600_000).min(now - 1_000);
                 updates.push(SessionUpdate { session_id: id, at: ended, change: SessionChange::Completed });

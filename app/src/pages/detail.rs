@@ -10,8 +10,8 @@ use leptos_router::hooks::use_params_map;
 use sra_domain::format_duration;
 
 use super::audit::AuditTimeline;
-use super::sessions::TerminateButton;
-use crate::api::{session_detail, terminate_session, SessionView};
+use super::terminate::{about, TerminateButton, Termination, TerminationDialog, TerminationError};
+use crate::api::{session_detail, SessionView};
 use crate::local_time::{browser_now, zone_label, LocalTime};
 
 #[component]
@@ -19,7 +19,7 @@ pub fn SessionDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let detail = Resource::new(id, session_detail);
-    let terminate = Action::new(|session_id: &String| terminate_session(session_id.clone()));
+    let terminate = Termination::provide().action;
     Effect::new(move |_| {
         if terminate.value().get().is_some() {
             detail.refetch();
@@ -30,10 +30,11 @@ pub fn SessionDetailPage() -> impl IntoView {
             <p><a href="/sessions">"← Sessions Overview"</a></p>
             <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the session…"</div> }>
                 {move || detail.get().map(|result| match result {
-                    Ok(d) => view! { <SessionDetail detail=d terminate heading_id="session-title"/> }.into_any(),
+                    Ok(d) => view! { <SessionDetail detail=d heading_id="session-title"/> }.into_any(),
                     Err(e) => detail_error(&e.to_string()).into_any(),
                 })}
             </Transition>
+            <TerminationDialog/>
         </section>
     }
 }
@@ -49,11 +50,7 @@ pub(crate) fn detail_error(error: &str) -> impl IntoView {
 
 /// A session's fields, audit timeline and Terminate button. `heading_id` names the heading for `aria-labelledby`.
 #[component]
-pub(crate) fn SessionDetail(
-    detail: SessionView,
-    terminate: Action<String, Result<i64, ServerFnError>>,
-    heading_id: &'static str,
-) -> impl IntoView {
+pub(crate) fn SessionDetail(detail: SessionView, heading_id: &'static str) -> impl IntoView {
     let s = detail.session;
     let terminating = s.status.is_active() && s.terminate_requested_at.is_some();
     let (badge, label) = if terminating {
@@ -91,11 +88,9 @@ pub(crate) fn SessionDetail(
         ("Termination requested", s.terminate_requested_at.map(time).unwrap_or_else(|| text("—".into()))),
     ];
     let button = (detail.may_terminate && !terminating)
-        .then(|| view! { <TerminateButton session_id=s.session_id.clone() terminate/> });
+        .then(|| view! { <TerminateButton session_id=s.session_id.clone() about=about(&s) place="detail"/> });
     view! {
-        {move || terminate.value().get().and_then(Result::err).map(|e| view! {
-            <div class="error" role="alert">{format!("Termination was not requested: {e}")}</div>
-        })}
+        <TerminationError/>
         <div class="detail-head">
             <h1 id=heading_id>"Session " <span class="mono">{s.session_id.clone()}</span></h1>
             <span class=badge>{label}</span>

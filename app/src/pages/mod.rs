@@ -4,6 +4,7 @@ mod audit;
 mod detail;
 mod login;
 mod sessions;
+mod terminate;
 
 pub use audit::AuditPage;
 pub use detail::SessionDetailPage;

@@ -19,7 +19,8 @@ use sra_domain::{
 
 use super::audit::encode;
 use super::detail::{detail_error, SessionDetail};
-use crate::api::{caller_gateways, count_statuses, list_sessions, session_detail, terminate_session, SessionView};
+use super::terminate::{about, TerminateButton, Termination, TerminationDialog, TerminationError};
+use crate::api::{caller_gateways, count_statuses, list_sessions, session_detail, SessionView};
 use crate::local_time::{browser_now as client_now, hover, zone_label, LocalTime};
 
 /// The overview refreshes itself this often.
@@ -96,7 +97,7 @@ pub fn SessionsOverview() -> impl IntoView {
     let grants = Resource::new(|| (), |_| caller_gateways());
     // The session whose detail panel is open (`open=ID`): part of the view, so a refresh or a reload keeps it.
     let open = Memo::new(move |_| params.read().get(url_keys::OPEN).filter(|id| !id.is_empty()));
-    let terminate = Action::new(|session_id: &String| terminate_session(session_id.clone()));
+    let terminate = Termination::provide().action;
 
     // What is on screen survives a failed refresh: the last good page, when it arrived (browser time), and since when
     // the server has not answered.
@@ -239,9 +240,7 @@ pub fn SessionsOverview() -> impl IntoView {
                     "The server cannot be reached: showing the sessions as of " <LocalTime ms=since seconds=true/> ". Retrying…"
                 </div>
             })}
-            {move || terminate.value().get().and_then(Result::err).map(|e| view! {
-                <div class="error" role="alert">{format!("Termination was not requested: {e}")}</div>
-            })}
+            <TerminationError/>
             <Transition fallback=GridSkeleton set_pending=pending>
                 {move || {
                     // Read inside the Transition so the first page is awaited during server rendering.
@@ -252,11 +251,11 @@ pub fn SessionsOverview() -> impl IntoView {
                     let Some((page, received)) = shown.get() else {
                         return match sessions.get() {
                             // Server rendering: the effect that fills `shown` has not run; use the answer directly.
-                            Some(Ok(page)) => view! { <SessionsTable page received=0 now params grants terminate counts changed/> }.into_any(),
+                            Some(Ok(page)) => view! { <SessionsTable page received=0 now params grants counts changed/> }.into_any(),
                             _ => view! { <GridSkeleton/> }.into_any(),
                         };
                     };
-                    view! { <SessionsTable page received now params grants terminate counts changed/> }.into_any()
+                    view! { <SessionsTable page received now params grants counts changed/> }.into_any()
                 }}
             </Transition>
             <p class="visually-hidden" aria-live="polite">
@@ -267,6 +266,7 @@ pub fn SessionsOverview() -> impl IntoView {
                 }}
             </p>
             {move || open.get().map(|id| view! { <SessionPanel id params refreshes/> })}
+            <TerminationDialog/>
         </section>
     }
 }
@@ -331,12 +331,6 @@ fn focus_row(id: &str) {
 fn SessionPanel(id: String, params: Memo<ParamsMap>, refreshes: RwSignal<u64>) -> impl IntoView {
     let page_href = format!("/sessions/{}", encode(&id));
     let detail = Resource::new(move || (id.clone(), refreshes.get()), |(id, _)| session_detail(id));
-    let terminate = Action::new(|session_id: &String| terminate_session(session_id.clone()));
-    Effect::new(move |_| {
-        if terminate.value().get().is_some() {
-            refreshes.update(|n| *n += 1);
-        }
-    });
     // The last good answer stays on screen while a refresh cannot reach the server.
     let last = RwSignal::new(None::<SessionView>);
     Effect::new(move |_| {
@@ -376,9 +370,9 @@ fn SessionPanel(id: String, params: Memo<ParamsMap>, refreshes: RwSignal<u64>) -
                 {move || {
                     let answer = detail.get();
                     match (answer, last.get()) {
-                        (Some(Ok(d)), _) => view! { <SessionDetail detail=d terminate heading_id="panel-title"/> }.into_any(),
+                        (Some(Ok(d)), _) => view! { <SessionDetail detail=d heading_id="panel-title"/> }.into_any(),
                         (Some(Err(e)), Some(d)) if e.to_string().contains("error reaching server") => {
-                            view! { <SessionDetail detail=d terminate heading_id="panel-title"/> }.into_any()
+                            view! { <SessionDetail detail=d heading_id="panel-title"/> }.into_any()
                         }
                         (Some(Err(e)), _) => view! { <h1 id="panel-title" class="visually-hidden">"Session"</h1> {detail_error(&e.to_string())} }.into_any(),
                         (None, _) => view! { <div class="skeleton" aria-busy="true">"Loading the session…"</div> }.into_any(),
@@ -541,7 +535,6 @@ fn SessionsTable(
     now: RwSignal<i64>,
     params: Memo<ParamsMap>,
     grants: Resource<Result<sra_domain::VisibleGateways, ServerFnError>>,
-    terminate: Action<String, Result<i64, ServerFnError>>,
     counts: Resource<Option<StatusCounts>>,
     /// Rows that changed since the last refresh.
     changed: RwSignal<HashSet<String>>,
@@ -643,7 +636,7 @@ fn SessionsTable(
                         .into_iter()
                         .map(|s| {
                             let changed = changed.with_untracked(|c| c.contains(&s.session_id));
-                            view! { <SessionRow session=s server_now=Signal::derive(server_now) allowed terminate changed params/> }
+                            view! { <SessionRow session=s server_now=Signal::derive(server_now) allowed changed params/> }
                         })
                         .collect_view()}
                 </tbody>
@@ -664,7 +657,6 @@ fn SessionRow(
     server_now: Signal<i64>,
     /// Gateways whose active sessions get a Terminate button.
     allowed: Signal<Vec<String>>,
-    terminate: Action<String, Result<i64, ServerFnError>>,
     /// Changed since the last refresh: highlighted for a moment.
     changed: bool,
     params: Memo<ParamsMap>,
@@ -679,10 +671,11 @@ fn SessionRow(
         (format!("badge status-{}", session.status.as_str()), session.status.label())
     };
     let (id, gateway) = (session.session_id.clone(), session.gateway.cluster_name.clone());
+    let description = about(&session);
     let active = session.status.is_active();
     let action = move || {
         (active && !terminating && allowed.get().contains(&gateway))
-            .then(|| view! { <TerminateButton session_id=id.clone() terminate/> })
+            .then(|| view! { <TerminateButton session_id=id.clone() about=description.clone() place="row"/> })
     };
     let href = href_with(&params.read_untracked(), &[(url_keys::OPEN, Some(session.session_id.clone()))]);
     let row_id = session.session_id.clone();
@@ -748,42 +741,6 @@ fn clicked_control(ev: &leptos::ev::MouseEvent) -> bool {
     {
         let _ = ev;
         true
-    }
-}
-
-/// Terminate, with the browser's confirmation dialog first.
-#[component]
-pub(crate) fn TerminateButton(
-    session_id: String,
-    terminate: Action<String, Result<i64, ServerFnError>>,
-) -> impl IntoView {
-    let label = format!("Terminate session {session_id}");
-    view! {
-        <button
-            class="terminate"
-            aria-label=label
-            disabled=move || terminate.pending().get()
-            on:click=move |_| {
-                if web_sys_confirm("Terminate this session? Its gateway will end it.") {
-                    terminate.dispatch(session_id.clone());
-                }
-            }
-        >
-            "Terminate"
-        </button>
-    }
-}
-
-/// Asks the person to confirm (the browser's dialog). Never called during server rendering: only from a click.
-fn web_sys_confirm(message: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        leptos::prelude::window().confirm_with_message(message).unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = message;
-        false
     }
 }
 
