@@ -13,6 +13,21 @@ pub use sessions::SessionsOverview;
 
 use leptos::prelude::*;
 
+/// Gives the keyboard focus to the element with this ID, if it is on the page (browser only).
+pub(crate) fn focus_by_id(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(element) =
+            document().get_element_by_id(id).and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]

@@ -312,17 +312,7 @@ fn link_id(session_id: &str) -> String {
 }
 
 fn focus_row(id: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        if let Some(link) =
-            document().get_element_by_id(&link_id(id)).and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-        {
-            let _ = link.focus();
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = id;
+    super::focus_by_id(&link_id(id));
 }
 
 /// The detail panel over the grid: a non-modal dialog (the grid stays usable: another row's ID switches it). It

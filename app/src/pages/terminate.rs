@@ -90,7 +90,7 @@ pub(crate) fn TerminationDialog() -> impl IntoView {
     let close = move || {
         if let Some(ask) = asking.get_untracked() {
             asking.set(None);
-            focus_element(&ask.return_to);
+            super::focus_by_id(&ask.return_to);
         }
     };
     view! {
@@ -173,20 +173,6 @@ pub(crate) fn TerminationError() -> impl IntoView {
             }
         })
     }
-}
-
-fn focus_element(id: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        if let Some(element) =
-            document().get_element_by_id(id).and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok())
-        {
-            let _ = element.focus();
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = id;
 }
 
 fn is_focused(element: &leptos::web_sys::HtmlElement) -> bool {
