@@ -156,6 +156,11 @@ pub fn SessionsOverview() -> impl IntoView {
         last_refresh.set(client_now());
         refreshes.update(|n| *n += 1);
     };
+    // A new view (filters, sort, page) is fetched as it opens: the refresh clock starts over from it.
+    Effect::new(move |_| {
+        query.track();
+        last_refresh.set(client_now());
+    });
 
     // Timers and page events exist only in the browser: effects do not run during server rendering. One tick a second
     // moves live durations and the "updated … ago" line, and starts the refresh when it is due — not while the tab is
