@@ -84,8 +84,8 @@ async fn export(store: Store, headers: HeaderMap, params: Vec<(String, String)>,
         if pages.index == 0 {
             chunk.push_str(header_of(format));
         }
-        for (i, session) in page.sessions.into_iter().enumerate() {
-            write_row(&mut chunk, format, session, as_of, pages.index == 0 && i == 0);
+        for session in page.sessions {
+            write_row(&mut chunk, format, session, as_of, pages.index == 0);
             pages.index += 1;
         }
         match page.next_cursor {

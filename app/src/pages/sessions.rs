@@ -324,7 +324,7 @@ fn focus_row(id: &str) {
 /// takes the keyboard focus when it opens, refreshes with the grid, and closes with its button or Escape.
 #[component]
 fn SessionPanel(id: String, params: Memo<ParamsMap>, refreshes: RwSignal<u64>) -> impl IntoView {
-    let page_href = format!("/sessions/{}", encode(&id));
+    let (page_href, own_id) = (format!("/sessions/{}", encode(&id)), id.clone());
     let detail = Resource::new(move || (id.clone(), refreshes.get()), |(id, _)| session_detail(id));
     // The last good answer stays on screen while a refresh cannot reach the server.
     let last = RwSignal::new(None::<SessionView>);
@@ -350,11 +350,7 @@ fn SessionPanel(id: String, params: Memo<ParamsMap>, refreshes: RwSignal<u64>) -
                     aria-label="Close the session detail"
                     on:click=move |ev| {
                         ev.prevent_default();
-                        if let Some(d) = last.get_untracked() {
-                            close_detail(&navigate, &params.read_untracked(), &d.session.session_id);
-                        } else {
-                            navigate(&close_href(), quiet());
-                        }
+                        close_detail(&navigate, &params.read_untracked(), &own_id);
                     }
                 >
                     "✕ Close"
