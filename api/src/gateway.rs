@@ -12,7 +12,8 @@ pub const MAX_BATCH: usize = 1_000;
 pub const MAX_LIVE: usize = 20_000;
 /// How far ahead of the server's clock a reported time may be.
 pub const MAX_CLOCK_AHEAD_MS: Millis = 5 * sra_domain::MINUTE_MS;
-const MAX_ID_LEN: usize = 128;
+/// The longest ID (update, session, API key access ID) accepted.
+pub const MAX_ID_LEN: usize = 128;
 const MAX_TEXT_LEN: usize = 512;
 const MAX_ERROR_LEN: usize = 2_000;
 
@@ -123,8 +124,15 @@ impl SessionReport {
             }
             Ok(())
         };
-        bounded("update-id", &self.update_id, MAX_ID_LEN)?;
-        bounded("session-id", &self.session_id, MAX_ID_LEN)?;
+        let id = |field: &str, value: &str| -> Result<(), ReportError> {
+            bounded(field, value, MAX_ID_LEN)?;
+            check_id(value).map_err(|problem| fail(field, problem))
+        };
+        id("update-id", &self.update_id)?;
+        id("session-id", &self.session_id)?;
+        if let Some(access_id) = self.access_id.as_deref().filter(|a| !a.is_empty()) {
+            id("access-id", access_id)?;
+        }
         if self.at > now + MAX_CLOCK_AHEAD_MS {
             return Err(fail(
                 "at",
@@ -177,10 +185,58 @@ impl SessionReport {
     }
 }
 
+impl Heartbeat {
+    /// Checks the live IDs: at most [`MAX_LIVE`] (else [`HeartbeatError::TooMany`]), each a plausible ID.
+    pub fn check(&self) -> Result<(), HeartbeatError> {
+        if self.live.len() > MAX_LIVE {
+            return Err(HeartbeatError::TooMany { count: self.live.len() });
+        }
+        for (i, id) in self.live.iter().enumerate() {
+            if id.trim().is_empty() {
+                return Err(HeartbeatError::Id { index: i, problem: "must not be empty".into() });
+            }
+            if id.chars().count() > MAX_ID_LEN {
+                let problem = format!("is {} characters long; allowed: up to {MAX_ID_LEN}", id.chars().count());
+                return Err(HeartbeatError::Id { index: i, problem });
+            }
+            check_id(id).map_err(|problem| HeartbeatError::Id { index: i, problem })?;
+        }
+        Ok(())
+    }
+}
+
+/// A heartbeat that cannot be taken as sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeartbeatError {
+    #[error("the heartbeat lists {count} sessions; allowed: up to {MAX_LIVE}")]
+    TooMany { count: usize },
+    #[error("live[{index}]: {problem}")]
+    Id { index: usize, problem: String },
+}
+
+/// IDs travel into URLs, headers and logs: no control characters.
+fn check_id(id: &str) -> Result<(), String> {
+    if id.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::from_json;
+
+    #[test]
+    fn heartbeats_are_bounded() {
+        assert_eq!(Heartbeat { live: vec!["s-1".into()] }.check(), Ok(()));
+        let long = Heartbeat { live: vec!["s".into(), "x".repeat(MAX_ID_LEN + 1)] };
+        assert_eq!(long.check().unwrap_err().to_string(), "live[1]: is 129 characters long; allowed: up to 128");
+        let control = Heartbeat { live: vec!["a\nb".into()] };
+        assert_eq!(control.check().unwrap_err().to_string(), "live[0]: must not contain control characters");
+        let many = Heartbeat { live: vec!["s".into(); MAX_LIVE + 1] };
+        assert!(matches!(many.check(), Err(HeartbeatError::TooMany { count }) if count == MAX_LIVE + 1));
+    }
 
     const NOW: Millis = 1_795_824_000_000; // 2026-11-28T00:00:00Z
 

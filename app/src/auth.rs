@@ -7,8 +7,11 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The name of the sign-in cookie.
+/// The name of the sign-in cookie; with `Secure` it carries the `__Host-` prefix, which browsers accept only from
+/// this exact origin over HTTPS (a sibling subdomain cannot plant one).
 pub const SESSION_COOKIE: &str = "sra_session";
+/// The sign-in cookie's name when the console is served over TLS.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-sra_session";
 
 /// The signed-in user as the header shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,38 +23,18 @@ pub struct SignedIn {
 /// Signs in with a login and password, sets the cookie and sends the browser on to `next` (a path of this console).
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(login: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
-    use sra_domain::Actor;
-    use sra_store::StoreError;
-    use std::time::Instant;
+    use sra_store::{Attempt, Channel, Credential};
 
     let store = server::store()?;
-    let login = login.trim().to_owned();
-    let address = server::client_address().await;
-    let throttle = server::throttle();
-    let actor = Actor::User(login.clone());
-    if let Err(refused) = throttle.check(&login, &address, Instant::now()) {
-        store
-            .record(&actor, "console.sign_in_throttled", serde_json::json!({"address": address}))
-            .await
-            .map_err(server::failure)?;
-        server::status(http::StatusCode::TOO_MANY_REQUESTS);
-        return Err(ServerFnError::new(refused.to_string()));
-    }
-    let principal = match store.authenticate(&login, &password).await {
-        Ok(principal) => principal,
-        Err(e @ (StoreError::BadCredentials | StoreError::AccountDisabled)) => {
-            throttle.failed(&login, &address, Instant::now());
-            let details = serde_json::json!({"address": address, "reason": e.to_string()});
-            store.record(&actor, "console.sign_in_failed", details).await.map_err(server::failure)?;
-            server::status(http::StatusCode::UNAUTHORIZED);
-            return Err(ServerFnError::new(e.to_string()));
-        }
-        Err(other) => return Err(server::failure(other)),
-    };
-    throttle.succeeded(&login);
+    // Where to go is settled before anything is written: a bad `next` falls back to the overview.
+    let next = safe_next(next.as_deref());
+    let address = server::client_address();
+    let attempt =
+        Attempt { channel: Channel::Console, credential: Credential::Password, account: &login, secret: &password, address: &address };
+    let principal = store.sign_in(attempt).await.map_err(server::failure)?;
     let token = store.open_console_session(&principal).await.map_err(server::failure)?;
     server::set_cookie(&token, sra_store::ABSOLUTE_TIMEOUT_MS / 1000);
-    leptos_axum::redirect(&safe_next(next.as_deref()));
+    leptos_axum::redirect(&next);
     Ok(())
 }
 
@@ -59,7 +42,7 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
     let store = server::store()?;
-    if let Some(token) = server::request_token().await {
+    if let Some(token) = server::request_token() {
         store.close_console_session(&token).await.map_err(server::failure)?;
     }
     server::set_cookie("", 0);
@@ -70,23 +53,37 @@ pub async fn logout() -> Result<(), ServerFnError> {
 /// Who is signed in, if anyone.
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<SignedIn>, ServerFnError> {
-    Ok(server::principal().await?.map(|p| SignedIn { login: p.login, display_name: p.display_name }))
+    Ok(server::signed_in().map(|s| SignedIn { login: s.principal.login, display_name: s.principal.display_name }))
 }
 
-/// Where to go after signing in: a local path only (never another site), the overview by default.
+/// Where to go after signing in: a path of this console only, the overview by default. The path must start with one
+/// `/`, and contain no control characters, whitespace or backslashes anywhere (browsers drop or rewrite those, which
+/// turns `/\t/evil.example` into `//evil.example`); resolved against the console's own origin it must stay there.
+#[cfg(feature = "ssr")]
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
-        _ => "/sessions".to_owned(),
+    const FALLBACK: &str = "/sessions";
+    let Some(path) = next else { return FALLBACK.to_owned() };
+    let plain = path.len() <= 2_048
+        && path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if !plain {
+        return FALLBACK.to_owned();
+    }
+    // Resolve it as a browser would, against a stand-in for our origin, and insist it stays there.
+    const ORIGIN: &str = "http://console.invalid";
+    match http::Uri::try_from(format!("{ORIGIN}{path}")) {
+        Ok(uri) if uri.host() == Some("console.invalid") && uri.port().is_none() => path.to_owned(),
+        _ => FALLBACK.to_owned(),
     }
 }
 
-/// The sign-in token in a `Cookie` header, if there is one.
-pub fn token_from_cookie_header(header: &str) -> Option<&str> {
+/// The sign-in token in a `Cookie` header, under the cookie name `name`.
+pub fn token_from_cookie_header<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value)
         .filter(|value| !value.is_empty())
 }
@@ -96,34 +93,56 @@ pub const NOT_SIGNED_IN: &str = "not signed in";
 
 #[cfg(feature = "ssr")]
 pub mod server {
-    use http::header::{COOKIE, SET_COOKIE};
-    use http::{HeaderValue, StatusCode};
+    use http::header::{COOKIE, RETRY_AFTER, SET_COOKIE};
+    use http::{HeaderMap, HeaderValue, StatusCode};
     use leptos::prelude::*;
     use leptos_axum::ResponseOptions;
     use sra_domain::Caller;
-    use sra_store::{Principal, Store, StoreError};
+    use sra_store::{ErrorKind, Principal, Store, StoreError};
 
-    use super::{token_from_cookie_header, NOT_SIGNED_IN, SESSION_COOKIE};
+    use super::{token_from_cookie_header, NOT_SIGNED_IN, SECURE_SESSION_COOKIE, SESSION_COOKIE};
 
     /// How the server hands out cookies; provided by the server from its configuration.
     #[derive(Debug, Clone, Copy, Default)]
     pub struct CookiePolicy {
-        /// Add `Secure`: the console is served over TLS.
+        /// Add `Secure` (and name the cookie `__Host-…`): the console is served over TLS.
         pub secure: bool,
+    }
+
+    impl CookiePolicy {
+        pub fn cookie_name(self) -> &'static str {
+            if self.secure {
+                SECURE_SESSION_COOKIE
+            } else {
+                SESSION_COOKIE
+            }
+        }
+
+        /// The sign-in token among a request's cookies.
+        pub fn token(self, headers: &HeaderMap) -> Option<String> {
+            headers
+                .get_all(COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|h| token_from_cookie_header(h, self.cookie_name()))
+                .map(str::to_owned)
+        }
+    }
+
+    /// The signed-in user of a request and their visibility, resolved once per request by the server (from the
+    /// sign-in cookie) and kept in the request's extensions for the guard, the server functions and the export.
+    #[derive(Debug, Clone)]
+    pub struct SignedInCaller {
+        pub principal: Principal,
+        pub caller: Caller,
     }
 
     pub fn store() -> Result<Store, ServerFnError> {
         use_context::<Store>().ok_or_else(|| ServerFnError::new("the server has no store configured"))
     }
 
-    /// The sign-in throttle shared by the server's requests (a fresh one if the server provided none, as in tests
-    /// that render components alone).
-    pub fn throttle() -> std::sync::Arc<sra_store::throttle::SignInThrottle> {
-        use_context::<std::sync::Arc<sra_store::throttle::SignInThrottle>>().unwrap_or_default()
-    }
-
     /// The client's address as the server saw the connection (`unknown` when not served over a socket).
-    pub async fn client_address() -> String {
+    pub fn client_address() -> String {
         use axum::extract::ConnectInfo;
         use_context::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()))
@@ -136,63 +155,50 @@ pub mod server {
         }
     }
 
-    pub async fn request_token() -> Option<String> {
+    /// This request's sign-in token (for signing out).
+    pub fn request_token() -> Option<String> {
         let parts = use_context::<http::request::Parts>()?;
-        let header = parts.headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
-        header.iter().find_map(|h| token_from_cookie_header(h)).map(str::to_owned)
+        use_context::<CookiePolicy>().unwrap_or_default().token(&parts.headers)
     }
 
-    /// The signed-in user of this request, if the cookie names a live sign-in.
-    pub async fn principal() -> Result<Option<Principal>, ServerFnError> {
-        let Some(token) = request_token().await else {
-            return Ok(None);
-        };
-        store()?.console_session(&token).await.map_err(failure)
+    /// The signed-in user of this request, as the server resolved it.
+    pub fn signed_in() -> Option<SignedInCaller> {
+        use_context::<http::request::Parts>()?.extensions.get::<SignedInCaller>().cloned()
     }
 
     /// The caller of a server function with their visibility; 401 when nobody is signed in.
     pub async fn caller() -> Result<Caller, ServerFnError> {
-        let Some(principal) = principal().await? else {
-            status(StatusCode::UNAUTHORIZED);
-            return Err(ServerFnError::new(NOT_SIGNED_IN));
-        };
-        store()?.caller(&principal.login).await.map_err(failure)
+        match signed_in() {
+            Some(signed_in) => Ok(signed_in.caller),
+            None => {
+                status(StatusCode::UNAUTHORIZED);
+                Err(ServerFnError::new(NOT_SIGNED_IN))
+            }
+        }
     }
 
     pub fn set_cookie(token: &str, max_age_seconds: i64) {
         let policy = use_context::<CookiePolicy>().unwrap_or_default();
         let secure = if policy.secure { "; Secure" } else { "" };
-        let cookie =
-            format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}");
+        let name = policy.cookie_name();
+        let cookie = format!("{name}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}");
         if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&cookie)) {
             response.append_header(SET_COOKIE, value);
         }
     }
 
-    /// A store error as the console shows it: bad input as it is, anything else logged and summarised.
+    /// A store error as the console shows it: the status of its kind (the same the HTTP API answers), with
+    /// `Retry-After` when it says when to try again; server faults are logged and summarised.
     pub fn failure(e: StoreError) -> ServerFnError {
-        match e {
-            StoreError::Query(e) => {
-                status(StatusCode::BAD_REQUEST);
-                ServerFnError::new(e.to_string())
-            }
-            e @ StoreError::UnknownSession(_) => {
-                status(StatusCode::NOT_FOUND);
-                ServerFnError::new(e.to_string())
-            }
-            e @ StoreError::NotPermitted(_) => {
-                status(StatusCode::FORBIDDEN);
-                ServerFnError::new(e.to_string())
-            }
-            e @ StoreError::SessionEnded { .. } => {
-                status(StatusCode::CONFLICT);
-                ServerFnError::new(e.to_string())
-            }
-            other => {
-                tracing::error!(error = %other, "a console request failed");
-                ServerFnError::new("the request failed on the server; the server log has the details")
-            }
+        let kind = e.kind();
+        status(StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        if let (Some(seconds), Some(response)) = (e.retry_after_secs(), use_context::<ResponseOptions>()) {
+            response.insert_header(RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if kind == ErrorKind::Unauthenticated && !matches!(e, StoreError::BadCredentials) {
+            return ServerFnError::new(NOT_SIGNED_IN);
+        }
+        ServerFnError::new(e.public_message())
     }
 }
 
@@ -200,19 +206,35 @@ pub mod server {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/sessions?status=failed")), "/sessions?status=failed");
-        for hostile in ["https://evil.example", "//evil.example/x", "/\\evil.example", "sessions"] {
-            assert_eq!(safe_next(Some(hostile)), "/sessions", "{hostile}");
+        assert_eq!(safe_next(Some("/sessions/a%2Fb?x=%09")), "/sessions/a%2Fb?x=%09", "encoded text is only text");
+        for hostile in [
+            "https://evil.example",
+            "//evil.example/x",
+            "/\\evil.example",
+            "sessions",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\u{7f}/evil.example",
+            "/ /evil.example",
+            "/\u{a0}/evil.example",
+            "/x\\..\\..",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/sessions", "{hostile:?}");
         }
         assert_eq!(safe_next(None), "/sessions");
     }
 
     #[test]
     fn the_session_cookie_is_found_among_others() {
-        assert_eq!(token_from_cookie_header("a=1; sra_session=tok; b=2"), Some("tok"));
-        assert_eq!(token_from_cookie_header("sra_session="), None);
-        assert_eq!(token_from_cookie_header("other=1"), None);
+        assert_eq!(token_from_cookie_header("a=1; sra_session=tok; b=2", SESSION_COOKIE), Some("tok"));
+        assert_eq!(token_from_cookie_header("sra_session=", SESSION_COOKIE), None);
+        assert_eq!(token_from_cookie_header("other=1", SESSION_COOKIE), None);
+        assert_eq!(token_from_cookie_header("sra_session=planted", SECURE_SESSION_COOKIE), None);
+        assert_eq!(token_from_cookie_header("__Host-sra_session=t", SECURE_SESSION_COOKIE), Some("t"));
     }
 }

@@ -390,7 +390,7 @@ async fn console_api_and_cli_agree(store: &Store) {
     let w = world(store).await;
     for login in ["olivia", "alice", "admin"] {
         w.sign_in(store, login).await;
-        let principal = store.authenticate(login, PASSWORD).await.unwrap();
+        let principal = sra_store::testing::sign_in(store, login, PASSWORD).await.unwrap();
         let cookie = store.open_console_session(&principal).await.unwrap();
         let token = store.issue_api_token(&principal, None).await.unwrap().token;
         for statuses in

@@ -15,6 +15,12 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
 /// The longest free-text search accepted, in characters.
 pub const MAX_SEARCH_LEN: usize = 200;
+/// The most values one list filter may hold (statuses, resource types, client interfaces, gateways).
+pub const MAX_LIST_LEN: usize = 100;
+/// The longest gateway name accepted in a filter.
+pub const MAX_NAME_LEN: usize = 128;
+/// The longest page cursor accepted (ours are a few hundred characters).
+pub const MAX_CURSOR_LEN: usize = 4_096;
 /// The default timeframe: the last 30 days.
 pub const DEFAULT_WINDOW_MS: Millis = 30 * DAY_MS;
 
@@ -274,18 +280,36 @@ impl RawSessionQuery {
             if s.chars().count() > MAX_SEARCH_LEN {
                 return Err(QueryError::SearchTooLong { len: s.chars().count() });
             }
+            // A NUL would cut the pattern short on SQLite; no control character belongs in a search.
+            if s.chars().any(char::is_control) {
+                return Err(QueryError::ControlCharacter { key: "search" });
+            }
         }
-        let gateways: BTreeSet<String> = split(&self.gateways).map(str::to_owned).collect();
+        let gateways = bounded_list("gateway", &self.gateways)?;
+        for name in &gateways {
+            if name.chars().count() > MAX_NAME_LEN {
+                return Err(QueryError::TooLong { key: "gateway", len: name.chars().count(), limit: MAX_NAME_LEN });
+            }
+            if name.chars().any(char::is_control) {
+                return Err(QueryError::ControlCharacter { key: "gateway" });
+            }
+        }
+        let cursor = self.cursor.filter(|c| !c.trim().is_empty());
+        if let Some(c) = &cursor {
+            if c.len() > MAX_CURSOR_LEN {
+                return Err(QueryError::InvalidCursor);
+            }
+        }
         Ok(SessionQuery {
             timeframe,
-            statuses: parse_set(&self.statuses)?,
-            resource_types: parse_set(&self.resource_types)?,
-            client_interfaces: parse_set(&self.client_interfaces)?,
-            gateways,
+            statuses: parse_set(&bounded_list("status", &self.statuses)?)?,
+            resource_types: parse_set(&bounded_list("resource-type", &self.resource_types)?)?,
+            client_interfaces: parse_set(&bounded_list("client-interface", &self.client_interfaces)?)?,
+            gateways: gateways.into_iter().collect(),
             search,
             sort: self.sort.as_deref().map(str::parse).transpose()?.unwrap_or_default(),
             page_size,
-            cursor: self.cursor.filter(|c| !c.trim().is_empty()),
+            cursor,
         })
     }
 }
@@ -295,11 +319,20 @@ fn split(values: &[String]) -> impl Iterator<Item = &str> {
     values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// The items of a list filter, at most [`MAX_LIST_LEN`] of them.
+fn bounded_list(key: &'static str, values: &[String]) -> Result<Vec<String>, QueryError> {
+    let items: Vec<String> = split(values).take(MAX_LIST_LEN + 1).map(str::to_owned).collect();
+    if items.len() > MAX_LIST_LEN {
+        return Err(QueryError::TooMany { key, limit: MAX_LIST_LEN });
+    }
+    Ok(items)
+}
+
 fn parse_set<T>(values: &[String]) -> Result<BTreeSet<T>, QueryError>
 where
     T: FromStr<Err = ParseEnumError> + Ord,
 {
-    split(values).map(|v| v.parse().map_err(QueryError::Value)).collect()
+    values.iter().map(|v| v.parse().map_err(QueryError::Value)).collect()
 }
 
 /// A query that cannot be run, with a message that names the value and what is allowed.
@@ -323,6 +356,12 @@ pub enum QueryError {
     SearchTooLong { len: usize },
     #[error("invalid page cursor: it was not issued for this query, was altered, or is from another server")]
     InvalidCursor,
+    #[error("{key}: more than {limit} values; allowed: up to {limit}")]
+    TooMany { key: &'static str, limit: usize },
+    #[error("{key}: a value is {len} characters long; allowed: up to {limit}")]
+    TooLong { key: &'static str, len: usize, limit: usize },
+    #[error("{key}: control characters are not allowed")]
+    ControlCharacter { key: &'static str },
 }
 
 #[cfg(test)]
@@ -379,6 +418,23 @@ mod tests {
         }
         let err = RawSessionQuery { search: Some("x".repeat(201)), ..raw() }.parse(0).unwrap_err();
         assert!(matches!(err, QueryError::SearchTooLong { len: 201 }));
+    }
+
+    #[test]
+    fn lists_and_texts_are_bounded() {
+        let many: Vec<String> = (0..=MAX_LIST_LEN).map(|i| format!("gw-{i}")).collect();
+        let err = RawSessionQuery { gateways: vec![many.join(",")], ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err.to_string(), "gateway: more than 100 values; allowed: up to 100");
+        let err = RawSessionQuery { statuses: vec!["connected".into(); 101], ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err, QueryError::TooMany { key: "status", limit: 100 });
+        let err = RawSessionQuery { search: Some("a\u{0}b".into()), ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err.to_string(), "search: control characters are not allowed");
+        let err = RawSessionQuery { gateways: vec!["g".repeat(129)], ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err.to_string(), "gateway: a value is 129 characters long; allowed: up to 128");
+        let err = RawSessionQuery { cursor: Some("c".repeat(MAX_CURSOR_LEN + 1)), ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err, QueryError::InvalidCursor);
+        let fine: Vec<String> = (0..MAX_LIST_LEN).map(|i| format!("gw-{i}")).collect();
+        assert_eq!(RawSessionQuery { gateways: fine, ..raw() }.parse(0).unwrap().gateways.len(), MAX_LIST_LEN);
     }
 
     #[test]

@@ -8,12 +8,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_initial;
 mod m20261129_000002_ingest;
+mod m20261201_000003_sign_in_throttle;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_initial::Migration), Box::new(m20261129_000002_ingest::Migration)]
+        vec![
+            Box::new(m20261128_000001_initial::Migration),
+            Box::new(m20261129_000002_ingest::Migration),
+            Box::new(m20261201_000003_sign_in_throttle::Migration),
+        ]
     }
 }

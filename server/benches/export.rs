@@ -132,7 +132,7 @@ async fn seed(store: &Store, count: usize) {
 }
 
 async fn sign_in(store: &Store, login: &str) -> String {
-    let principal = store.authenticate(login, &format!("{login}-password-1")).await.expect("sign in");
+    let principal = sra_store::testing::sign_in(store, login, &format!("{login}-password-1")).await.expect("sign in");
     store.open_console_session(&principal).await.expect("console session")
 }
 

@@ -44,6 +44,15 @@ pub struct Config {
     #[arg(long, env = "SRA_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
+    /// Serve `/metrics` on the main listener only with `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "SRA_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Serve `/metrics` on this address instead (e.g. `10.0.0.5:9100`, reached by the monitoring network only); the
+    /// main listener then does not serve it.
+    #[arg(long, env = "SRA_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Password of the `admin` user created when the database has no users yet. Without it a random one is generated
     /// and printed once. (Environment only, so it never shows in process lists.)
     #[arg(skip = std::env::var("SRA_ADMIN_PASSWORD").ok())]
@@ -101,6 +110,18 @@ impl Config {
         SocketAddr::new(self.bind, self.port)
     }
 
+    /// Who may read `/metrics` on the main listener: with a token if one is set; nobody if it has its own listener;
+    /// otherwise anyone, but only when the server listens on loopback — a public bind does not expose it by default.
+    pub fn metrics_access(&self) -> crate::observe::MetricsAccess {
+        use crate::observe::MetricsAccess;
+        match (&self.metrics_token, self.metrics_listen) {
+            (Some(token), _) => MetricsAccess::Token(token.clone()),
+            (None, Some(_)) => MetricsAccess::Hidden,
+            (None, None) if self.bind.is_loopback() => MetricsAccess::Open,
+            (None, None) => MetricsAccess::Hidden,
+        }
+    }
+
     /// The database to open: `--database-url`, else `sqlite://DATA_DIR/sra.db`.
     pub fn database_url(&self) -> String {
         match &self.database_url {
@@ -115,6 +136,12 @@ impl Config {
             .with_context(|| format!("invalid --log-level / SRA_LOG {:?}", self.log_level))?;
         if self.port == 0 {
             bail!("invalid --port / SRA_PORT 0: choose a port from 1 to 65535");
+        }
+        if self.metrics_token.as_deref().is_some_and(|t| t.trim().len() < 16) {
+            bail!("invalid --metrics-token / SRA_METRICS_TOKEN: use at least 16 characters");
+        }
+        if self.metrics_token.as_deref().is_some_and(|t| t.trim().len() < 16) {
+            bail!("invalid --metrics-token / SRA_METRICS_TOKEN: use at least 16 characters");
         }
         match &self.database_url {
             None => ensure_writable_dir(&self.data_dir)?,
@@ -164,6 +191,17 @@ mod tests {
         assert!(format!("{err:#}").contains("SRA_LOG"), "{err:#}");
         let err = parse(&["--port", "0"]).validate().unwrap_err();
         assert!(err.to_string().contains("1 to 65535"), "{err}");
+    }
+
+    #[test]
+    fn metrics_are_open_on_loopback_only_unless_a_token_or_listener_says_otherwise() {
+        use crate::observe::MetricsAccess;
+        assert_eq!(parse(&[]).metrics_access(), MetricsAccess::Open);
+        assert_eq!(parse(&["--bind", "0.0.0.0"]).metrics_access(), MetricsAccess::Hidden);
+        let token = "0123456789abcdef";
+        assert_eq!(parse(&["--bind", "0.0.0.0", "--metrics-token", token]).metrics_access(), MetricsAccess::Token(token.into()));
+        assert_eq!(parse(&["--metrics-listen", "127.0.0.1:9100"]).metrics_access(), MetricsAccess::Hidden);
+        assert!(parse(&["--metrics-token", "short"]).validate().is_err());
     }
 
     #[test]

@@ -8,8 +8,10 @@
 //! Every page of one export shares the first page's `as_of`, so "the last 30 days" cannot drift while it streams.
 
 use axum::body::{Body, Bytes};
+use app::auth::server::SignedInCaller;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::Extension;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use sra_api::SraSession;
@@ -41,29 +43,32 @@ impl Format {
 
 pub async fn sessions_csv(
     State(store): State<Store>,
-    headers: HeaderMap,
+    signed_in: Option<Extension<SignedInCaller>>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    export(store, headers, params, Format::Csv).await
+    export(store, signed_in, params, Format::Csv).await
 }
 
 pub async fn sessions_json(
     State(store): State<Store>,
-    headers: HeaderMap,
+    signed_in: Option<Extension<SignedInCaller>>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
-    export(store, headers, params, Format::Json).await
+    export(store, signed_in, params, Format::Json).await
 }
 
 fn plain(status: StatusCode, message: impl Into<String>) -> Response {
     (status, format!("{}\n", message.into())).into_response()
 }
 
-async fn export(store: Store, headers: HeaderMap, params: Vec<(String, String)>, format: Format) -> Response {
-    let caller = match signed_in_caller(&store, &headers).await {
-        Ok(Some(caller)) => caller,
-        Ok(None) => return plain(StatusCode::UNAUTHORIZED, "not signed in: sign in to the console first"),
-        Err(e) => return failure(e),
+async fn export(
+    store: Store,
+    signed_in: Option<Extension<SignedInCaller>>,
+    params: Vec<(String, String)>,
+    format: Format,
+) -> Response {
+    let Some(Extension(SignedInCaller { caller, .. })) = signed_in else {
+        return plain(StatusCode::UNAUTHORIZED, "not signed in: sign in to the console first");
     };
     let query = match export_query(&params) {
         Ok(query) => query,
@@ -142,27 +147,12 @@ fn export_query(params: &[(String, String)]) -> Result<SessionQuery, String> {
     Ok(SessionQuery { page_size: EXPORT_PAGE, ..query })
 }
 
-async fn signed_in_caller(store: &Store, headers: &HeaderMap) -> Result<Option<Caller>, StoreError> {
-    let token = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(app::auth::token_from_cookie_header);
-    let Some(token) = token else { return Ok(None) };
-    match store.console_session(token).await? {
-        Some(principal) => store.caller(&principal.login).await.map(Some),
-        None => Ok(None),
-    }
-}
-
 fn failure(e: StoreError) -> Response {
-    match e {
-        StoreError::Query(e) => plain(StatusCode::BAD_REQUEST, e.to_string()),
-        other => {
-            tracing::error!(error = %other, "an export failed");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "the export failed on the server; the server log has the details")
-        }
+    let mut response = plain(crate::http::status_of(e.kind()), e.public_message());
+    if let Some(seconds) = e.retry_after_secs() {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
+    response
 }
 
 /// The CSV columns, in order. Times are RFC 3339 in UTC: an export is data for other tools, not a reading view.

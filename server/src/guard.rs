@@ -1,10 +1,48 @@
-//! Request guards in front of the console: cross-site request refusal and the sign-in requirement for pages.
+//! Request guards in front of the console: who is signed in (resolved once per request), cross-site request refusal,
+//! and the sign-in requirement for pages.
 
+use app::auth::server::{CookiePolicy, SignedInCaller};
 use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use sra_store::Store;
+
+/// Resolves the sign-in cookie to the signed-in user and their visibility, once per request, and puts it in the
+/// request's extensions ([`SignedInCaller`]) for the page guard, the server functions and the export. Static files
+/// are passed by without a look-up.
+pub async fn resolve_caller(
+    State((store, cookies)): State<(Store, CookiePolicy)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/pkg/") || path == "/favicon.svg" {
+        return next.run(request).await;
+    }
+    if let Some(token) = cookies.token(request.headers()) {
+        let resolved = async {
+            let Some(principal) = store.console_session(&token).await? else { return Ok(None) };
+            let caller = store.caller(&principal.login).await?;
+            Ok::<_, sra_store::StoreError>(Some(SignedInCaller { principal, caller }))
+        };
+        match resolved.await {
+            Ok(Some(signed_in)) => {
+                request.extensions_mut().insert(signed_in);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "checking a sign-in failed");
+                let mut response =
+                    (StatusCode::SERVICE_UNAVAILABLE, "the sign-in could not be checked; try again shortly\n")
+                        .into_response();
+                response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+                return response;
+            }
+        }
+    }
+    next.run(request).await
+}
 
 /// Console pages (and the overview's exports) that need a signed-in user; anyone else is sent to the login page first.
 fn needs_sign_in(path: &str) -> bool {
@@ -34,30 +72,10 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
 }
 
 /// Sends visitors without a live sign-in from a console page to `/login?next=…`.
-pub async fn signed_in_pages(State(store): State<Store>, request: Request, next: Next) -> Response {
+pub async fn signed_in_pages(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let guarded = request.method() == Method::GET && needs_sign_in(path);
-    if !guarded {
-        return next.run(request).await;
-    }
-    let token = request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(app::auth::token_from_cookie_header)
-        .map(str::to_owned);
-    let signed_in = match token {
-        Some(token) => match store.console_session(&token).await {
-            Ok(found) => found.is_some(),
-            Err(e) => {
-                tracing::error!(error = %e, "checking a sign-in failed");
-                return (StatusCode::SERVICE_UNAVAILABLE, "the sign-in could not be checked\n").into_response();
-            }
-        },
-        None => false,
-    };
-    if signed_in {
+    if !guarded || request.extensions().get::<SignedInCaller>().is_some() {
         return next.run(request).await;
     }
     let wanted = request.uri().path_and_query().map_or("/sessions", |pq| pq.as_str());

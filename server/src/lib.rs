@@ -10,7 +10,10 @@ pub mod demo;
 pub mod export;
 pub mod gateway_api;
 pub mod guard;
+pub mod http;
 pub mod observe;
+pub mod openapi;
+pub mod security;
 
 use std::future::Future;
 use std::path::Path;
@@ -32,45 +35,43 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::observe::{Metrics, Observed};
 
+/// How the server is reached and what it exposes, beyond the store: decided by the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Surface {
+    pub cookies: CookiePolicy,
+    /// Who may read `/metrics` on the main listener.
+    pub metrics: observe::MetricsAccess,
+}
+
 /// The whole HTTP surface: console pages, server functions, the HTTP API, static files and `/healthz`, `/readyz`,
 /// `/metrics`.
 pub fn router(site_root: &Path, store: Store, cookies: CookiePolicy) -> Router {
-    router_with_readiness(site_root, store, cookies, Arc::new(AtomicBool::new(true)))
+    let surface = Surface { cookies, metrics: observe::MetricsAccess::Open };
+    router_with(site_root, store, surface, Arc::new(AtomicBool::new(true))).0
 }
 
-/// [`router`], with `/readyz` answering 503 until `ready` is set.
-fn router_with_readiness(site_root: &Path, store: Store, cookies: CookiePolicy, ready: Arc<AtomicBool>) -> Router {
-    let throttle = Arc::new(sra_store::throttle::SignInThrottle::default());
+/// [`router`] for a surface, with `/readyz` answering 503 until `ready` is set; also returns the metrics, for a
+/// separate metrics listener.
+fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<AtomicBool>) -> (Router, Observed) {
+    let Surface { cookies, metrics } = surface;
     let options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .build();
-    let observed = Observed { metrics: Arc::new(Metrics::default()), store: store.clone(), ready };
+    let observed = Observed { metrics: Arc::new(Metrics::default()), store: store.clone(), ready, access: metrics };
 
     let api = Router::new()
-        .route("/auth", axum::routing::post(api::auth).fallback(api::method_not_allowed))
-        .route("/list-sra-sessions", axum::routing::post(api::list_sra_sessions).fallback(api::method_not_allowed))
-        .route(
-            "/list-sra-session-audit",
-            axum::routing::post(api::list_sra_session_audit).fallback(api::method_not_allowed),
-        )
-        .route("/list-sra-audit", axum::routing::post(api::list_sra_audit).fallback(api::method_not_allowed))
-        .route(
-            "/terminate-sra-session",
-            axum::routing::post(api::terminate_sra_session).fallback(api::method_not_allowed),
-        )
-        .route(
-            "/gateway/session-update",
-            axum::routing::post(gateway_api::session_update).fallback(api::method_not_allowed),
-        )
-        .route(
-            "/gateway/session-updates",
-            axum::routing::post(gateway_api::session_updates).fallback(api::method_not_allowed),
-        )
-        .route("/gateway/heartbeat", axum::routing::post(gateway_api::heartbeat).fallback(api::method_not_allowed))
-        .route("/openapi.json", get(api::openapi))
-        .with_state(api::ApiState { store: store.clone(), throttle: throttle.clone() });
+        .route("/auth", post(api::auth))
+        .route("/list-sra-sessions", post(api::list_sra_sessions))
+        .route("/list-sra-session-audit", post(api::list_sra_session_audit))
+        .route("/list-sra-audit", post(api::list_sra_audit))
+        .route("/terminate-sra-session", post(api::terminate_sra_session))
+        .route("/gateway/session-update", post(gateway_api::session_update))
+        .route("/gateway/session-updates", post(gateway_api::session_updates))
+        .route("/gateway/heartbeat", post(gateway_api::heartbeat))
+        .route("/openapi.json", get(openapi::openapi))
+        .with_state(store.clone());
 
     let operations = Router::new()
         .route("/", get(|| async { Redirect::to("/sessions") }))
@@ -84,33 +85,53 @@ fn router_with_readiness(site_root: &Path, store: Store, cookies: CookiePolicy, 
         .route("/export/sessions.csv", get(export::sessions_csv))
         .route("/export/sessions.json", get(export::sessions_json))
         .with_state(store.clone())
-        .layer(axum::middleware::from_fn_with_state(store.clone(), guard::signed_in_pages));
+        .layer(axum::middleware::from_fn(guard::signed_in_pages));
 
-    let guarded_store = store.clone();
+    let resolver = (store.clone(), cookies);
+    // What every page render and server function finds in its context.
+    let context = move || {
+        provide_context(store.clone());
+        provide_context(cookies);
+        security::provide_nonce();
+    };
     let console = Router::new()
-        .leptos_routes_with_context(
-            &options,
-            generate_route_list(App),
-            move || {
-                provide_context(store.clone());
-                provide_context(cookies);
-                provide_context(throttle.clone());
-            },
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .leptos_routes_with_context(&options, generate_route_list(App), context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(options)
-        .layer(axum::middleware::from_fn_with_state(guarded_store, guard::signed_in_pages))
-        .layer(axum::middleware::from_fn(guard::same_origin));
+        .layer(axum::middleware::from_fn(guard::signed_in_pages))
+        .layer(axum::middleware::from_fn(guard::same_origin))
+        // Server functions read their bodies themselves; an oversized one is refused first, as 413.
+        .layer(axum::middleware::from_fn(security::limit_server_fn_body));
 
-    operations
+    // Who is signed in is resolved once, for the console and the export (the API uses bearer tokens only).
+    let signed_in = exports.merge(console).layer(axum::middleware::from_fn_with_state(resolver, guard::resolve_caller));
+    let app = operations
         .merge(api)
-        .merge(exports)
-        .merge(console)
-        .layer(axum::middleware::from_fn_with_state(observed, observe::observe))
+        .merge(signed_in)
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(security::panic_answer))
+        .layer(axum::middleware::from_fn_with_state(observed.clone(), observe::observe));
+    (app, observed)
+}
+
+/// A `POST` endpoint; other methods get a JSON 405.
+fn post<H, T>(handler: H) -> axum::routing::MethodRouter<Store>
+where
+    H: axum::handler::Handler<T, Store>,
+    T: 'static,
+{
+    axum::routing::post(handler).fallback(http::method_not_allowed)
+}
+
+/// The client's IP address as the server saw the connection (`unknown` when not served over a socket, as in tests
+/// that call the router directly). Behind a proxy this is the proxy's address.
+pub fn client_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
 /// Runs the server until `shutdown` resolves: binds the port, opens the store (applying migrations), seeds and drives
@@ -133,15 +154,35 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     let demo = if config.demo { Some(demo::prepare(&store).await.context("preparing the demo failed")?) } else { None };
 
     ensure_admin(&store, config.admin_password.as_deref()).await?;
-    let sweeper = tokio::spawn(sweep_lost_sessions(store.clone(), config.stale_after, tasks_stopped));
+    let sweeper = tokio::spawn(sweep_lost_sessions(store.clone(), config.stale_after, tasks_stopped.clone()));
+    let sign_ins = tokio::spawn(maintain_sign_ins(store.clone(), tasks_stopped));
 
     let ready = Arc::new(AtomicBool::new(demo.is_none()));
-    let app = router_with_readiness(
-        &config.site_root,
-        store.clone(),
-        CookiePolicy { secure: config.secure_cookies },
-        ready.clone(),
-    );
+    let surface = Surface { cookies: CookiePolicy { secure: config.secure_cookies }, metrics: config.metrics_access() };
+    let (app, observed) = router_with(&config.site_root, store.clone(), surface, ready.clone());
+    // `/metrics` on a listener of its own (an address only the monitoring network reaches), when configured.
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (--metrics-listen): is another server using it?"))?;
+            let metrics = Router::new()
+                .route("/metrics", get(observe::metrics))
+                .with_state(Observed { access: observe::MetricsAccess::Open, ..observed });
+            let (stop, stopped) = watch::channel(false);
+            let task = tokio::spawn(async move {
+                let mut stopped = stopped;
+                let _ = axum::serve(listener, metrics)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.changed().await;
+                    })
+                    .await;
+            });
+            tracing::info!(%addr, "metrics listening");
+            Some((stop, task))
+        }
+        None => None,
+    };
     let local = listener.local_addr().unwrap_or(addr);
     let url = format!("http://{local}/sessions");
     println!("SRA Sessions is serving {url}");
@@ -168,6 +209,11 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
 
     tracing::info!("stopped accepting; closing the database");
     let _ = stop_tasks.send(true);
+    if let Some((stop, task)) = metrics_listener {
+        let _ = stop.send(true);
+        let _ = task.await;
+    }
+    let _ = sign_ins.await;
     stop_demo.store(true, Ordering::Relaxed);
     if let Some(thread) = demo_gateways {
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;
@@ -195,6 +241,23 @@ async fn sweep_lost_sessions(store: Store, stale_after: std::time::Duration, mut
             // A session may have changed between the look-up and the write: the next round sees it as it is now.
             Err(e) => tracing::warn!(error = %e, "closing lost sessions failed; retrying next round"),
         }
+    }
+}
+
+/// Writes refused sign-ins to their shared counters and closes the counters whose window is over, every few seconds.
+async fn maintain_sign_ins(store: Store, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
+            _ = stop.changed() => break,
+        }
+        if let Err(e) = store.maintain_sign_ins().await {
+            tracing::warn!(error = %e, "updating the sign-in throttle failed; retrying next round");
+        }
+    }
+    // What was refused since the last round is written before the database closes.
+    if let Err(e) = store.maintain_sign_ins().await {
+        tracing::warn!(error = %e, "updating the sign-in throttle at shutdown failed");
     }
 }
 

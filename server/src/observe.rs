@@ -87,6 +87,21 @@ pub struct Observed {
     pub store: Store,
     /// False while start-up work that readers depend on (the demo's history) is still running.
     pub ready: Arc<std::sync::atomic::AtomicBool>,
+    /// Who may read `/metrics` here.
+    pub access: MetricsAccess,
+}
+
+/// Who may read `/metrics` on a listener. Metrics tell an outsider the routes, their traffic and the pool's state, so
+/// a public listener serves them only with a token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Anyone who reaches the listener (a loopback bind, or the separate metrics listener).
+    #[default]
+    Open,
+    /// Only with `Authorization: Bearer TOKEN`.
+    Token(String),
+    /// Not served here (404).
+    Hidden,
 }
 
 /// Gives every request an ID (the caller's `x-request-id` if it is sane, else a new one), returns it in the response,
@@ -159,9 +174,27 @@ pub async fn readyz(State(observed): State<Observed>) -> Response {
     }
 }
 
-pub async fn metrics(State(observed): State<Observed>) -> Response {
+pub async fn metrics(State(observed): State<Observed>, headers: axum::http::HeaderMap) -> Response {
+    match &observed.access {
+        MetricsAccess::Open => {}
+        MetricsAccess::Hidden => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
+        MetricsAccess::Token(token) => {
+            let given = crate::http::bearer_token(&headers).ok().flatten().unwrap_or("");
+            if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+                let mut response = (StatusCode::UNAUTHORIZED, "send the metrics token as Authorization: Bearer\n")
+                    .into_response();
+                response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return response;
+            }
+        }
+    }
     let body = observed.metrics.render(observed.store.pool_stats());
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+/// Compares two byte strings in time independent of where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

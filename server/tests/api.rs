@@ -84,7 +84,7 @@ async fn world(store: &Store) -> (Router, tempfile::TempDir) {
 }
 
 async fn token(store: &Store, login: &str) -> String {
-    let principal = store.authenticate(login, PASSWORD).await.unwrap();
+    let principal = sra_store::testing::sign_in(store, login, PASSWORD).await.unwrap();
     store.issue_api_token(&principal, None).await.unwrap().token
 }
 

@@ -200,7 +200,7 @@ async fn credentials_for(store: &Store, who: Who) -> Option<Credentials> {
         Who::Expired => "eve",
         Who::Revoked => "rob",
     };
-    let principal = store.authenticate(login, PASSWORD).await.unwrap();
+    let principal = sra_store::testing::sign_in(store, login, PASSWORD).await.unwrap();
     let cookie = store.open_console_session(&principal).await.unwrap();
     let token = store.issue_api_token(&principal, None).await.unwrap().token;
     match who {

@@ -53,7 +53,7 @@ async fn seeded(store: &Store) -> (Router, tempfile::TempDir) {
 }
 
 async fn cookie(store: &Store, login: &str) -> String {
-    let principal = store.authenticate(login, &format!("{login}-password-1")).await.unwrap();
+    let principal = sra_store::testing::sign_in(store, login, &format!("{login}-password-1")).await.unwrap();
     store.open_console_session(&principal).await.unwrap()
 }
 

@@ -191,20 +191,32 @@ async fn operations_endpoints_report_health_and_metrics(store: &Store) {
     assert!(body.starts_with("database unreachable"), "{body}");
 }
 
-async fn repeated_failures_lock_the_account_for_a_while_and_are_audited(store: &Store) {
+/// A login form sent from a client address.
+fn login_from(address: &str, form: &str) -> Request<Body> {
+    let mut request = from_console("POST", "/api/login", None, "application/x-www-form-urlencoded", form);
+    let addr: std::net::SocketAddr = format!("{address}:40000").parse().unwrap();
+    request.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    request
+}
+
+async fn repeated_failures_slow_down_that_address_not_the_user(store: &Store) {
     let (router, _site) = seeded_router(store).await;
-    let attempt = |form: String| from_console("POST", "/api/login", None, "application/x-www-form-urlencoded", &form);
-    for _ in 0..sra_store::throttle::ACCOUNT_LIMIT {
-        assert_eq!(
-            send(&router, attempt("login=alice&password=guess-guess-1".into())).await.0,
-            StatusCode::UNAUTHORIZED
-        );
+    for _ in 0..sra_store::PAIR_FREE_FAILURES {
+        let (status, _, body) = send(&router, login_from("10.0.0.66", "login=alice&password=guess-guess-1")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     }
-    // Even the right password is refused now, with a message that says why and for how long.
-    let (status, headers, body) = send(&router, attempt(format!("login=alice&password={PASSWORD}"))).await;
+    // From the guessing address even the right password waits, told why and for how long (also in Retry-After) …
+    let (status, headers, body) = send(&router, login_from("10.0.0.66", &format!("login=alice&password={PASSWORD}"))).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert!(headers.get(header::SET_COOKIE).is_none());
-    assert!(body.contains("too many failed sign-ins for this account; try again in 15 min"), "{body}");
+    let retry: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&retry), "{retry}");
+    assert!(body.contains("too many failed sign-ins for this account from this address; try again in"), "{body}");
+    // … while alice, from her own address, signs in at once.
+    let (status, headers, body) = send(&router, login_from("10.0.0.7", &format!("login=alice&password={PASSWORD}"))).await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    assert!(headers[header::SET_COOKIE].to_str().unwrap().starts_with("sra_session="));
+
     use sea_orm::ConnectionTrait;
     let rows = store
         .connection()
@@ -215,8 +227,66 @@ async fn repeated_failures_lock_the_account_for_a_while_and_are_audited(store: &
         .await
         .unwrap();
     let actions: Vec<String> = rows.iter().map(|r| r.try_get("", "action").unwrap()).collect();
-    assert_eq!(actions.iter().filter(|a| *a == "console.sign_in_failed").count(), sra_store::throttle::ACCOUNT_LIMIT);
-    assert_eq!(actions.last().map(String::as_str), Some("console.sign_in_throttled"));
+    let failed = actions.iter().filter(|a| *a == "console.sign_in_failed").count();
+    assert_eq!(failed, sra_store::PAIR_FREE_FAILURES as usize, "{actions:?}");
+    assert!(!actions.iter().any(|a| a.contains("throttled")), "refusals are reported per window, not one by one");
+}
+
+async fn after_sign_in_only_paths_of_this_console_are_followed(store: &Store) {
+    let (router, _site) = seeded_router(store).await;
+    // Browsers drop a TAB or newline in a URL, which would turn these into `//evil.example`; a control character in
+    // a Location header would also make it invalid. All land on the overview, and nothing panics.
+    for (next, expected) in [
+        ("%2Fsessions%3Fstatus%3Dfailed", "/sessions?status=failed"),
+        ("%2F%09%2Fevil.example", "/sessions"),
+        ("%2F%0A%2Fevil.example", "/sessions"),
+        ("%2F%7F%2Fevil.example", "/sessions"),
+        ("%2F%2Fevil.example", "/sessions"),
+        ("%2F%5Cevil.example", "/sessions"),
+        ("https%3A%2F%2Fevil.example", "/sessions"),
+    ] {
+        let form = format!("login=alice&password={PASSWORD}&next={next}");
+        let (status, headers, body) = send(&router, login_from("10.0.0.9", &form)).await;
+        assert!(status.is_success() || status.is_redirection(), "{next}: {status} {body}");
+        assert_eq!(headers[header::LOCATION], expected, "{next}");
+    }
+}
+
+async fn every_answer_carries_the_security_headers(store: &Store) {
+    let (router, _site) = seeded_router(store).await;
+    for request in [get("/login"), get("/healthz"), auth_request("{}", "application/json"), get("/no-such-page")] {
+        let path = request.uri().to_string();
+        let (_, headers, _) = send(&router, request).await;
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(headers[header::REFERRER_POLICY], "same-origin", "{path}");
+    }
+    // The page's inline scripts carry this answer's nonce, and only they may run.
+    let (_, headers, html) = send(&router, get("/login")).await;
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap();
+    assert!(nonce.len() >= 20, "{csp}");
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
+    let (_, other, _) = send(&router, get("/login")).await;
+    assert_ne!(other[header::CONTENT_SECURITY_POLICY], headers[header::CONTENT_SECURITY_POLICY], "a nonce per answer");
+}
+
+async fn oversized_server_function_bodies_get_413(store: &Store) {
+    let (router, _site) = seeded_router(store).await;
+    let cookie = sign_in(&router).await;
+    let body = format!(r#"{{"query":{{"search":"{}"}}}}"#, "x".repeat(200_000));
+    let (status, _, answer) =
+        send(&router, from_console("POST", "/api/list_sessions", Some(&cookie), "application/json", &body)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    let login = format!("login={}&password=x", "x".repeat(100_000));
+    let (status, _, _) = send(&router, login_from("10.0.0.3", &login)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let login = format!("login={}&password=longer-than-ten", "x".repeat(1_000));
+    let (status, _, answer) = send(&router, login_from("10.0.0.3", &login)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer.contains("\"login\": is too long; allowed: up to 256 characters"), "{answer}");
 }
 
 /// `POST /auth` as Akeyless clients send it: JSON, kebab-case keys, extra keys they always add, no browser origin.
@@ -282,7 +352,10 @@ async fn auth_exchanges_api_keys_and_passwords_for_tokens(store: &Store) {
 
 sra_store::on_both_backends!(
     auth_exchanges_api_keys_and_passwords_for_tokens,
-    repeated_failures_lock_the_account_for_a_while_and_are_audited,
+    repeated_failures_slow_down_that_address_not_the_user,
+    after_sign_in_only_paths_of_this_console_are_followed,
+    every_answer_carries_the_security_headers,
+    oversized_server_function_bodies_get_413,
     the_overview_renders_sessions_from_the_store,
     the_server_function_answers_signed_in_same_origin_callers_only,
     wrong_passwords_do_not_reveal_who_exists,

@@ -232,7 +232,7 @@ async fn termination_travels_from_the_user_to_the_gateway_and_back(store: &Store
     let reports = [start("u1", "s-1"), status("u2", "s-1", "connected"), start("u3", "s-2")];
     post(&w.router, "/gateway/session-updates", Some(&w.key_a), &batch(&reports)).await;
     let token = |login: &'static str| async move {
-        let principal = store.authenticate(login, PASSWORD).await.unwrap();
+        let principal = sra_store::testing::sign_in(store, login, PASSWORD).await.unwrap();
         store.issue_api_token(&principal, None).await.unwrap().token
     };
     let terminate = |token: String, session: &'static str| {

@@ -11,7 +11,7 @@ use serde_json::json;
 use sra_domain::{Actor, Millis, HOUR_MS};
 
 use crate::audit::audit;
-use crate::identity::{digest, Principal};
+use crate::identity::{digest, PasswordCheck, Principal};
 use crate::sql::Sql;
 use crate::{now_ms, Store, StoreError};
 
@@ -86,8 +86,8 @@ impl Store {
         Ok(())
     }
 
-    /// The user an API key belongs to, if the key is right, not revoked, and the user enabled.
-    pub async fn authenticate_api_key(&self, access_id: &str, access_key: &str) -> Result<Principal, StoreError> {
+    /// Checks an API key (see [`Store::sign_in`], the one way in): right key, not revoked, user enabled.
+    pub(crate) async fn check_api_key(&self, access_id: &str, access_key: &str) -> Result<PasswordCheck, StoreError> {
         let mut sql = Sql::new(self.db.get_database_backend());
         sql.push(
             "SELECT u.id, u.login, u.display_name, u.disabled, k.key_hash FROM api_keys k JOIN users u ON u.id = k.user_id \
@@ -95,16 +95,16 @@ impl Store {
         )
         .bind(access_id);
         let Some(row) = self.db.query_one(sql.build()).await? else {
-            return Err(StoreError::BadCredentials);
+            return Ok(PasswordCheck::Wrong);
         };
         let stored: String = row.try_get("", "key_hash")?;
         if !constant_time_eq(stored.as_bytes(), digest(access_key).as_bytes()) {
-            return Err(StoreError::BadCredentials);
+            return Ok(PasswordCheck::Wrong);
         }
         if row.try_get::<bool>("", "disabled")? {
-            return Err(StoreError::AccountDisabled);
+            return Ok(PasswordCheck::Disabled);
         }
-        Principal::from_row(&row)
+        Principal::from_row(&row).map(PasswordCheck::Valid)
     }
 
     /// Issues a bearer token for a user who has just authenticated (with an API key, if `access_id` is given).

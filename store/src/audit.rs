@@ -21,6 +21,8 @@ use crate::{Store, StoreError};
 /// The head of an empty chain.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HEAD: &str = "audit_head";
+/// The longest actor recorded, in characters.
+const MAX_ACTOR_LEN: usize = crate::read::MAX_AUDIT_ACTOR_LEN;
 /// Rows per multi-row INSERT (7 values each, far below SQLite's 32,766 bound parameters).
 const INSERT_CHUNK: usize = 500;
 
@@ -94,7 +96,8 @@ impl WriteTxn {
             let mut sql = Sql::new(self.txn.get_database_backend());
             sql.push("INSERT INTO audit_log (at, actor, action, session_id, details, hash) VALUES ");
             for (i, entry) in chunk.iter().enumerate() {
-                let actor = entry.actor.to_string();
+                // An actor is a login or a gateway name someone sent: bounded here, whatever the edge let through.
+                let actor = crate::sign_in::truncate(&entry.actor.to_string(), MAX_ACTOR_LEN);
                 let details = entry.details.to_string();
                 head = chain(&head, entry.at, &actor, entry.action, entry.session_id, &details);
                 sql.push(if i == 0 { "(" } else { ", (" });

@@ -51,6 +51,7 @@ impl Store {
             cursors: CursorCodec::new(&cursor_key),
             counts: Default::default(),
             writer: Default::default(),
+            sign_ins: Default::default(),
         };
         store.seal_audit().await?;
         Ok(store)
@@ -58,7 +59,7 @@ impl Store {
 }
 
 async fn open_sqlite(url: &str) -> Result<DatabaseConnection, StoreError> {
-    let connect_error = |reason: String| StoreError::Connect { url: url.to_owned(), reason };
+    let connect_error = |reason: String| StoreError::Connect { url: redact(url), reason };
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| connect_error(e.to_string()))?
         .create_if_missing(true)
@@ -155,8 +156,27 @@ impl Store {
     }
 }
 
-/// The URL with any password replaced, safe for logs and error messages.
+/// The URL with any password replaced — in the user part and in query parameters such as `?password=` — safe for
+/// logs and error messages.
 pub(crate) fn redact(url: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = redact_userinfo(base);
+    match query {
+        None => base,
+        Some(query) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.to_ascii_lowercase().contains("password") => format!("{key}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
@@ -180,5 +200,10 @@ mod tests {
         assert_eq!(redact("postgres://sra:s3cret@db:5432/sra"), "postgres://sra:***@db:5432/sra");
         assert_eq!(redact("postgres://root@127.0.0.1/test"), "postgres://root@127.0.0.1/test");
         assert_eq!(redact("sqlite://data/sra.db"), "sqlite://data/sra.db");
+        assert_eq!(
+            redact("postgres://sra@db/sra?sslmode=require&password=s3cret&PGPASSWORD=x"),
+            "postgres://sra@db/sra?sslmode=require&password=***&PGPASSWORD=***"
+        );
+        assert_eq!(redact("postgres://sra:a@b@db/sra?password=p"), "postgres://sra:***@db/sra?password=***");
     }
 }

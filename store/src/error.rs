@@ -56,4 +56,102 @@ pub enum StoreError {
     Hashing(String),
     #[error("corrupt value in {table}.{column}: {reason}")]
     Corrupt { table: &'static str, column: &'static str, reason: String },
+    #[error("{field:?}: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error(transparent)]
+    Throttled(#[from] crate::sign_in::Throttled),
+    #[error("the server is busy checking other sign-ins; try again in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
+}
+
+/// What kind of failure an error is, whatever the edge that reports it: the console's server functions and the HTTP
+/// API turn it into the same status, so the two cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request is wrong: the message names the value and what is allowed (400).
+    BadInput,
+    /// No valid credentials (401).
+    Unauthenticated,
+    /// Known caller, not allowed (403).
+    Forbidden,
+    /// No such thing, or not visible to the caller — the two are not told apart (404).
+    NotFound,
+    /// The state of things forbids it (409).
+    Conflict,
+    /// Too many attempts; try again later (429, with `Retry-After`).
+    Throttled,
+    /// The server cannot take it now; try again later (503, with `Retry-After`).
+    Unavailable,
+    /// A fault on the server: logged, never shown in detail (500).
+    Internal,
+}
+
+impl ErrorKind {
+    /// The HTTP status for this kind.
+    pub const fn status(self) -> u16 {
+        match self {
+            ErrorKind::BadInput => 400,
+            ErrorKind::Unauthenticated => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Conflict => 409,
+            ErrorKind::Throttled => 429,
+            ErrorKind::Unavailable => 503,
+            ErrorKind::Internal => 500,
+        }
+    }
+}
+
+impl StoreError {
+    /// What kind of failure this is (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::Query(_) | StoreError::Invalid { .. } | StoreError::WeakPassword { .. } => ErrorKind::BadInput,
+            StoreError::BadCredentials
+            | StoreError::UnknownToken
+            | StoreError::TokenExpired { .. }
+            | StoreError::TokenRevoked
+            | StoreError::AccountDisabled
+            | StoreError::UnknownGatewayKey => ErrorKind::Unauthenticated,
+            StoreError::NotPermitted(_) | StoreError::ForeignSession { .. } => ErrorKind::Forbidden,
+            StoreError::UnknownSession(_) => ErrorKind::NotFound,
+            StoreError::SessionEnded { .. } | StoreError::InvalidTransition { .. } => ErrorKind::Conflict,
+            StoreError::UpdateRefused { reason, .. } => match reason.kind() {
+                ErrorKind::Forbidden => ErrorKind::Forbidden,
+                _ => ErrorKind::Conflict,
+            },
+            StoreError::Throttled(_) => ErrorKind::Throttled,
+            StoreError::Busy { .. } => ErrorKind::Unavailable,
+            StoreError::UnsupportedUrl(_)
+            | StoreError::Connect { .. }
+            | StoreError::Migrate(_)
+            | StoreError::Db(_)
+            | StoreError::UnknownGateway(_)
+            | StoreError::UnknownUser(_)
+            | StoreError::UnknownRole(_)
+            | StoreError::UnknownApiKey(_)
+            | StoreError::Hashing(_)
+            | StoreError::Corrupt { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// Seconds to wait before trying again, for answers that say so (`Retry-After`).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            StoreError::Throttled(t) => Some(t.retry_after_secs()),
+            StoreError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// The message a caller is shown: the error itself, except for server faults, which are logged here and
+    /// summarised.
+    pub fn public_message(&self) -> String {
+        if self.kind() == ErrorKind::Internal {
+            tracing::error!(error = %self, "a request failed on the server");
+            "the request failed on the server; the server log has the details".to_owned()
+        } else {
+            self.to_string()
+        }
+    }
 }

@@ -46,13 +46,23 @@ impl Principal {
     }
 }
 
+/// What checking a presented secret found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PasswordCheck {
+    Valid(Principal),
+    /// Wrong secret, or no such account.
+    Wrong,
+    /// The right secret of a disabled account: answered exactly like a wrong one, audited as what it is.
+    Disabled,
+}
+
 /// A hash no password matches, verified against when the login is unknown so that "no such user" takes as long as
 /// "wrong password" and timing does not reveal which logins exist.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c3JhLXNlc3Npb25zLWR1bW15$Wg3hx2bU0S4jyv4VbgYbvw7o5P5c3m6AaJtsvZqGSQk";
 
 impl Store {
-    /// Sets (or replaces) a user's password. Every sign-in of the user ends.
+    /// Sets (or replaces) a user's password. Every sign-in and API token of the user ends.
     pub async fn set_password(&self, actor: &Actor, login: &str, password: &str) -> Result<(), StoreError> {
         if password.chars().count() < MIN_PASSWORD_LEN {
             return Err(StoreError::WeakPassword { min: MIN_PASSWORD_LEN });
@@ -69,7 +79,7 @@ impl Store {
         Ok(())
     }
 
-    /// Enables or disables a user. Disabling ends every sign-in of the user at once.
+    /// Enables or disables a user. Disabling ends every sign-in and API token of the user at once.
     pub async fn set_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<(), StoreError> {
         let mut txn = self.begin_write().await?;
         let user_id = user_id(&*txn, login).await?;
@@ -85,8 +95,14 @@ impl Store {
         Ok(())
     }
 
-    /// Checks a login and password. Unknown logins and wrong passwords give the same error, in the same time.
-    pub async fn authenticate(&self, login: &str, password: &str) -> Result<Principal, StoreError> {
+    /// Checks a login and password (see [`Store::sign_in`], the one way in). Unknown logins and wrong passwords take
+    /// the same time; `permit` is the hashing slot the caller holds while Argon2 runs.
+    pub(crate) async fn check_password(
+        &self,
+        login: &str,
+        password: &str,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> Result<PasswordCheck, StoreError> {
         let mut sql = Sql::new(self.db.get_database_backend());
         sql.push("SELECT id, login, display_name, password_hash, disabled FROM users WHERE login = ").bind(login);
         let row = self.db.query_one(sql.build()).await?;
@@ -101,19 +117,22 @@ impl Store {
         let hash = found.as_ref().and_then(|(_, hash, _)| hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
         let password = password.to_owned();
         // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .map_err(|e| StoreError::Hashing(e.to_string()))?;
-        match found {
+        let matches = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            verify_password(&password, &hash)
+        })
+        .await
+        .map_err(|e| StoreError::Hashing(e.to_string()))?;
+        Ok(match found {
             Some((principal, Some(_), disabled)) if matches => {
                 if disabled {
-                    Err(StoreError::AccountDisabled)
+                    PasswordCheck::Disabled
                 } else {
-                    Ok(principal)
+                    PasswordCheck::Valid(principal)
                 }
             }
-            _ => Err(StoreError::BadCredentials),
-        }
+            _ => PasswordCheck::Wrong,
+        })
     }
 
     /// Records an event that changes nothing else (e.g. a refused sign-in) in the audit log.
@@ -206,14 +225,13 @@ pub(crate) async fn user_id(db: &impl ConnectionTrait, login: &str) -> Result<i6
     Ok(row.try_get("", "id")?)
 }
 
+/// Ends every console sign-in and API token of a user (new password, disabled).
 async fn revoke_all(db: &impl ConnectionTrait, user_id: i64) -> Result<(), StoreError> {
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("UPDATE console_sessions SET revoked_at = ")
-        .bind(now_ms())
-        .push(" WHERE user_id = ")
-        .bind(user_id)
-        .push(" AND revoked_at IS NULL");
-    db.execute(sql.build()).await?;
+    for table in ["UPDATE console_sessions SET revoked_at = ", "UPDATE api_tokens SET revoked_at = "] {
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.push(table).bind(now_ms()).push(" WHERE user_id = ").bind(user_id).push(" AND revoked_at IS NULL");
+        db.execute(sql.build()).await?;
+    }
     Ok(())
 }
 

@@ -24,20 +24,24 @@ mod ingest;
 mod query;
 mod read;
 mod setup;
+mod sign_in;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod throttle;
 
 pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
 pub use audit::AuditVerdict;
 pub use connect::{Backend, PoolStats};
 pub use control::{may_terminate, TerminationRequest};
-pub use error::StoreError;
+pub use error::{ErrorKind, StoreError};
 pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use ingest::{GatewayIdentity, GatewayUpdate, HeartbeatAnswer, Outcome};
 pub use read::{AuditPage, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
 pub use setup::{RoleSpec, UserListing};
+pub use sign_in::{
+    Attempt, Channel, Credential, Throttled, ADDRESS_LIMIT, FIRST_DELAY_MS, MAX_ACCOUNT_LEN, MAX_SECRET_LEN,
+    PAIR_FREE_FAILURES, WINDOW_MS as THROTTLE_WINDOW_MS,
+};
 
 use sea_orm::DatabaseConnection;
 
@@ -50,6 +54,8 @@ pub struct Store {
     counts: std::sync::Arc<counts_cache::CountsCache>,
     /// Writers take turns on SQLite (see `audit`).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Hashing slots and refused sign-ins not yet written (see `sign_in`).
+    sign_ins: std::sync::Arc<sign_in::SignIns>,
 }
 
 impl Store {

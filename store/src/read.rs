@@ -8,6 +8,8 @@ use crate::entity::audit_entry;
 use crate::sql::Sql;
 use crate::{Store, StoreError};
 
+/// The longest actor an audit listing may filter by (actors are recorded at most this long).
+pub const MAX_AUDIT_ACTOR_LEN: usize = 300;
 /// The most audit entries one page may hold.
 pub const MAX_AUDIT_PAGE: u32 = 500;
 
@@ -61,6 +63,13 @@ impl Store {
     pub async fn list_audit(&self, caller: &Caller, query: &AuditQuery) -> Result<AuditPage, StoreError> {
         if !(1..=MAX_AUDIT_PAGE).contains(&query.page_size) {
             return Err(StoreError::Query(sra_domain::QueryError::PageSize { value: query.page_size }));
+        }
+        // One bound for every edge (API, console): longer values cannot match anything recorded.
+        for (field, value, max) in [("actor", &query.actor, MAX_AUDIT_ACTOR_LEN), ("session-id", &query.session_id, 128)] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+                let reason = format!("is too long; allowed: up to {max} characters");
+                return Err(StoreError::Invalid { field: field.to_owned(), reason });
+            }
         }
         if let (Some(from), Some(to)) = (query.from, query.to) {
             if from > to {

@@ -110,3 +110,32 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// Signs in with a login and password as the console does (from the address `test`), for tests that need a user's
+/// principal.
+pub async fn sign_in(store: &Store, login: &str, password: &str) -> Result<crate::Principal, crate::StoreError> {
+    let attempt = crate::Attempt {
+        channel: crate::Channel::Console,
+        credential: crate::Credential::Password,
+        account: login,
+        secret: password,
+        address: "test",
+    };
+    store.sign_in(attempt).await
+}
+
+/// Signs in with an API key as `POST /auth` does (from the address `test`).
+pub async fn sign_in_with_key(
+    store: &Store,
+    access_id: &str,
+    access_key: &str,
+) -> Result<crate::Principal, crate::StoreError> {
+    let attempt = crate::Attempt {
+        channel: crate::Channel::Api,
+        credential: crate::Credential::ApiKey,
+        account: access_id,
+        secret: access_key,
+        address: "test",
+    };
+    store.sign_in(attempt).await
+}

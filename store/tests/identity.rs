@@ -13,14 +13,14 @@ async fn alice(store: &Store) {
 
 async fn passwords_are_checked_without_revealing_who_exists(store: &Store) {
     alice(store).await;
-    let principal = store.authenticate("alice", PASSWORD).await.unwrap();
+    let principal = sra_store::testing::sign_in(store, "alice", PASSWORD).await.unwrap();
     assert_eq!((principal.login.as_str(), principal.display_name.as_str()), ("alice", "Alice"));
-    let wrong = store.authenticate("alice", "not the password").await.unwrap_err();
-    let unknown = store.authenticate("mallory", PASSWORD).await.unwrap_err();
+    let wrong = sra_store::testing::sign_in(store, "alice", "not the password").await.unwrap_err();
+    let unknown = sra_store::testing::sign_in(store, "mallory", PASSWORD).await.unwrap_err();
     assert!(matches!(wrong, StoreError::BadCredentials));
     assert_eq!(wrong.to_string(), unknown.to_string(), "same answer for unknown users");
     store.create_user(&Actor::System, "nopass", "No Password").await.unwrap();
-    assert!(matches!(store.authenticate("nopass", "").await, Err(StoreError::BadCredentials)));
+    assert!(matches!(sra_store::testing::sign_in(store, "nopass", "").await, Err(StoreError::BadCredentials)));
 
     let weak = store.set_password(&Actor::System, "alice", "short").await.unwrap_err();
     assert_eq!(weak.to_string(), "the password is too short; use at least 10 characters");
@@ -30,7 +30,7 @@ async fn passwords_are_checked_without_revealing_who_exists(store: &Store) {
 
 async fn sign_ins_live_until_signed_out(store: &Store) {
     alice(store).await;
-    let principal = store.authenticate("alice", PASSWORD).await.unwrap();
+    let principal = sra_store::testing::sign_in(store, "alice", PASSWORD).await.unwrap();
     let token = store.open_console_session(&principal).await.unwrap();
     assert_eq!(store.console_session(&token).await.unwrap(), Some(principal.clone()));
     assert_eq!(store.console_session("forged-token").await.unwrap(), None);
@@ -41,7 +41,7 @@ async fn sign_ins_live_until_signed_out(store: &Store) {
 
 async fn sign_ins_expire_when_idle_or_old(store: &Store) {
     alice(store).await;
-    let principal = store.authenticate("alice", PASSWORD).await.unwrap();
+    let principal = sra_store::testing::sign_in(store, "alice", PASSWORD).await.unwrap();
     let idle = store.open_console_session(&principal).await.unwrap();
     let old = store.open_console_session(&principal).await.unwrap();
     let db = store.connection();
@@ -64,16 +64,23 @@ async fn sign_ins_expire_when_idle_or_old(store: &Store) {
 
 async fn disabling_or_a_new_password_ends_every_sign_in(store: &Store) {
     alice(store).await;
-    let principal = store.authenticate("alice", PASSWORD).await.unwrap();
+    let principal = sra_store::testing::sign_in(store, "alice", PASSWORD).await.unwrap();
     let token = store.open_console_session(&principal).await.unwrap();
     store.set_disabled(&Actor::User("admin".into()), "alice", true).await.unwrap();
     assert_eq!(store.console_session(&token).await.unwrap(), None);
-    assert!(matches!(store.authenticate("alice", PASSWORD).await, Err(StoreError::AccountDisabled)));
+    // The right password of a disabled account gets exactly the wrong password's answer.
+    let disabled = sra_store::testing::sign_in(store, "alice", PASSWORD).await.unwrap_err();
+    let wrong = sra_store::testing::sign_in(store, "alice", "not the password").await.unwrap_err();
+    assert!(matches!(disabled, StoreError::BadCredentials), "{disabled}");
+    assert_eq!(disabled.to_string(), wrong.to_string());
     store.set_disabled(&Actor::User("admin".into()), "alice", false).await.unwrap();
-    let token = store.open_console_session(&store.authenticate("alice", PASSWORD).await.unwrap()).await.unwrap();
+    let principal = sra_store::testing::sign_in(store, "alice", PASSWORD).await.unwrap();
+    let token = store.open_console_session(&principal).await.unwrap();
+    let api_token = store.issue_api_token(&principal, None).await.unwrap().token;
     store.set_password(&Actor::User("alice".into()), "alice", "another long password").await.unwrap();
     assert_eq!(store.console_session(&token).await.unwrap(), None);
-    assert!(store.authenticate("alice", "another long password").await.is_ok());
+    assert!(matches!(store.api_token(&api_token).await, Err(StoreError::TokenRevoked)), "a new password ends API tokens");
+    assert!(sra_store::testing::sign_in(store, "alice", "another long password").await.is_ok());
 }
 
 sra_store::on_both_backends!(
@@ -87,10 +94,10 @@ async fn api_keys_and_tokens_live_until_revoked(store: &Store) {
     alice(store).await;
     let key = store.create_api_key(&Actor::System, "alice").await.unwrap();
     assert!(key.access_id.starts_with("p-") && key.access_key.len() == 43);
-    let principal = store.authenticate_api_key(&key.access_id, &key.access_key).await.unwrap();
+    let principal = sra_store::testing::sign_in_with_key(store, &key.access_id, &key.access_key).await.unwrap();
     assert_eq!(principal.login, "alice");
-    assert!(matches!(store.authenticate_api_key(&key.access_id, "wrong").await, Err(StoreError::BadCredentials)));
-    assert!(matches!(store.authenticate_api_key("p-nope", &key.access_key).await, Err(StoreError::BadCredentials)));
+    assert!(matches!(sra_store::testing::sign_in_with_key(store, &key.access_id, "wrong").await, Err(StoreError::BadCredentials)));
+    assert!(matches!(sra_store::testing::sign_in_with_key(store, "p-nope", &key.access_key).await, Err(StoreError::BadCredentials)));
 
     let issued = store.issue_api_token(&principal, Some(&key.access_id)).await.unwrap();
     assert!(issued.token.starts_with("t-"));
@@ -116,7 +123,7 @@ async fn api_keys_and_tokens_live_until_revoked(store: &Store) {
     store.revoke_api_key(&Actor::System, &key.access_id).await.unwrap();
     assert!(matches!(store.api_token(&fresh.token).await, Err(StoreError::TokenRevoked)));
     assert!(matches!(
-        store.authenticate_api_key(&key.access_id, &key.access_key).await,
+        sra_store::testing::sign_in_with_key(store, &key.access_id, &key.access_key).await,
         Err(StoreError::BadCredentials)
     ));
     let err = store.revoke_api_key(&Actor::System, &key.access_id).await.unwrap_err();
@@ -124,10 +131,10 @@ async fn api_keys_and_tokens_live_until_revoked(store: &Store) {
     let key = store.create_api_key(&Actor::System, "alice").await.unwrap();
     let token = store.issue_api_token(&principal, Some(&key.access_id)).await.unwrap();
     store.set_disabled(&Actor::System, "alice", true).await.unwrap();
-    assert!(matches!(store.api_token(&token.token).await, Err(StoreError::AccountDisabled)));
+    assert!(matches!(store.api_token(&token.token).await, Err(StoreError::TokenRevoked)), "disabling ends API tokens");
     assert!(matches!(
-        store.authenticate_api_key(&key.access_id, &key.access_key).await,
-        Err(StoreError::AccountDisabled)
+        sra_store::testing::sign_in_with_key(store, &key.access_id, &key.access_key).await,
+        Err(StoreError::BadCredentials)
     ));
 }
 

@@ -6,5 +6,6 @@ pub mod gateway;
 pub mod role;
 pub mod role_gateway;
 pub mod session;
+pub mod sign_in_throttle;
 pub mod user;
 pub mod user_role;
