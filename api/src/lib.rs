@@ -21,8 +21,8 @@ pub use audit::{
 pub use auth::{AccessType, Auth, AuthOutput};
 pub use body::{from_json, BodyError};
 pub use gateway::{
-    Heartbeat, HeartbeatError, HeartbeatOutput, ReportError, ReportResult, ReportResults, SessionReport, SessionReports,
-    MAX_BATCH, MAX_CLOCK_AHEAD_MS, MAX_ID_LEN, MAX_LIVE,
+    Heartbeat, HeartbeatError, HeartbeatOutput, ReportError, ReportResult, ReportResults, SessionReport,
+    SessionReports, MAX_BATCH, MAX_CLOCK_AHEAD_MS, MAX_ID_LEN, MAX_LIVE,
 };
 pub use sessions::{ListSraSessions, ListSraSessionsOutput, RequestError, SraGateway, SraSession};
 

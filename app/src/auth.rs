@@ -29,8 +29,13 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
     // Where to go is settled before anything is written: a bad `next` falls back to the overview.
     let next = safe_next(next.as_deref());
     let address = server::client_address();
-    let attempt =
-        Attempt { channel: Channel::Console, credential: Credential::Password, account: &login, secret: &password, address: &address };
+    let attempt = Attempt {
+        channel: Channel::Console,
+        credential: Credential::Password,
+        account: &login,
+        secret: &password,
+        address: &address,
+    };
     let principal = store.sign_in(attempt).await.map_err(server::failure)?;
     let token = store.open_console_session(&principal).await.map_err(server::failure)?;
     server::set_cookie(&token, sra_store::ABSOLUTE_TIMEOUT_MS / 1000);

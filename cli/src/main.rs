@@ -118,11 +118,11 @@ fn read_password(login: &str) -> Result<String, CliError> {
     Ok(password)
 }
 
-fn list(cli: &Cli, args: &ListArgs) -> Result<(), CliError> {
-    let now = now_ms();
+/// The listing's time flags, with every value checked by the domain's own parser, as the server will check them: bad
+/// values are named here, with what is allowed, before anything is sent.
+fn checked_times(args: &ListArgs, now: Millis) -> Result<(Option<Millis>, Option<Millis>), CliError> {
     let from = args.from.as_deref().map(|t| time_flag("--from", t, now)).transpose()?;
     let to = args.to.as_deref().map(|t| time_flag("--to", t, now)).transpose()?;
-    // The domain's own check, as the server will run it: bad values are named here, with what is allowed.
     RawSessionQuery {
         range: None,
         from,
@@ -138,6 +138,11 @@ fn list(cli: &Cli, args: &ListArgs) -> Result<(), CliError> {
     }
     .parse(now)
     .map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok((from, to))
+}
+
+fn list(cli: &Cli, args: &ListArgs) -> Result<(), CliError> {
+    let (from, to) = checked_times(args, now_ms())?;
 
     let saved = profile::load(&cli.profile)?;
     let client = client(cli, &saved)?;
@@ -431,5 +436,46 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Fuzzing the flag values a user (or a script) passes: each is parsed or refused with a usage error naming it,
+    /// never a panic. `SRA_FUZZ_CASES` sets the number of cases (default 300).
+    #[test]
+    fn any_flag_value_is_parsed_or_named() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        const FLAGS: &[&str] = &[
+            "--status-type",
+            "--resource-type",
+            "--client-interface",
+            "--gateway",
+            "--search",
+            "--from",
+            "--to",
+            "--sort",
+            "--page-size",
+            "--pagination-token",
+        ];
+        let value = prop_oneof![
+            3 => "\\PC{0,20}",
+            2 => any::<String>(),
+            2 => prop::sample::select(&["24h", "90m", "7d", "2w", "0h", "-1h", "99999999999d", "2026-11-28", "failed,ssh", "user:up", "-duration", "0", "501", ""][..]).prop_map(str::to_owned),
+        ];
+        let args = prop::collection::vec((prop::sample::select(FLAGS), value), 0..8);
+        let cases = std::env::var("SRA_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+        TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
+            .run(&args, |args| {
+                let mut argv = vec!["sra".to_owned(), "list-sra-sessions".to_owned()];
+                for (flag, value) in args {
+                    argv.push(format!("{flag}={value}"));
+                }
+                if let Ok(Cli { command: Command::ListSraSessions(list), .. }) = Cli::try_parse_from(&argv) {
+                    if let Err(e) = checked_times(&list, 10 * sra_domain::DAY_MS) {
+                        prop_assert_eq!(e.exit_code(), 2, "{}", e);
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 }

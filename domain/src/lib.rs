@@ -17,7 +17,8 @@ pub use console_url::{console_time, keys as url_keys, parse_tz, UrlParamError};
 pub use enums::{ClientInterface, ConnectionType, ParseEnumError, ResourceType, SessionStatus, SraRule, Transition};
 pub use query::{
     QueryError, RawSessionQuery, SessionQuery, Sort, SortDirection, SortField, TimeWindow, Timeframe,
-    DEFAULT_PAGE_SIZE, DEFAULT_WINDOW_MS, MAX_CURSOR_LEN, MAX_LIST_LEN, MAX_NAME_LEN, MAX_PAGE_SIZE, MAX_SEARCH_LEN, RANGES,
+    DEFAULT_PAGE_SIZE, DEFAULT_WINDOW_MS, MAX_CURSOR_LEN, MAX_LIST_LEN, MAX_NAME_LEN, MAX_PAGE_SIZE, MAX_SEARCH_LEN,
+    RANGES,
 };
 pub use session::{GatewayInfo, SessionSummary, SessionsPage, StatusCounts, VisibleGateways};
 pub use time::{

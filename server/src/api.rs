@@ -247,4 +247,3 @@ pub async fn terminate_sra_session(
         repeated: request.repeated,
     }))
 }
-

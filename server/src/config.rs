@@ -199,7 +199,10 @@ mod tests {
         assert_eq!(parse(&[]).metrics_access(), MetricsAccess::Open);
         assert_eq!(parse(&["--bind", "0.0.0.0"]).metrics_access(), MetricsAccess::Hidden);
         let token = "0123456789abcdef";
-        assert_eq!(parse(&["--bind", "0.0.0.0", "--metrics-token", token]).metrics_access(), MetricsAccess::Token(token.into()));
+        assert_eq!(
+            parse(&["--bind", "0.0.0.0", "--metrics-token", token]).metrics_access(),
+            MetricsAccess::Token(token.into())
+        );
         assert_eq!(parse(&["--metrics-listen", "127.0.0.1:9100"]).metrics_access(), MetricsAccess::Hidden);
         assert!(parse(&["--metrics-token", "short"]).validate().is_err());
     }

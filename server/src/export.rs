@@ -7,12 +7,12 @@
 //! status; a failure later aborts the transfer (the download then shows as failed, never as a silently short file).
 //! Every page of one export shares the first page's `as_of`, so "the last 30 days" cannot drift while it streams.
 
-use axum::body::{Body, Bytes};
 use app::auth::server::SignedInCaller;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::Extension;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use futures_util::stream;
 use sra_api::SraSession;
 use sra_domain::{format_rfc3339, Caller, RawSessionQuery, SessionQuery, SessionSummary, MAX_PAGE_SIZE};

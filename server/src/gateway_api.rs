@@ -46,7 +46,8 @@ async fn apply(
         .iter()
         .enumerate()
         .map(|(i, report)| {
-            let update = report.to_update(&label(i), &gateway.name, now).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let update =
+                report.to_update(&label(i), &gateway.name, now).map_err(|e| ApiError::bad_request(e.to_string()))?;
             Ok(GatewayUpdate { update_id: report.update_id.clone(), update })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
@@ -149,7 +150,9 @@ pub async fn heartbeat(State(store): State<Store>, request: Request) -> Result<J
     let (gateway, beat) = authenticated::<Heartbeat>(&store, request).await?;
     match beat.check() {
         Ok(()) => {}
-        Err(e @ HeartbeatError::TooMany { .. }) => return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())),
+        Err(e @ HeartbeatError::TooMany { .. }) => {
+            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()))
+        }
         Err(e) => return Err(ApiError::bad_request(e.to_string())),
     }
     let answer = store.heartbeat(&gateway, &beat.live).await?;

@@ -103,6 +103,7 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
         .with_state(options)
         .layer(axum::middleware::from_fn(guard::signed_in_pages))
         .layer(axum::middleware::from_fn(guard::same_origin))
+        .layer(axum::middleware::from_fn(security::server_fn_input_errors))
         // Server functions read their bodies themselves; an oversized one is refused first, as 413.
         .layer(axum::middleware::from_fn(security::limit_server_fn_body));
 

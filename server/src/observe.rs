@@ -181,8 +181,8 @@ pub async fn metrics(State(observed): State<Observed>, headers: axum::http::Head
         MetricsAccess::Token(token) => {
             let given = crate::http::bearer_token(&headers).ok().flatten().unwrap_or("");
             if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-                let mut response = (StatusCode::UNAUTHORIZED, "send the metrics token as Authorization: Bearer\n")
-                    .into_response();
+                let mut response =
+                    (StatusCode::UNAUTHORIZED, "send the metrics token as Authorization: Bearer\n").into_response();
                 response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 return response;
             }

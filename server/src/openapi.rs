@@ -51,4 +51,3 @@ impl utoipa::Modify for BearerScheme {
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
-

@@ -50,7 +50,8 @@ pub async fn headers(mut request: Request, next: Next) -> Response {
 /// the console's render context.
 pub fn provide_nonce() {
     use leptos::prelude::{provide_context, use_context};
-    let nonce = use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    let nonce =
+        use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
     if let Some(CspNonce(nonce)) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(nonce));
     }
@@ -63,13 +64,11 @@ pub async fn limit_server_fn_body(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let too_large = || {
-        (StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is over {MAX_SERVER_FN_BODY} bytes\n")).into_response()
+        (StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is over {MAX_SERVER_FN_BODY} bytes\n"))
+            .into_response()
     };
-    let announced = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let announced =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > MAX_SERVER_FN_BODY as u64) {
         return too_large();
     }
@@ -78,6 +77,26 @@ pub async fn limit_server_fn_body(request: Request, next: Next) -> Response {
         Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         Err(_) => too_large(),
     }
+}
+
+/// A server-function call whose arguments do not decode never reaches the function, and the transport answers 500;
+/// it is the caller's input that is wrong, so the answer becomes 400 with the transport's own explanation. (The
+/// transport writes its error variant first: `Deserialization|…`, `Args|…`, `MissingArg|…`.)
+pub async fn server_fn_input_errors(request: Request, next: Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_SERVER_FN_BODY).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the answer could not be read\n").into_response();
+    };
+    let input = ["Deserialization|", "Args|", "MissingArg|"].iter().any(|tag| bytes.starts_with(tag.as_bytes()));
+    if input {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The answer when a handler panics: a JSON 500 that says nothing of the cause, which goes to the log. A safety net

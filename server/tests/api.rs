@@ -270,12 +270,12 @@ async fn tokens_come_in_the_body_or_the_header_and_bad_ones_are_refused(store: &
     let body = json!({"token": admin}).to_string();
     assert_eq!(post(&router, "/list-sra-sessions", &body, Some(&admin)).await.0, StatusCode::OK, "both, equal");
 
-    let expired = token(store, "alice").await;
-    // Expire every token issued so far (alice's), then issue the others.
+    let expired = token(store, "olivia").await;
+    // Expire every token issued so far (olivia's and admin's), then issue the others.
     let sql = format!("UPDATE api_tokens SET expires_at = {}", now_ms() - 1);
     store.connection().execute_unprepared(&sql).await.unwrap();
     let admin = token(store, "admin").await;
-    let revoked = token(store, "olivia").await;
+    let revoked = token(store, "admin").await;
     store.revoke_api_token(&revoked).await.unwrap();
     let disabled = token(store, "alice").await;
     store.set_disabled(&Actor::System, "alice", true).await.unwrap();
@@ -288,7 +288,8 @@ async fn tokens_come_in_the_body_or_the_header_and_bad_ones_are_refused(store: &
         ("{}".into(), Some(expired.clone()), StatusCode::UNAUTHORIZED, "the token expired at "),
         (json!({"token": revoked}).to_string(), None, StatusCode::UNAUTHORIZED, "the token was revoked"),
         (json!({"token": "t-forged"}).to_string(), None, StatusCode::UNAUTHORIZED, "never issued by this server"),
-        (json!({"token": disabled}).to_string(), None, StatusCode::UNAUTHORIZED, "this account is disabled"),
+        // Disabling a user ends their tokens.
+        (json!({"token": disabled}).to_string(), None, StatusCode::UNAUTHORIZED, "the token was revoked"),
         (json!({"token": admin}).to_string(), Some(revoked.clone()), StatusCode::BAD_REQUEST, "two different tokens"),
     ];
     for (body, bearer, expected, message) in cases {

@@ -1,6 +1,7 @@
 //! The authorization matrix: every endpoint and server function × every kind of caller, expected answers from one
-//! table. Run on SQLite and PostgreSQL. Console pages and server functions get the caller's sign-in cookie; the
-//! Akeyless-shaped API gets the caller's bearer token (expired, revoked and disabled ones included).
+//! table. Run on SQLite and PostgreSQL. Each row sends exactly the credential it names — the caller's console sign-in
+//! cookie or their API bearer token (expired, revoked and disabled ones included) — so rows can prove that the API
+//! refuses cookies (no cross-site requests) and the console refuses bearer tokens.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -29,6 +30,15 @@ enum Who {
 const WHO: [Who; 7] =
     [Who::Anonymous, Who::SelfUser, Who::OwnUser, Who::Admin, Who::Disabled, Who::Expired, Who::Revoked];
 
+/// The credential a row sends: only that one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Cookie,
+    Bearer,
+}
+
+use Via::{Bearer, Cookie};
+
 /// What a caller gets back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -45,17 +55,19 @@ const ALL_SESSIONS: &[&str] = &["alice@gw-a", "bob@gw-b", "carol@gw-a", "olivia@
 
 /// Endpoint and body → expected answer for Anonymous, Self (alice), Own (olivia: gw-b), Admin, Disabled, Expired and
 /// Revoked callers.
-const MATRIX: &[(&str, &str, &str, [Expect; 7])] = &[
+const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
     (
         "GET",
         "/sessions",
         "",
+        Cookie,
         [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303), Status(303)],
     ),
     (
         "POST",
         "/api/list_sessions",
         "{}",
+        Cookie,
         [
             Status(401),
             Sessions(&["alice@gw-a"]),
@@ -70,6 +82,7 @@ const MATRIX: &[(&str, &str, &str, [Expect; 7])] = &[
         "POST",
         "/api/current_user",
         "{}",
+        Cookie,
         [
             User(None),
             User(Some("alice")),
@@ -84,26 +97,36 @@ const MATRIX: &[(&str, &str, &str, [Expect; 7])] = &[
         "POST",
         "/api/session_detail",
         r#"{"session_id": "s-0"}"#,
+        Cookie,
         [Status(401), Status(200), Status(404), Status(200), Status(401), Status(401), Status(401)],
     ),
     (
         "POST",
         "/api/audit_entries",
         "{}",
+        Cookie,
         [Status(401), Status(200), Status(200), Status(200), Status(401), Status(401), Status(401)],
     ),
-    ("GET", "/audit", "", [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303), Status(303)]),
+    (
+        "GET",
+        "/audit",
+        "",
+        Cookie,
+        [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303), Status(303)],
+    ),
     // Not visible to Own on gw-b: the page says so, with 404.
     (
         "GET",
         "/sessions/s-0",
         "",
+        Cookie,
         [Status(303), Status(200), Status(404), Status(200), Status(303), Status(303), Status(303)],
     ),
     (
         "POST",
         "/list-sra-sessions",
         "{}",
+        Bearer,
         [
             Status(401),
             Sessions(&["alice@gw-a"]),
@@ -118,27 +141,46 @@ const MATRIX: &[(&str, &str, &str, [Expect; 7])] = &[
         "POST",
         "/list-sra-session-audit",
         r#"{"session-id": "s-0"}"#,
+        Bearer,
         [Status(401), Status(200), Status(404), Status(200), Status(401), Status(401), Status(401)],
     ),
     (
         "POST",
         "/list-sra-session-audit",
         r#"{"session-id": "s-1"}"#,
+        Bearer,
         [Status(401), Status(404), Status(200), Status(200), Status(401), Status(401), Status(401)],
     ),
     (
         "POST",
         "/terminate-sra-session",
         r#"{"session-id": "s-0"}"#,
+        Bearer,
         [Status(401), Status(403), Status(404), Status(200), Status(401), Status(401), Status(401)],
     ),
     // Users' tokens are not gateway keys.
-    ("POST", "/gateway/heartbeat", r#"{"live": []}"#, [Status(401); 7]),
-    ("GET", "/login", "", [Status(200); 7]),
-    ("GET", "/healthz", "", [Status(200); 7]),
-    ("GET", "/readyz", "", [Status(200); 7]),
-    ("GET", "/metrics", "", [Status(200); 7]),
-    ("GET", "/openapi.json", "", [Status(200); 7]),
+    ("POST", "/gateway/heartbeat", r#"{"live": []}"#, Bearer, [Status(401); 7]),
+    ("GET", "/login", "", Cookie, [Status(200); 7]),
+    ("GET", "/healthz", "", Bearer, [Status(200); 7]),
+    ("GET", "/readyz", "", Bearer, [Status(200); 7]),
+    ("GET", "/metrics", "", Bearer, [Status(200); 7]),
+    ("GET", "/openapi.json", "", Bearer, [Status(200); 7]),
+    (
+        "GET",
+        "/export/sessions.csv",
+        "",
+        Cookie,
+        [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303), Status(303)],
+    ),
+    // The other credential is refused everywhere: the API takes no cookies (a page elsewhere could make the browser
+    // send them), the console no bearer tokens.
+    ("POST", "/list-sra-sessions", "{}", Cookie, [Status(401); 7]),
+    ("POST", "/terminate-sra-session", r#"{"session-id": "s-0"}"#, Cookie, [Status(401); 7]),
+    ("POST", "/list-sra-audit", "{}", Cookie, [Status(401); 7]),
+    ("POST", "/api/list_sessions", "{}", Bearer, [Status(401); 7]),
+    ("POST", "/api/terminate_session", r#"{"session_id": "s-0"}"#, Bearer, [Status(401); 7]),
+    ("GET", "/sessions", "", Bearer, [Status(303); 7]),
+    ("GET", "/export/sessions.csv", "", Bearer, [Status(303); 7]),
 ];
 
 async fn world(store: &Store) -> Router {
@@ -227,7 +269,7 @@ async fn every_endpoint_answers_every_caller_as_the_table_says(store: &Store) {
     for who in WHO {
         credentials.push(credentials_for(store, who).await);
     }
-    for (method, path, body, expected) in MATRIX {
+    for (method, path, body, send, expected) in MATRIX {
         for ((who, credentials), expect) in WHO.iter().zip(&credentials).zip(expected) {
             let mut request = Request::builder()
                 .method(*method)
@@ -235,15 +277,20 @@ async fn every_endpoint_answers_every_caller_as_the_table_says(store: &Store) {
                 .header(header::HOST, HOST)
                 .header(header::ORIGIN, format!("http://{HOST}"))
                 .header(header::CONTENT_TYPE, "application/json");
-            if let Some(Credentials { cookie, token }) = credentials {
-                request = request.header(header::COOKIE, format!("sra_session={cookie}"));
-                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            match (credentials, send) {
+                (Some(Credentials { cookie, .. }), Cookie) => {
+                    request = request.header(header::COOKIE, format!("sra_session={cookie}"));
+                }
+                (Some(Credentials { token, .. }), Bearer) => {
+                    request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+                }
+                (None, _) => {}
             }
             let response = router.clone().oneshot(request.body(Body::from(*body)).unwrap()).await.unwrap();
             let status = response.status();
             let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.unwrap();
             let text = String::from_utf8_lossy(&bytes);
-            let context = format!("{method} {path} as {who:?}: {status} {text}");
+            let context = format!("{method} {path} with {send:?} as {who:?}: {status} {text}");
             match expect {
                 Status(code) => assert_eq!(status, StatusCode::from_u16(*code).unwrap(), "{context}"),
                 Sessions(expected) => {

@@ -206,14 +206,16 @@ async fn repeated_failures_slow_down_that_address_not_the_user(store: &Store) {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     }
     // From the guessing address even the right password waits, told why and for how long (also in Retry-After) …
-    let (status, headers, body) = send(&router, login_from("10.0.0.66", &format!("login=alice&password={PASSWORD}"))).await;
+    let (status, headers, body) =
+        send(&router, login_from("10.0.0.66", &format!("login=alice&password={PASSWORD}"))).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert!(headers.get(header::SET_COOKIE).is_none());
     let retry: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
     assert!((1..=30).contains(&retry), "{retry}");
     assert!(body.contains("too many failed sign-ins for this account from this address; try again in"), "{body}");
     // … while alice, from her own address, signs in at once.
-    let (status, headers, body) = send(&router, login_from("10.0.0.7", &format!("login=alice&password={PASSWORD}"))).await;
+    let (status, headers, body) =
+        send(&router, login_from("10.0.0.7", &format!("login=alice&password={PASSWORD}"))).await;
     assert!(status.is_success() || status.is_redirection(), "{status} {body}");
     assert!(headers[header::SET_COOKIE].to_str().unwrap().starts_with("sra_session="));
 

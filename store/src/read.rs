@@ -65,7 +65,9 @@ impl Store {
             return Err(StoreError::Query(sra_domain::QueryError::PageSize { value: query.page_size }));
         }
         // One bound for every edge (API, console): longer values cannot match anything recorded.
-        for (field, value, max) in [("actor", &query.actor, MAX_AUDIT_ACTOR_LEN), ("session-id", &query.session_id, 128)] {
+        for (field, value, max) in
+            [("actor", &query.actor, MAX_AUDIT_ACTOR_LEN), ("session-id", &query.session_id, 128)]
+        {
             if value.as_ref().is_some_and(|v| v.chars().count() > max) {
                 let reason = format!("is too long; allowed: up to {max} characters");
                 return Err(StoreError::Invalid { field: field.to_owned(), reason });

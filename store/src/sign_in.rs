@@ -436,7 +436,10 @@ mod tests {
         );
         assert_eq!(refusal(&counters, &keys, 31_000), None);
         assert_eq!(refusal(&counters, &Keys::of("alice", "10.0.0.2"), 2_000), None, "another address is not slowed");
-        assert_eq!(Throttled::Address { retry_after_ms: 14 * MINUTE_MS }.to_string(), "too many failed sign-ins from this address; try again in 14 min");
+        assert_eq!(
+            Throttled::Address { retry_after_ms: 14 * MINUTE_MS }.to_string(),
+            "too many failed sign-ins from this address; try again in 14 min"
+        );
     }
 
     #[test]

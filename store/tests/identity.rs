@@ -79,7 +79,10 @@ async fn disabling_or_a_new_password_ends_every_sign_in(store: &Store) {
     let api_token = store.issue_api_token(&principal, None).await.unwrap().token;
     store.set_password(&Actor::User("alice".into()), "alice", "another long password").await.unwrap();
     assert_eq!(store.console_session(&token).await.unwrap(), None);
-    assert!(matches!(store.api_token(&api_token).await, Err(StoreError::TokenRevoked)), "a new password ends API tokens");
+    assert!(
+        matches!(store.api_token(&api_token).await, Err(StoreError::TokenRevoked)),
+        "a new password ends API tokens"
+    );
     assert!(sra_store::testing::sign_in(store, "alice", "another long password").await.is_ok());
 }
 
@@ -96,8 +99,14 @@ async fn api_keys_and_tokens_live_until_revoked(store: &Store) {
     assert!(key.access_id.starts_with("p-") && key.access_key.len() == 43);
     let principal = sra_store::testing::sign_in_with_key(store, &key.access_id, &key.access_key).await.unwrap();
     assert_eq!(principal.login, "alice");
-    assert!(matches!(sra_store::testing::sign_in_with_key(store, &key.access_id, "wrong").await, Err(StoreError::BadCredentials)));
-    assert!(matches!(sra_store::testing::sign_in_with_key(store, "p-nope", &key.access_key).await, Err(StoreError::BadCredentials)));
+    assert!(matches!(
+        sra_store::testing::sign_in_with_key(store, &key.access_id, "wrong").await,
+        Err(StoreError::BadCredentials)
+    ));
+    assert!(matches!(
+        sra_store::testing::sign_in_with_key(store, "p-nope", &key.access_key).await,
+        Err(StoreError::BadCredentials)
+    ));
 
     let issued = store.issue_api_token(&principal, Some(&key.access_id)).await.unwrap();
     assert!(issued.token.starts_with("t-"));

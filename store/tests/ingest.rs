@@ -358,7 +358,91 @@ async fn audit_is_listed_under_the_sessions_visibility(store: &Store) {
     assert_eq!(err.to_string(), "page size 0 is out of range; allowed: 1 to 500");
 }
 
+/// Ingest, termination requests and the lost-session sweeper racing on the same sessions: whatever order they land
+/// in, every session ends up in one final state reached by allowed steps, each step audited once, the stored status is
+/// the audit trail's last, and the chain is intact.
+async fn ingest_termination_and_the_sweeper_race_without_corrupting_anything(store: &Store) {
+    let (a, _) = gateways(store).await;
+    const N: usize = 40;
+    let t0 = now_ms() - 60_000;
+    let starts: Vec<_> = (0..N).map(|i| start(&format!("start-{i}"), &format!("r-{i}"), "gw-a", t0)).collect();
+    store.ingest(&a, &starts).await.unwrap();
+    let admin = Caller::admin("root");
+
+    let gateway = {
+        let (store, a) = (store.clone(), a.clone());
+        tokio::spawn(async move {
+            for i in 0..N {
+                let session = format!("r-{i}");
+                let steps = [
+                    to(&format!("c-{i}"), &session, t0 + 1_000, SessionChange::Connected),
+                    if i % 2 == 0 {
+                        to(&format!("e-{i}"), &session, t0 + 2_000, SessionChange::Completed)
+                    } else {
+                        to(&format!("e-{i}"), &session, t0 + 2_000, SessionChange::Terminated)
+                    },
+                ];
+                for step in steps {
+                    // A step the sweeper or an earlier report made impossible is refused or ignored, never half-applied.
+                    match store.ingest(&a, std::slice::from_ref(&step)).await {
+                        Ok(_) | Err(StoreError::UpdateRefused { .. }) => {}
+                        Err(e) => panic!("ingest failed: {e}"),
+                    }
+                }
+            }
+        })
+    };
+    let terminator = {
+        let (store, admin) = (store.clone(), admin.clone());
+        tokio::spawn(async move {
+            for i in (0..N).rev() {
+                match store.request_termination(&admin, &format!("r-{i}")).await {
+                    Ok(_) | Err(StoreError::SessionEnded { .. }) => {}
+                    Err(e) => panic!("termination failed: {e}"),
+                }
+            }
+        })
+    };
+    let sweeper = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for _ in 0..20 {
+                // Silent for 0 ms: every active session is "lost" — the harshest race with the gateway's reports.
+                store.close_lost_sessions(0).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    for task in [gateway, terminator, sweeper] {
+        task.await.unwrap();
+    }
+    store.close_lost_sessions(0).await.unwrap();
+
+    for i in 0..N {
+        let session = format!("r-{i}");
+        let stored = status(store, &session).await;
+        assert!(!stored.is_active(), "{session} still {stored}");
+        let trail = store.session_audit(&session).await.unwrap();
+        let changes: Vec<(String, String)> = trail
+            .iter()
+            .filter_map(|e| {
+                Some((e.details.get("from")?.as_str()?.to_owned(), e.details.get("to")?.as_str()?.to_owned()))
+            })
+            .collect();
+        let mut state = SessionStatus::Connecting;
+        for (from, to) in &changes {
+            assert_eq!(from, state.as_str(), "{session}: {changes:?}");
+            let next: SessionStatus = to.parse().unwrap();
+            assert!(state.is_active(), "{session}: a step after the end: {changes:?}");
+            state = next;
+        }
+        assert_eq!(state, stored, "{session}: the stored status is the trail's last");
+    }
+    assert!(matches!(store.verify_audit().await.unwrap(), AuditVerdict::Intact { .. }));
+}
+
 sra_store::on_both_backends!(
+    ingest_termination_and_the_sweeper_race_without_corrupting_anything,
     audit_is_listed_under_the_sessions_visibility,
     retried_updates_are_acknowledged_once,
     late_reports_are_ignored_and_impossible_ones_refuse_the_batch,

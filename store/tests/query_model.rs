@@ -361,7 +361,13 @@ async fn check(store: &Store, world: &World, queries: &[Query]) -> Result<(), Te
 }
 
 fn run(backend: &str) {
-    let cases = std::env::var("SRA_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let cases: u32 = match std::env::var("SRA_PROPTEST_CASES") {
+        Err(_) => 200,
+        // A property test that runs no case proves nothing: refuse zero and garbage instead of passing.
+        Ok(v) => {
+            v.parse().ok().filter(|n| *n > 0).unwrap_or_else(|| panic!("SRA_PROPTEST_CASES={v:?}: give 1 or more"))
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let db = runtime.block_on(async {
         match backend {

@@ -17,8 +17,13 @@ async fn users(store: &Store, logins: &[&str]) {
 }
 
 async fn try_password(store: &Store, login: &str, password: &str, address: &str) -> Result<String, StoreError> {
-    let attempt =
-        Attempt { channel: Channel::Console, credential: Credential::Password, account: login, secret: password, address };
+    let attempt = Attempt {
+        channel: Channel::Console,
+        credential: Credential::Password,
+        account: login,
+        secret: password,
+        address,
+    };
     store.sign_in(attempt).await.map(|p| p.login)
 }
 
@@ -98,7 +103,10 @@ async fn a_success_takes_its_attempt_back(store: &Store) {
     for round in 0..ADDRESS_LIMIT + 10 {
         assert_eq!(try_password(store, "alice", PASSWORD, "10.1.1.1").await.unwrap(), "alice", "round {round}");
         if round % 10 == 0 {
-            assert!(matches!(try_password(store, "alice", "typo typo", "10.1.1.1").await, Err(StoreError::BadCredentials)));
+            assert!(matches!(
+                try_password(store, "alice", "typo typo", "10.1.1.1").await,
+                Err(StoreError::BadCredentials)
+            ));
         }
     }
 }
