@@ -7,6 +7,7 @@ use sra_server::config::{Command, Config, LogFormat};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    return_large_allocations();
     let config = Config::parse();
     if let Err(e) = config.validate() {
         eprintln!("sra-server: {e:#}");
@@ -23,6 +24,18 @@ async fn main() -> ExitCode {
             eprintln!("sra-server: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Each password check allocates ~19 MiB (Argon2) on one of tokio's blocking threads. glibc raises its mmap threshold
+/// after the first such block is freed, so later ones are carved from per-thread arenas and kept: measured, 12 checks
+/// across threads left 229 MB resident. A fixed threshold makes every allocation of 4 MiB or more its own mapping,
+/// returned to the system when freed.
+fn return_large_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
     }
 }
 
