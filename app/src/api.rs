@@ -9,9 +9,11 @@ use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 use sra_domain::{Millis, RawSessionQuery, SessionSummary, SessionsPage, StatusCounts, VisibleGateways};
 
+use crate::error::ConsoleError;
+
 /// One page of the sessions the caller may see, for a query as the console's URL holds it.
 #[server(prefix = "/api", endpoint = "list_sessions", input = Json)]
-pub async fn list_sessions(#[server(default)] query: RawSessionQuery) -> Result<SessionsPage, ServerFnError> {
+pub async fn list_sessions(#[server(default)] query: RawSessionQuery) -> Result<SessionsPage, ConsoleError> {
     use crate::auth::server;
     let caller = server::caller().await?;
     let query = query.parse(sra_store::now_ms()).map_err(|e| server::failure(sra_store::StoreError::Query(e)))?;
@@ -20,7 +22,7 @@ pub async fn list_sessions(#[server(default)] query: RawSessionQuery) -> Result<
 
 /// How many sessions of each status match the query's other filters (the status filter's counts; cached briefly).
 #[server(prefix = "/api", endpoint = "count_statuses", input = Json)]
-pub async fn count_statuses(#[server(default)] query: RawSessionQuery) -> Result<StatusCounts, ServerFnError> {
+pub async fn count_statuses(#[server(default)] query: RawSessionQuery) -> Result<StatusCounts, ConsoleError> {
     use crate::auth::server;
     let caller = server::caller().await?;
     let query = query.parse(sra_store::now_ms()).map_err(|e| server::failure(sra_store::StoreError::Query(e)))?;
@@ -30,7 +32,7 @@ pub async fn count_statuses(#[server(default)] query: RawSessionQuery) -> Result
 /// The gateways the caller may see: `allowed` (Own and All grants: whose sessions they may also terminate) and
 /// `filterable` (the gateway filter's choices).
 #[server(prefix = "/api", endpoint = "caller_gateways", input = Json)]
-pub async fn caller_gateways() -> Result<VisibleGateways, ServerFnError> {
+pub async fn caller_gateways() -> Result<VisibleGateways, ConsoleError> {
     use crate::auth::server;
     let caller = server::caller().await?;
     server::store()?.visible_gateways(&caller).await.map_err(server::failure)
@@ -38,7 +40,7 @@ pub async fn caller_gateways() -> Result<VisibleGateways, ServerFnError> {
 
 /// Asks a session's gateway to terminate it; returns when that was first requested. The store decides who may.
 #[server(prefix = "/api", endpoint = "terminate_session", input = Json)]
-pub async fn terminate_session(session_id: String) -> Result<Millis, ServerFnError> {
+pub async fn terminate_session(session_id: String) -> Result<Millis, ConsoleError> {
     use crate::auth::server;
     let caller = server::caller().await?;
     let request = server::store()?.request_termination(&caller, &session_id).await.map_err(server::failure)?;
@@ -89,7 +91,7 @@ fn audit_item(r: sra_store::AuditRecord) -> AuditItem {
 
 /// One session the caller may see, with its audit timeline (oldest first).
 #[server(prefix = "/api", endpoint = "session_detail", input = Json)]
-pub async fn session_detail(session_id: String) -> Result<SessionView, ServerFnError> {
+pub async fn session_detail(session_id: String) -> Result<SessionView, ConsoleError> {
     use crate::auth::server;
     let caller = server::caller().await?;
     let store = server::store()?;
@@ -103,6 +105,13 @@ pub async fn session_detail(session_id: String) -> Result<SessionView, ServerFnE
     })
 }
 
+/// A value the caller sent that is not allowed (400), named in the message.
+#[cfg(feature = "ssr")]
+fn bad_input(message: String) -> ConsoleError {
+    crate::auth::server::status(http::StatusCode::BAD_REQUEST);
+    ConsoleError::new(crate::error::Failure::BadInput, message)
+}
+
 /// Audit entries the caller may see, newest first, by actor and time range (RFC 3339, or `YYYY-MM-DDTHH:MM` as a
 /// browser's date-time field sends it, read at `tz` minutes east of UTC; without `tz`, as UTC).
 #[server(prefix = "/api", endpoint = "audit_entries", input = Json)]
@@ -112,18 +121,18 @@ pub async fn audit_entries(
     #[server(default)] to: Option<String>,
     #[server(default)] tz: Option<String>,
     #[server(default)] before: Option<i64>,
-) -> Result<AuditPageView, ServerFnError> {
+) -> Result<AuditPageView, ConsoleError> {
     use crate::auth::server;
     let caller = server::caller().await?;
     let offset = match tz.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(tz) => sra_domain::parse_tz(tz).map_err(|e| ServerFnError::new(format!("tz: {e}")))?,
+        Some(tz) => sra_domain::parse_tz(tz).map_err(|e| bad_input(format!("tz: {e}")))?,
         None => 0,
     };
-    let time = |name: &str, value: Option<String>| -> Result<Option<Millis>, ServerFnError> {
+    let time = |name: &str, value: Option<String>| -> Result<Option<Millis>, ConsoleError> {
         match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
             None => Ok(None),
             Some(v) => {
-                sra_domain::console_time(&v, offset).map(Some).map_err(|e| ServerFnError::new(format!("{name}: {e}")))
+                sra_domain::console_time(&v, offset).map(Some).map_err(|e| bad_input(format!("{name}: {e}")))
             }
         }
     };

@@ -7,6 +7,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::ConsoleError;
+
 /// The name of the sign-in cookie; with `Secure` it carries the `__Host-` prefix, which browsers accept only from
 /// this exact origin over HTTPS (a sibling subdomain cannot plant one).
 pub const SESSION_COOKIE: &str = "sra_session";
@@ -22,7 +24,7 @@ pub struct SignedIn {
 
 /// Signs in with a login and password, sets the cookie and sends the browser on to `next` (a path of this console).
 #[server(prefix = "/api", endpoint = "login")]
-pub async fn login(login: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
+pub async fn login(login: String, password: String, next: Option<String>) -> Result<(), ConsoleError> {
     use sra_store::{Attempt, Channel, Credential};
 
     let store = server::store()?;
@@ -45,7 +47,7 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
 
 /// Signs out: the sign-in ends on the server and the cookie is cleared.
 #[server(prefix = "/api", endpoint = "logout")]
-pub async fn logout() -> Result<(), ServerFnError> {
+pub async fn logout() -> Result<(), ConsoleError> {
     let store = server::store()?;
     if let Some(token) = server::request_token() {
         store.close_console_session(&token).await.map_err(server::failure)?;
@@ -57,7 +59,7 @@ pub async fn logout() -> Result<(), ServerFnError> {
 
 /// Who is signed in, if anyone.
 #[server(prefix = "/api", endpoint = "current_user")]
-pub async fn current_user() -> Result<Option<SignedIn>, ServerFnError> {
+pub async fn current_user() -> Result<Option<SignedIn>, ConsoleError> {
     Ok(server::signed_in().map(|s| SignedIn { login: s.principal.login, display_name: s.principal.display_name }))
 }
 
@@ -105,7 +107,8 @@ pub mod server {
     use sra_domain::Caller;
     use sra_store::{ErrorKind, Principal, Store, StoreError};
 
-    use super::{token_from_cookie_header, NOT_SIGNED_IN, SECURE_SESSION_COOKIE, SESSION_COOKIE};
+    use super::{token_from_cookie_header, SECURE_SESSION_COOKIE, SESSION_COOKIE};
+    use crate::error::{ConsoleError, Failure};
 
     /// How the server hands out cookies; provided by the server from its configuration.
     #[derive(Debug, Clone, Copy, Default)]
@@ -142,16 +145,22 @@ pub mod server {
         pub caller: Caller,
     }
 
-    pub fn store() -> Result<Store, ServerFnError> {
-        use_context::<Store>().ok_or_else(|| ServerFnError::new("the server has no store configured"))
+    pub fn store() -> Result<Store, ConsoleError> {
+        use_context::<Store>().ok_or_else(|| ConsoleError::new(Failure::Internal, "the server has no store configured"))
     }
 
-    /// The client's address as the server saw the connection (`unknown` when not served over a socket).
-    pub fn client_address() -> String {
+    /// The client's address as the server saw the connection (`unknown` when not served over a socket, as in tests
+    /// that call the router directly). Behind a proxy this is the proxy's address.
+    pub fn address_of(extensions: &http::Extensions) -> String {
         use axum::extract::ConnectInfo;
-        use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()))
-            .unwrap_or_else(|| "unknown".to_owned())
+        extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+    }
+
+    /// This server function call's client address (see [`address_of`]).
+    pub fn client_address() -> String {
+        use_context::<http::request::Parts>().map_or_else(|| "unknown".to_owned(), |parts| address_of(&parts.extensions))
     }
 
     pub fn status(code: StatusCode) {
@@ -172,12 +181,12 @@ pub mod server {
     }
 
     /// The caller of a server function with their visibility; 401 when nobody is signed in.
-    pub async fn caller() -> Result<Caller, ServerFnError> {
+    pub async fn caller() -> Result<Caller, ConsoleError> {
         match signed_in() {
             Some(signed_in) => Ok(signed_in.caller),
             None => {
                 status(StatusCode::UNAUTHORIZED);
-                Err(ServerFnError::new(NOT_SIGNED_IN))
+                Err(ConsoleError::not_signed_in())
             }
         }
     }
@@ -194,16 +203,24 @@ pub mod server {
 
     /// A store error as the console shows it: the status of its kind (the same the HTTP API answers), with
     /// `Retry-After` when it says when to try again; server faults are logged and summarised.
-    pub fn failure(e: StoreError) -> ServerFnError {
+    pub fn failure(e: StoreError) -> ConsoleError {
         let kind = e.kind();
         status(StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         if let (Some(seconds), Some(response)) = (e.retry_after_secs(), use_context::<ResponseOptions>()) {
             response.insert_header(RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if kind == ErrorKind::Unauthenticated && !matches!(e, StoreError::BadCredentials) {
-            return ServerFnError::new(NOT_SIGNED_IN);
-        }
-        ServerFnError::new(e.public_message())
+        let failure = match kind {
+            ErrorKind::Unauthenticated if matches!(e, StoreError::BadCredentials) => Failure::WrongCredentials,
+            ErrorKind::Unauthenticated => return ConsoleError::not_signed_in(),
+            ErrorKind::BadInput => Failure::BadInput,
+            ErrorKind::Forbidden => Failure::Forbidden,
+            ErrorKind::NotFound => Failure::NotFound,
+            ErrorKind::Conflict => Failure::Conflict,
+            ErrorKind::Throttled => Failure::Throttled,
+            ErrorKind::Unavailable => Failure::Unavailable,
+            ErrorKind::Internal => Failure::Internal,
+        };
+        ConsoleError::new(failure, e.public_message())
     }
 }
 

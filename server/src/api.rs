@@ -67,7 +67,7 @@ async fn bearer(
     )
 )]
 pub async fn auth(State(store): State<Store>, request: Request) -> Result<Json<AuthOutput>, ApiError> {
-    let address = crate::client_address(request.extensions());
+    let address = app::auth::server::address_of(request.extensions());
     let (_, body) = read::<Auth>(request, MAX_BODY).await?;
     let access_type = body.access_type().map_err(ApiError::bad_request)?;
     let required = |value: &Option<String>, key: &str| {

@@ -103,7 +103,6 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
         .with_state(options)
         .layer(axum::middleware::from_fn(guard::signed_in_pages))
         .layer(axum::middleware::from_fn(guard::same_origin))
-        .layer(axum::middleware::from_fn(security::server_fn_input_errors))
         // Server functions read their bodies themselves; an oversized one is refused first, as 413.
         .layer(axum::middleware::from_fn(security::limit_server_fn_body));
 
@@ -127,13 +126,6 @@ where
     axum::routing::post(handler).fallback(http::method_not_allowed)
 }
 
-/// The client's IP address as the server saw the connection (`unknown` when not served over a socket, as in tests
-/// that call the router directly). Behind a proxy this is the proxy's address.
-pub fn client_address(extensions: &axum::http::Extensions) -> String {
-    extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
-}
 
 /// Runs the server until `shutdown` resolves: binds the port, opens the store (applying migrations), seeds and drives
 /// the demo when asked, serves, then finishes in-flight requests and closes the database.

@@ -10,6 +10,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sra_store::Store;
+use subtle::ConstantTimeEq;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -180,7 +181,7 @@ pub async fn metrics(State(observed): State<Observed>, headers: axum::http::Head
         MetricsAccess::Hidden => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
         MetricsAccess::Token(token) => {
             let given = crate::http::bearer_token(&headers).ok().flatten().unwrap_or("");
-            if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+            if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
                 let mut response =
                     (StatusCode::UNAUTHORIZED, "send the metrics token as Authorization: Bearer\n").into_response();
                 response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -190,11 +191,6 @@ pub async fn metrics(State(observed): State<Observed>, headers: axum::http::Head
     }
     let body = observed.metrics.render(observed.store.pool_stats());
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
-}
-
-/// Compares two byte strings in time independent of where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

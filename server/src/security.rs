@@ -79,26 +79,6 @@ pub async fn limit_server_fn_body(request: Request, next: Next) -> Response {
     }
 }
 
-/// A server-function call whose arguments do not decode never reaches the function, and the transport answers 500;
-/// it is the caller's input that is wrong, so the answer becomes 400 with the transport's own explanation. (The
-/// transport writes its error variant first: `Deserialization|…`, `Args|…`, `MissingArg|…`.)
-pub async fn server_fn_input_errors(request: Request, next: Next) -> Response {
-    let is_server_fn = request.uri().path().starts_with("/api/");
-    let response = next.run(request).await;
-    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_SERVER_FN_BODY).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "the answer could not be read\n").into_response();
-    };
-    let input = ["Deserialization|", "Args|", "MissingArg|"].iter().any(|tag| bytes.starts_with(tag.as_bytes()));
-    if input {
-        parts.status = StatusCode::BAD_REQUEST;
-    }
-    Response::from_parts(parts, Body::from(bytes))
-}
-
 /// The answer when a handler panics: a JSON 500 that says nothing of the cause, which goes to the log. A safety net
 /// only: handlers answer bad input with 4xx and never panic on purpose.
 pub fn panic_answer(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {

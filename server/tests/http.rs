@@ -109,6 +109,8 @@ async fn the_server_function_answers_signed_in_same_origin_callers_only(store: &
     let (status, _, body) = send(&router, list(None)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert!(body.contains("not signed in"), "{body}");
+    let error: app::error::ConsoleError = serde_json::from_str(&body).unwrap();
+    assert_eq!(error.kind, app::error::Failure::NotSignedIn, "{body}");
     let cookie = sign_in(&router).await;
 
     // The same call from another site, or with no origin at all, is refused before it runs.
@@ -128,7 +130,9 @@ async fn the_server_function_answers_signed_in_same_origin_callers_only(store: &
     );
     let (status, _, body) = send(&router, bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body.contains("unknown status \"active\"; allowed: connecting"), "{body}");
+    let error: app::error::ConsoleError = serde_json::from_str(&body).unwrap();
+    assert_eq!(error.kind, app::error::Failure::BadInput, "{body}");
+    assert!(error.message.contains("unknown status \"active\"; allowed: connecting"), "{body}");
 
     let (status, _, body) = send(&router, list(Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK, "{body}");

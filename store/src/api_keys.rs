@@ -7,6 +7,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sea_orm::ConnectionTrait;
+use subtle::ConstantTimeEq;
 use serde_json::json;
 use sra_domain::{Actor, Millis, HOUR_MS};
 
@@ -98,7 +99,7 @@ impl Store {
             return Ok(PasswordCheck::Wrong);
         };
         let stored: String = row.try_get("", "key_hash")?;
-        if !constant_time_eq(stored.as_bytes(), digest(access_key).as_bytes()) {
+        if !bool::from(stored.as_bytes().ct_eq(digest(access_key).as_bytes())) {
             return Ok(PasswordCheck::Wrong);
         }
         if row.try_get::<bool>("", "disabled")? {
@@ -170,22 +171,5 @@ impl Store {
             .push(" AND revoked_at IS NULL");
         self.db.execute(sql.build()).await?;
         Ok(())
-    }
-}
-
-/// Compares two byte strings in time independent of where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn equality_is_exact() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
     }
 }

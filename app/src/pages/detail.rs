@@ -12,6 +12,7 @@ use sra_domain::format_duration;
 use super::audit::AuditTimeline;
 use super::terminate::{about, TerminateButton, Termination, TerminationDialog, TerminationError};
 use crate::api::{session_detail, SessionView};
+use crate::error::ConsoleError;
 use crate::local_time::{browser_now, zone_label, LocalTime};
 
 #[component]
@@ -31,7 +32,7 @@ pub fn SessionDetailPage() -> impl IntoView {
             <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the session…"</div> }>
                 {move || detail.get().map(|result| match result {
                     Ok(d) => view! { <SessionDetail detail=d heading_id="session-title"/> }.into_any(),
-                    Err(e) => detail_error(&e.to_string()).into_any(),
+                    Err(e) => detail_error(&e).into_any(),
                 })}
             </Transition>
             <TerminationDialog/>
@@ -40,12 +41,8 @@ pub fn SessionDetailPage() -> impl IntoView {
 }
 
 /// Why a session cannot be shown, in the page.
-pub(crate) fn detail_error(error: &str) -> impl IntoView {
-    view! {
-        <div class="error" role="alert">
-            {format!("This session cannot be shown: {}", error.trim_start_matches("error running server function: "))}
-        </div>
-    }
+pub(crate) fn detail_error(error: &ConsoleError) -> impl IntoView {
+    view! { <div class="error" role="alert">{format!("This session cannot be shown: {}", error.message)}</div> }
 }
 
 /// A session's fields, audit timeline and Terminate button. `heading_id` names the heading for `aria-labelledby`.

@@ -10,7 +10,7 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let next = move || use_query_map().read().get("next").unwrap_or_default();
     let error = move || match login.value().get() {
-        Some(Err(e)) => Some(e.to_string().trim_start_matches("error running server function: ").to_owned()),
+        Some(Err(e)) => Some(e.message),
         _ => None,
     };
     view! {

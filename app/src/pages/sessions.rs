@@ -21,6 +21,7 @@ use super::audit::encode;
 use super::detail::{detail_error, SessionDetail};
 use super::terminate::{about, TerminateButton, Termination, TerminationDialog, TerminationError};
 use crate::api::{caller_gateways, count_statuses, list_sessions, session_detail, SessionView};
+use crate::error::{ConsoleError, Failure};
 use crate::local_time::{browser_now as client_now, hover, zone_label, LocalTime};
 
 /// The overview refreshes itself this often.
@@ -80,8 +81,8 @@ pub fn SessionsOverview() -> impl IntoView {
         move || (query.get(), refreshes.get()),
         |(query, _)| async move {
             match query {
-                Ok(query) => list_sessions(query).await.map_err(|e| e.to_string()),
-                Err(problem) => Err(problem),
+                Ok(query) => list_sessions(query).await,
+                Err(problem) => Err(ConsoleError::new(Failure::BadInput, problem)),
             }
         },
     );
@@ -128,21 +129,19 @@ pub fn SessionsOverview() -> impl IntoView {
             stale_since.set(None);
             problem.set(None);
         }
-        Some(Err(e)) if e.ends_with(crate::auth::NOT_SIGNED_IN) => {
+        Some(Err(e)) if e.kind == Failure::NotSignedIn => {
             // The sign-in ended (signed out elsewhere, idle too long): back to the login page.
             let navigate = leptos_router::hooks::use_navigate();
             navigate("/login?next=/sessions", Default::default());
         }
         Some(Err(e)) => {
-            let unreachable =
-                e.contains("error reaching server") || e.contains("Failed to fetch") || e.contains("NetworkError");
-            if unreachable && shown.with_untracked(Option::is_some) {
+            if e.kind == Failure::Unreachable && shown.with_untracked(Option::is_some) {
                 if stale_since.get_untracked().is_none() {
                     stale_since.set(Some(client_now()));
                 }
             } else {
                 shown.set(None);
-                problem.set(Some(e.trim_start_matches("error running server function: ").to_owned()));
+                problem.set(Some(e.message));
             }
         }
         None => {}
@@ -362,10 +361,10 @@ fn SessionPanel(id: String, params: Memo<ParamsMap>, refreshes: RwSignal<u64>) -
                     let answer = detail.get();
                     match (answer, last.get()) {
                         (Some(Ok(d)), _) => view! { <SessionDetail detail=d heading_id="panel-title"/> }.into_any(),
-                        (Some(Err(e)), Some(d)) if e.to_string().contains("error reaching server") => {
+                        (Some(Err(e)), Some(d)) if e.kind == Failure::Unreachable => {
                             view! { <SessionDetail detail=d heading_id="panel-title"/> }.into_any()
                         }
-                        (Some(Err(e)), _) => view! { <h1 id="panel-title" class="visually-hidden">"Session"</h1> {detail_error(&e.to_string())} }.into_any(),
+                        (Some(Err(e)), _) => view! { <h1 id="panel-title" class="visually-hidden">"Session"</h1> {detail_error(&e)} }.into_any(),
                         (None, _) => view! { <div class="skeleton" aria-busy="true">"Loading the session…"</div> }.into_any(),
                     }
                 }}
@@ -400,7 +399,7 @@ fn timeframe_label(params: &ParamsMap) -> String {
 fn Filters(
     params: Memo<ParamsMap>,
     counts: Resource<Option<StatusCounts>>,
-    grants: Resource<Result<sra_domain::VisibleGateways, ServerFnError>>,
+    grants: Resource<Result<sra_domain::VisibleGateways, ConsoleError>>,
     /// Shown on a narrow screen (on a wide one they always are).
     expanded: RwSignal<bool>,
 ) -> impl IntoView {
@@ -525,7 +524,7 @@ fn SessionsTable(
     received: i64,
     now: RwSignal<i64>,
     params: Memo<ParamsMap>,
-    grants: Resource<Result<sra_domain::VisibleGateways, ServerFnError>>,
+    grants: Resource<Result<sra_domain::VisibleGateways, ConsoleError>>,
     counts: Resource<Option<StatusCounts>>,
     /// Rows that changed since the last refresh.
     changed: RwSignal<HashSet<String>>,

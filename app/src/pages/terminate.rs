@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use sra_domain::SessionSummary;
 
 use crate::api::terminate_session;
+use crate::error::ConsoleError;
 
 /// A confirmation being asked: of which session, what it is, and where the keyboard focus goes back to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +22,7 @@ struct Ask {
 /// The page's termination request and its confirmation.
 #[derive(Clone, Copy)]
 pub(crate) struct Termination {
-    pub action: Action<String, Result<i64, ServerFnError>>,
+    pub action: Action<String, Result<i64, ConsoleError>>,
     asking: RwSignal<Option<Ask>>,
 }
 
@@ -165,10 +166,7 @@ pub(crate) fn TerminationError() -> impl IntoView {
         termination.and_then(|t| t.action.value().get()).and_then(Result::err).map(|e| {
             view! {
                 <div class="error" role="alert">
-                    {format!(
-                        "Termination was not requested: {}",
-                        e.to_string().trim_start_matches("error running server function: ")
-                    )}
+                    {format!("Termination was not requested: {}", e.message)}
                 </div>
             }
         })
