@@ -98,7 +98,7 @@ pub async fn session_detail(session_id: String) -> Result<SessionView, ConsoleEr
     let session = store.visible_session(&caller, &session_id).await.map_err(server::failure)?;
     let audit = store.session_audit(&session_id).await.map_err(server::failure)?;
     Ok(SessionView {
-        may_terminate: session.status.is_active() && sra_store::may_terminate(&caller, &session),
+        may_terminate: session.status.is_active() && caller.may_terminate(&session.gateway.cluster_name),
         session,
         audit: audit.into_iter().map(audit_item).collect(),
         as_of: sra_store::now_ms(),
@@ -131,9 +131,7 @@ pub async fn audit_entries(
     let time = |name: &str, value: Option<String>| -> Result<Option<Millis>, ConsoleError> {
         match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => {
-                sra_domain::console_time(&v, offset).map(Some).map_err(|e| bad_input(format!("{name}: {e}")))
-            }
+            Some(v) => sra_domain::console_time(&v, offset).map(Some).map_err(|e| bad_input(format!("{name}: {e}"))),
         }
     };
     let query = sra_store::AuditQuery {

@@ -160,7 +160,8 @@ pub mod server {
 
     /// This server function call's client address (see [`address_of`]).
     pub fn client_address() -> String {
-        use_context::<http::request::Parts>().map_or_else(|| "unknown".to_owned(), |parts| address_of(&parts.extensions))
+        use_context::<http::request::Parts>()
+            .map_or_else(|| "unknown".to_owned(), |parts| address_of(&parts.extensions))
     }
 
     pub fn status(code: StatusCode) {

@@ -39,6 +39,15 @@ impl Caller {
         Caller { login: login.into(), scope: Scope::Gateways(BTreeSet::new()) }
     }
 
+    /// The rule for terminating a session on `gateway`: All, or Own on that gateway. Seeing one's own session (Self)
+    /// is not enough.
+    pub fn may_terminate(&self, gateway: &str) -> bool {
+        match &self.scope {
+            Scope::All => true,
+            Scope::Gateways(granted) => granted.contains(gateway),
+        }
+    }
+
     /// The rule: may this caller see a session of `user` on `gateway`?
     pub fn may_see(&self, user: &str, gateway: &str) -> bool {
         match &self.scope {
@@ -61,5 +70,8 @@ mod tests {
         assert!(Caller::admin("root").may_see("anyone", "anywhere"));
         let alice = Caller::self_only("alice");
         assert!(alice.may_see("alice", "gw-a") && !alice.may_see("bob", "gw-a"));
+        assert!(own.may_terminate("gw-a") && !own.may_terminate("gw-z"));
+        assert!(!alice.may_terminate("gw-a"), "seeing one's own session is not enough to terminate it");
+        assert!(Caller::admin("root").may_terminate("anywhere"));
     }
 }

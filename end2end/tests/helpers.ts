@@ -1,4 +1,26 @@
-import { expect, type ConsoleMessage, type Page } from '@playwright/test';
+import { expect, type ConsoleMessage, type Locator, type Page } from '@playwright/test';
+
+/**
+ * Every one of `cells` matches `pattern` — retried until the view on screen is the new one — and there is at least
+ * one: a check over an empty list would pass without checking anything.
+ */
+export async function expectEvery(cells: Locator, pattern: RegExp) {
+  await expect(cells.first()).toBeVisible();
+  await expect(cells.filter({ hasNotText: pattern })).toHaveCount(0);
+}
+
+/** The texts of `cells` are in order (ascending unless `descending`), retried until the new view is on screen. */
+export async function expectSorted(cells: Locator, descending = false) {
+  await expect(cells.first()).toBeVisible();
+  await expect
+    .poll(async () => {
+      const texts = await cells.allTextContents();
+      const sorted = [...texts].sort();
+      if (descending) sorted.reverse();
+      return JSON.stringify(texts) === JSON.stringify(sorted);
+    })
+    .toBe(true);
+}
 
 /** Collects console errors and uncaught exceptions so a test can assert the page ran cleanly. */
 export function watchErrors(page: Page): string[] {

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { hydrated, screen, signIn, watchErrors } from './helpers';
+import { expectEvery, expectSorted, hydrated, screen, signIn, watchErrors } from './helpers';
 
 const COLUMNS = [
   'Client Interface',
@@ -160,12 +160,8 @@ test('only sessions of granted gateways can be terminated', async ({ page }) => 
   await signIn(page, 'olivia');
   const buttons = page.locator('table.sessions tbody tr', { has: page.getByRole('button', { name: /^Terminate session/ }) });
   await expect(buttons.first()).toBeVisible();
-  for (const gateway of await buttons.locator('td:nth-child(3)').allTextContents()) {
-    expect(gateway).toMatch(/US East|EU West/);
-  }
-  for (const status of await buttons.locator('td:nth-child(7)').allTextContents()) {
-    expect(status).toMatch(/^(Connecting|Connected)$/);
-  }
+  await expectEvery(buttons.locator('td:nth-child(3)'), /US East|EU West/);
+  await expectEvery(buttons.locator('td:nth-child(7)'), /^(Connecting|Connected)$/);
 });
 
 test('a session also has its own page with every field and its audit timeline', async ({ page }) => {
@@ -217,9 +213,7 @@ test('the audit log lists entries by actor and time, newest first, under the ses
   await page.getByLabel('Actor').fill('gateway:gw-onprem-dc2');
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/actor=gateway%3Agw-onprem-dc2/);
-  for (const actor of await page.locator('table.audit-log tbody tr td:nth-child(2)').allTextContents()) {
-    expect(actor).toBe('gateway:gw-onprem-dc2');
-  }
+  await expectEvery(page.locator('table.audit-log tbody tr td:nth-child(2)'), /^gateway:gw-onprem-dc2$/);
   // In the order they were recorded, latest first (gateways may report an event's time late).
   const ids = (await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-audit-id')))));
   expect([...ids].sort((a, b) => b - a)).toEqual(ids);
@@ -232,12 +226,8 @@ test('the audit log lists entries by actor and time, newest first, under the ses
   await signIn(page, 'alice');
   await page.goto('/audit');
   await expect(rows.first()).toBeVisible();
-  for (const actor of await page.locator('table.audit-log tbody tr td:nth-child(2)').allTextContents()) {
-    expect(actor).toMatch(/^(gateway:|user:)/);
-  }
-  for (const action of await page.locator('table.audit-log tbody tr td:nth-child(3)').allTextContents()) {
-    expect(action).toMatch(/^session\./);
-  }
+  await expectEvery(page.locator('table.audit-log tbody tr td:nth-child(2)'), /^(gateway:|user:)/);
+  await expectEvery(page.locator('table.audit-log tbody tr td:nth-child(3)'), /^session\./);
 });
 
 test('filters, sort and page live in the URL: reload, share and back/forward keep the view', async ({ page }) => {
@@ -246,25 +236,22 @@ test('filters, sort and page live in the URL: reload, share and back/forward kee
   await page.getByRole('checkbox', { name: /^Failed/ }).check();
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/status=failed/);
-  await expect(rows.first()).toBeVisible();
-  for (const status of await rows.locator('td:nth-child(7)').allTextContents()) expect(status).toBe('Failed');
+  await expectEvery(rows.locator('td:nth-child(7)'), /^Failed$/);
   // The status filter shows its counts, and the total says how many match.
   const failedLabel = await page.getByRole('checkbox', { name: /^Failed/ }).locator('..').textContent();
   const failedCount = Number(/\((\d+)\)/.exec(failedLabel!)![1]);
   await expect(page.locator('p.count')).toContainText(`of ${failedCount} matching sessions`);
   await page.reload();
   await expect(page.getByRole('checkbox', { name: /^Failed/ })).toBeChecked();
-  for (const status of await rows.locator('td:nth-child(7)').allTextContents()) expect(status).toBe('Failed');
+  await expectEvery(rows.locator('td:nth-child(7)'), /^Failed$/);
 
   // Sort by user: ascending, then descending.
   await page.getByRole('link', { name: 'User', exact: true }).click();
   await expect(page).toHaveURL(/sort=user%3Aasc/);
-  let users = await rows.locator('td:nth-child(2)').allTextContents();
-  expect([...users].sort()).toEqual(users);
+  await expectSorted(rows.locator('td:nth-child(2)'));
   await page.getByRole('link', { name: /^User/ }).click();
   await expect(page).toHaveURL(/sort=user%3Adesc/);
-  users = await rows.locator('td:nth-child(2)').allTextContents();
-  expect([...users].sort().reverse()).toEqual(users);
+  await expectSorted(rows.locator('td:nth-child(2)'), true);
   await expect(page.getByRole('columnheader', { name: /User/ })).toHaveAttribute('aria-sort', 'descending');
 
   // Pages: older, then back to newer, without repeats. A closed window in the past: the demo's gateways keep starting

@@ -14,7 +14,7 @@ pub struct Config {
     #[arg(long, env = "SRA_BIND", default_value = "127.0.0.1")]
     pub bind: IpAddr,
 
-    /// Port to listen on.
+    /// Port to listen on (0: any free port, chosen by the system; the URL printed at start names it).
     #[arg(long, env = "SRA_PORT", default_value_t = 3000)]
     pub port: u16,
 
@@ -134,9 +134,6 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .with_context(|| format!("invalid --log-level / SRA_LOG {:?}", self.log_level))?;
-        if self.port == 0 {
-            bail!("invalid --port / SRA_PORT 0: choose a port from 1 to 65535");
-        }
         if self.metrics_token.as_deref().is_some_and(|t| t.trim().len() < 16) {
             bail!("invalid --metrics-token / SRA_METRICS_TOKEN: use at least 16 characters");
         }
@@ -189,8 +186,6 @@ mod tests {
         assert!(err.contains("--bind"), "{err}");
         let err = parse(&["--log-level", "info,=[bad"]).validate().unwrap_err();
         assert!(format!("{err:#}").contains("SRA_LOG"), "{err:#}");
-        let err = parse(&["--port", "0"]).validate().unwrap_err();
-        assert!(err.to_string().contains("1 to 65535"), "{err}");
     }
 
     #[test]

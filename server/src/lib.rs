@@ -126,7 +126,6 @@ where
     axum::routing::post(handler).fallback(http::method_not_allowed)
 }
 
-
 /// Runs the server until `shutdown` resolves: binds the port, opens the store (applying migrations), seeds and drives
 /// the demo when asked, serves, then finishes in-flight requests and closes the database.
 pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {

@@ -10,9 +10,9 @@ use axum::Router;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use sra_domain::{
-    Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionStatus, SessionUpdate, SraRule, HOUR_MS,
+    Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionStatus, SessionUpdate, HOUR_MS,
 };
-use sra_store::{now_ms, RoleSpec, Store};
+use sra_store::{now_ms, Store};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "api-password-1";
@@ -63,19 +63,7 @@ fn updates(spec: &Spec, now: i64) -> Vec<SessionUpdate> {
 }
 
 async fn world(store: &Store) -> (Router, tempfile::TempDir) {
-    let system = Actor::System;
-    store.register_gateway(&system, "gw-a", "Gateway A").await.unwrap();
-    store.register_gateway(&system, "gw-b", "Gateway B").await.unwrap();
-    for login in ["alice", "olivia", "admin"] {
-        store.create_user(&system, login, login).await.unwrap();
-        store.set_password(&system, login, PASSWORD).await.unwrap();
-    }
-    let roles = [("own-b", SraRule::Own, vec!["gw-b".to_owned()]), ("admins", SraRule::All, vec![])];
-    for (name, rule, gateways) in roles {
-        store.create_role(&system, &RoleSpec { name: name.into(), rule, gateways }).await.unwrap();
-    }
-    store.assign_role(&system, "olivia", "own-b").await.unwrap();
-    store.assign_role(&system, "admin", "admins").await.unwrap();
+    sra_store::testing::Cast::usual(PASSWORD, "gw-b").create(store).await;
     let now = now_ms();
     let all: Vec<_> = SESSIONS.iter().flat_map(|s| updates(s, now)).collect();
     store.apply_updates(&Actor::Gateway("test".into()), &all).await.unwrap();

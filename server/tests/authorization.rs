@@ -8,7 +8,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use sea_orm::ConnectionTrait;
 use sra_domain::{Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionUpdate, SraRule};
-use sra_store::{now_ms, RoleSpec, Store};
+use sra_store::{now_ms, Store};
 use tower::ServiceExt;
 
 const HOST: &str = "console.test";
@@ -185,21 +185,16 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
 
 async fn world(store: &Store) -> Router {
     let system = Actor::System;
-    for gateway in ["gw-a", "gw-b"] {
-        store.register_gateway(&system, gateway, gateway).await.unwrap();
-    }
-    for login in ["alice", "olivia", "admin", "dora", "eve", "rob"] {
-        store.create_user(&system, login, login).await.unwrap();
-        store.set_password(&system, login, PASSWORD).await.unwrap();
-    }
-    let roles = [("own-b", SraRule::Own, vec!["gw-b".to_owned()]), ("admins", SraRule::All, vec![])];
-    for (name, rule, gateways) in roles {
-        store.create_role(&system, &RoleSpec { name: name.into(), rule, gateways }).await.unwrap();
-    }
-    store.assign_role(&system, "olivia", "own-b").await.unwrap();
-    store.assign_role(&system, "admin", "admins").await.unwrap();
     // dora is an admin too: disabling her must take everything away.
-    store.assign_role(&system, "dora", "admins").await.unwrap();
+    sra_store::testing::Cast {
+        gateways: vec![("gw-a", "gw-a"), ("gw-b", "gw-b")],
+        users: vec!["alice", "olivia", "admin", "dora", "eve", "rob"],
+        password: PASSWORD,
+        roles: vec![("own-b", SraRule::Own, vec!["gw-b"]), ("admins", SraRule::All, vec![])],
+        holders: vec![("olivia", "own-b"), ("admin", "admins"), ("dora", "admins")],
+    }
+    .create(store)
+    .await;
     let updates: Vec<_> = ALL_SESSIONS
         .iter()
         .enumerate()

@@ -292,7 +292,9 @@ async fn oversized_server_function_bodies_get_413(store: &Store) {
     let login = format!("login={}&password=longer-than-ten", "x".repeat(1_000));
     let (status, _, answer) = send(&router, login_from("10.0.0.3", &login)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    assert!(answer.contains("\"login\": is too long; allowed: up to 256 characters"), "{answer}");
+    let error: app::error::ConsoleError = serde_json::from_str(&answer).unwrap();
+    assert_eq!(error.kind, app::error::Failure::BadInput, "{answer}");
+    assert_eq!(error.message, "\"login\": is too long; allowed: up to 256 characters");
 }
 
 /// `POST /auth` as Akeyless clients send it: JSON, kebab-case keys, extra keys they always add, no browser origin.

@@ -10,8 +10,8 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
-use sra_domain::{Actor, SraRule};
-use sra_store::{AuditVerdict, RoleSpec, Store};
+use sra_domain::Actor;
+use sra_store::{AuditVerdict, Store};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "ingest-password-1";
@@ -25,19 +25,7 @@ struct World {
 
 async fn world(store: &Store) -> World {
     let system = Actor::System;
-    for gateway in ["gw-a", "gw-b"] {
-        store.register_gateway(&system, gateway, gateway).await.unwrap();
-    }
-    for login in ["alice", "olivia", "admin"] {
-        store.create_user(&system, login, login).await.unwrap();
-        store.set_password(&system, login, PASSWORD).await.unwrap();
-    }
-    let roles = [("own-a", SraRule::Own, vec!["gw-a".to_owned()]), ("admins", SraRule::All, vec![])];
-    for (name, rule, gateways) in roles {
-        store.create_role(&system, &RoleSpec { name: name.into(), rule, gateways }).await.unwrap();
-    }
-    store.assign_role(&system, "olivia", "own-a").await.unwrap();
-    store.assign_role(&system, "admin", "admins").await.unwrap();
+    sra_store::testing::Cast::usual(PASSWORD, "gw-a").create(store).await;
     let key_a = store.issue_gateway_key(&system, "gw-a").await.unwrap();
     let key_b = store.issue_gateway_key(&system, "gw-b").await.unwrap();
     let site = tempfile::tempdir().unwrap();
@@ -320,8 +308,12 @@ mod simulated {
             sra_simulator::run(&clients, &mut traffic, pace, &stop_for_sim, &|line| panic!("{line}"));
             traffic.live.iter().map(|l| l.ids()).collect::<Vec<_>>()
         });
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        assert!(store.session_count().await.unwrap() >= 100);
+        // The simulator reports its history first: wait for it, with a deadline rather than a guessed pause.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while store.session_count().await.unwrap() < 100 {
+            assert!(std::time::Instant::now() < deadline, "the simulator's history did not arrive within 30 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         // Ask for one live session to be terminated; the simulator hears it in a heartbeat.
         let admin = sra_domain::Caller::admin("admin");
         let live = store

@@ -25,8 +25,34 @@ fn run(command: &mut Command) -> (i32, String) {
     (status.code().unwrap_or(-1), String::from_utf8_lossy(&stderr).into_owned())
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// A started server, on the port the system chose for it (`--port 0`), read back from the line it prints.
+struct Started {
+    child: Child,
+    port: u16,
+    /// What it printed up to and including that line.
+    stdout: String,
+}
+
+/// Starts the server on a port the system picks (no window in which another process could take a port chosen here)
+/// and waits until it says where it serves.
+fn start(command: &mut Command) -> Started {
+    use std::io::BufRead;
+    let mut child = command.args(["--port", "0"]).spawn().expect("start sra-server");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut stdout = String::new();
+    loop {
+        let mut line = String::new();
+        if lines.read_line(&mut line).expect("read stdout") == 0 {
+            panic!("the server exited before serving; it printed: {stdout}");
+        }
+        stdout.push_str(&line);
+        if let Some(rest) = line.trim().strip_prefix("SRA Sessions is serving http://127.0.0.1:") {
+            let port = rest.split('/').next().and_then(|p| p.parse().ok()).expect("a port in the URL");
+            // Keep draining what it prints later, so it never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+            return Started { child, port, stdout };
+        }
+    }
 }
 
 /// One HTTP/1.1 request over a plain socket, as the console page would send it; returns the status, the
@@ -108,9 +134,8 @@ fn a_port_in_use_is_named_and_fails() {
 
 #[test]
 fn an_unreachable_database_is_named_and_fails() {
-    let (code, stderr) = run(server()
-        .args(["--port", &free_port().to_string()])
-        .env("DATABASE_URL", "postgres://sra:hunter2@127.0.0.1:1/sra"));
+    let (code, stderr) =
+        run(server().args(["--port", "0"]).env("DATABASE_URL", "postgres://sra:hunter2@127.0.0.1:1/sra"));
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("cannot open the database"), "{stderr}");
     assert!(stderr.contains("postgres://sra:***@127.0.0.1:1/sra"), "{stderr}");
@@ -119,7 +144,7 @@ fn an_unreachable_database_is_named_and_fails() {
 
 #[test]
 fn an_unsupported_database_url_says_what_is_supported() {
-    let (code, stderr) = run(server().args(["--port", &free_port().to_string()]).env("DATABASE_URL", "mysql://x/y"));
+    let (code, stderr) = run(server().args(["--port", "0"]).env("DATABASE_URL", "mysql://x/y"));
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("use sqlite://PATH"), "{stderr}");
 }
@@ -147,12 +172,8 @@ fn bad_flags_are_usage_errors() {
 #[test]
 fn sigterm_shuts_down_cleanly_and_the_demo_data_survives_a_restart() {
     let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = server()
-        .args(["--demo", "--port", &port.to_string(), "--log-format", "json", "--data-dir"])
-        .arg(data.path())
-        .spawn()
-        .unwrap();
+    let Started { mut child, port, .. } =
+        start(server().args(["--demo", "--log-format", "json", "--data-dir"]).arg(data.path()));
     wait_ready(&mut child, port);
     let cookie = sign_in(port, "admin");
     assert_eq!(list_sessions(port, &cookie)["sessions"].as_array().map(Vec::len), Some(50));
@@ -170,7 +191,7 @@ fn sigterm_shuts_down_cleanly_and_the_demo_data_survives_a_restart() {
     assert!(request_line["latency_ms"].is_number() && request_line["request_id"].is_string());
 
     // Restarted without --demo on the same folder: the seeded sessions are all there.
-    let mut child = server().args(["--port", &port.to_string(), "--data-dir"]).arg(data.path()).spawn().unwrap();
+    let Started { mut child, port, .. } = start(server().arg("--data-dir").arg(data.path()));
     wait_ready(&mut child, port);
     // The sign-in lives in the database too, so it survives the restart.
     assert_eq!(list_sessions(port, &cookie)["sessions"].as_array().map(Vec::len), Some(50));
@@ -181,13 +202,8 @@ fn sigterm_shuts_down_cleanly_and_the_demo_data_survives_a_restart() {
 #[test]
 fn a_fresh_database_gets_an_administrator_with_the_configured_password() {
     let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = server()
-        .args(["--port", &port.to_string(), "--data-dir"])
-        .arg(data.path())
-        .env("SRA_ADMIN_PASSWORD", "admin-sra-demo")
-        .spawn()
-        .unwrap();
+    let Started { mut child, port, .. } =
+        start(server().arg("--data-dir").arg(data.path()).env("SRA_ADMIN_PASSWORD", "admin-sra-demo"));
     wait_ready(&mut child, port);
     let cookie = sign_in(port, "admin");
     assert_eq!(list_sessions(port, &cookie)["sessions"].as_array().map(Vec::len), Some(0));
@@ -198,15 +214,11 @@ fn a_fresh_database_gets_an_administrator_with_the_configured_password() {
 #[test]
 fn without_a_configured_password_the_administrator_gets_a_printed_one() {
     let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = server().args(["--port", &port.to_string(), "--data-dir"]).arg(data.path()).spawn().unwrap();
+    let Started { mut child, port, stdout } = start(server().arg("--data-dir").arg(data.path()));
     wait_ready(&mut child, port);
-    let output = {
-        let pid = child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        child.wait_with_output().unwrap()
-    };
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (code, stderr) = terminate(child);
+    assert_eq!(code, 0, "{stderr}");
+    // The password is printed before the server says where it serves.
     let password = stdout
         .split("password `")
         .nth(1)

@@ -6,13 +6,15 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sea_orm::ConnectionTrait;
-use subtle::ConstantTimeEq;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set};
 use serde_json::json;
 use sra_domain::{Actor, Millis, HOUR_MS};
+use subtle::ConstantTimeEq;
 
 use crate::audit::audit;
-use crate::identity::{digest, PasswordCheck, Principal};
+use crate::entity::{api_key, api_token};
+use crate::identity::{digest, PasswordCheck, Principal, UserRow};
 use crate::sql::Sql;
 use crate::{now_ms, Store, StoreError};
 
@@ -33,6 +35,17 @@ pub struct IssuedToken {
     pub expires_at: Millis,
 }
 
+/// A bearer token's user, and whether the token is still good.
+#[derive(Debug, FromQueryResult)]
+struct TokenRow {
+    id: i64,
+    login: String,
+    display_name: String,
+    disabled: bool,
+    expires_at: Millis,
+    revoked_at: Option<Millis>,
+}
+
 impl Store {
     /// Creates an API key for a user.
     pub async fn create_api_key(&self, actor: &Actor, login: &str) -> Result<NewApiKey, StoreError> {
@@ -44,17 +57,14 @@ impl Store {
         let access_key = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         let mut txn = self.begin_write().await?;
         let user_id = crate::identity::user_id(&*txn, login).await?;
-        let mut sql = Sql::new(txn.get_database_backend());
-        sql.push("INSERT INTO api_keys (access_id, key_hash, user_id, created_at) VALUES (")
-            .bind(access_id.clone())
-            .push(", ")
-            .bind(digest(&access_key))
-            .push(", ")
-            .bind(user_id)
-            .push(", ")
-            .bind(now_ms())
-            .push(")");
-        txn.execute(sql.build()).await?;
+        let key = api_key::ActiveModel {
+            access_id: Set(access_id.clone()),
+            key_hash: Set(digest(&access_key)),
+            user_id: Set(user_id),
+            created_at: Set(now_ms()),
+            revoked_at: Set(None),
+        };
+        api_key::Entity::insert(key).exec_without_returning(&*txn).await?;
         audit(&mut txn, now_ms(), actor, "api_key.created", None, json!({"login": login, "access_id": access_id}))
             .await?;
         txn.commit().await?;
@@ -65,23 +75,21 @@ impl Store {
     pub async fn revoke_api_key(&self, actor: &Actor, access_id: &str) -> Result<(), StoreError> {
         let now = now_ms();
         let mut txn = self.begin_write().await?;
-        let mut sql = Sql::new(txn.get_database_backend());
-        sql.push("UPDATE api_keys SET revoked_at = ")
-            .bind(now)
-            .push(" WHERE access_id = ")
-            .bind(access_id)
-            .push(" AND revoked_at IS NULL");
-        if txn.execute(sql.build()).await?.rows_affected() == 0 {
+        let revoked = api_key::Entity::update_many()
+            .col_expr(api_key::Column::RevokedAt, Expr::value(now))
+            .filter(api_key::Column::AccessId.eq(access_id))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .exec(&*txn)
+            .await?;
+        if revoked.rows_affected == 0 {
             return Err(StoreError::UnknownApiKey(access_id.to_owned()));
         }
-        let mut tokens = Sql::new(txn.get_database_backend());
-        tokens
-            .push("UPDATE api_tokens SET revoked_at = ")
-            .bind(now)
-            .push(" WHERE access_id = ")
-            .bind(access_id)
-            .push(" AND revoked_at IS NULL");
-        txn.execute(tokens.build()).await?;
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+            .filter(api_token::Column::AccessId.eq(access_id))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .exec(&*txn)
+            .await?;
         audit(&mut txn, now, actor, "api_key.revoked", None, json!({"access_id": access_id})).await?;
         txn.commit().await?;
         Ok(())
@@ -91,21 +99,21 @@ impl Store {
     pub(crate) async fn check_api_key(&self, access_id: &str, access_key: &str) -> Result<PasswordCheck, StoreError> {
         let mut sql = Sql::new(self.db.get_database_backend());
         sql.push(
-            "SELECT u.id, u.login, u.display_name, u.disabled, k.key_hash FROM api_keys k JOIN users u ON u.id = k.user_id \
-             WHERE k.revoked_at IS NULL AND k.access_id = ",
+            "SELECT u.id, u.login, u.display_name, u.disabled, k.key_hash AS secret_hash \
+             FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.revoked_at IS NULL AND k.access_id = ",
         )
         .bind(access_id);
-        let Some(row) = self.db.query_one(sql.build()).await? else {
+        let Some(row) = UserRow::find_by_statement(sql.build()).one(&self.db).await? else {
             return Ok(PasswordCheck::Wrong);
         };
-        let stored: String = row.try_get("", "key_hash")?;
+        let stored = row.secret_hash.as_deref().unwrap_or_default();
         if !bool::from(stored.as_bytes().ct_eq(digest(access_key).as_bytes())) {
             return Ok(PasswordCheck::Wrong);
         }
-        if row.try_get::<bool>("", "disabled")? {
+        if row.disabled {
             return Ok(PasswordCheck::Disabled);
         }
-        Principal::from_row(&row).map(PasswordCheck::Valid)
+        Ok(PasswordCheck::Valid(row.principal()))
     }
 
     /// Issues a bearer token for a user who has just authenticated (with an API key, if `access_id` is given).
@@ -118,19 +126,15 @@ impl Store {
         let now = now_ms();
         let expires_at = now + TOKEN_LIFETIME_MS;
         let mut txn = self.begin_write().await?;
-        let mut sql = Sql::new(txn.get_database_backend());
-        sql.push("INSERT INTO api_tokens (token_hash, user_id, access_id, created_at, expires_at) VALUES (")
-            .bind(digest(&token))
-            .push(", ")
-            .bind(principal.user_id)
-            .push(", ")
-            .bind(access_id.map(str::to_owned))
-            .push(", ")
-            .bind(now)
-            .push(", ")
-            .bind(expires_at)
-            .push(")");
-        txn.execute(sql.build()).await?;
+        let issued = api_token::ActiveModel {
+            token_hash: Set(digest(&token)),
+            user_id: Set(principal.user_id),
+            access_id: Set(access_id.map(str::to_owned)),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            revoked_at: Set(None),
+        };
+        api_token::Entity::insert(issued).exec_without_returning(&*txn).await?;
         let details = json!({"access_id": access_id});
         audit(&mut txn, now, &Actor::User(principal.login.clone()), "api.token_issued", None, details).await?;
         txn.commit().await?;
@@ -145,31 +149,29 @@ impl Store {
              FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ",
         )
         .bind(digest(token));
-        let Some(row) = self.db.query_one(sql.build()).await? else {
+        let Some(row) = TokenRow::find_by_statement(sql.build()).one(&self.db).await? else {
             return Err(StoreError::UnknownToken);
         };
-        let expires_at: Millis = row.try_get("", "expires_at")?;
-        if row.try_get::<Option<Millis>>("", "revoked_at")?.is_some() {
+        if row.revoked_at.is_some() {
             return Err(StoreError::TokenRevoked);
         }
-        if expires_at <= now_ms() {
-            return Err(StoreError::TokenExpired { at: sra_domain::format_rfc3339(expires_at) });
+        if row.expires_at <= now_ms() {
+            return Err(StoreError::TokenExpired { at: sra_domain::format_rfc3339(row.expires_at) });
         }
-        if row.try_get::<bool>("", "disabled")? {
+        if row.disabled {
             return Err(StoreError::AccountDisabled);
         }
-        Principal::from_row(&row)
+        Ok(Principal { user_id: row.id, login: row.login, display_name: row.display_name })
     }
 
     /// Revokes one bearer token.
     pub async fn revoke_api_token(&self, token: &str) -> Result<(), StoreError> {
-        let mut sql = Sql::new(self.db.get_database_backend());
-        sql.push("UPDATE api_tokens SET revoked_at = ")
-            .bind(now_ms())
-            .push(" WHERE token_hash = ")
-            .bind(digest(token))
-            .push(" AND revoked_at IS NULL");
-        self.db.execute(sql.build()).await?;
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::RevokedAt, Expr::value(now_ms()))
+            .filter(api_token::Column::TokenHash.eq(digest(token)))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?;
         Ok(())
     }
 }

@@ -22,7 +22,7 @@ use crate::{Store, StoreError};
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HEAD: &str = "audit_head";
 /// The longest actor recorded, in characters.
-const MAX_ACTOR_LEN: usize = crate::read::MAX_AUDIT_ACTOR_LEN;
+const MAX_ACTOR_LEN: usize = crate::audit_listing::MAX_AUDIT_ACTOR_LEN;
 /// Rows per multi-row INSERT (7 values each, far below SQLite's 32,766 bound parameters).
 const INSERT_CHUNK: usize = 500;
 

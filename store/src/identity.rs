@@ -1,4 +1,4 @@
-//! Users' passwords and console sign-ins.
+//! Users: who they are (visibility from their roles), their passwords and console sign-ins.
 //!
 //! Passwords are hashed with Argon2id (the `argon2` crate's defaults: 19 MiB, 2 passes). A console sign-in is a random
 //! 256-bit token handed to the browser in a cookie; the database keeps only its SHA-256, so every replica can check it
@@ -11,12 +11,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sra_domain::{Actor, Millis, HOUR_MS, MINUTE_MS};
+use std::collections::BTreeSet;
+
+use sra_domain::{Actor, Caller, Millis, Scope, SraRule, HOUR_MS, MINUTE_MS};
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set};
 
 use crate::audit::audit;
+use crate::entity::{api_token, console_session, user};
 use crate::sql::Sql;
 use crate::{now_ms, Store, StoreError};
-use sea_orm::ConnectionTrait;
 
 /// The shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 10;
@@ -35,15 +40,30 @@ pub struct Principal {
     pub display_name: String,
 }
 
-impl Principal {
-    /// Reads a user from a row with the columns `id`, `login` and `display_name`.
-    pub(crate) fn from_row(row: &sea_orm::QueryResult) -> Result<Principal, StoreError> {
-        Ok(Principal {
-            user_id: row.try_get("", "id")?,
-            login: row.try_get("", "login")?,
-            display_name: row.try_get("", "display_name")?,
-        })
+/// A user row as the sign-in look-ups read it, with what each check needs beside who the user is.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct UserRow {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub disabled: bool,
+    /// The password's Argon2 hash (password checks), or the API key's SHA-256 (key checks).
+    pub secret_hash: Option<String>,
+}
+
+impl UserRow {
+    pub fn principal(self) -> Principal {
+        Principal { user_id: self.id, login: self.login, display_name: self.display_name }
     }
+}
+
+/// A live console sign-in's user, and when the sign-in was last used.
+#[derive(Debug, FromQueryResult)]
+struct SignInRow {
+    id: i64,
+    login: String,
+    display_name: String,
+    last_seen_at: i64,
 }
 
 /// What checking a presented secret found.
@@ -70,9 +90,11 @@ impl Store {
         let hash = hash_password(password)?;
         let mut txn = self.begin_write().await?;
         let user_id = user_id(&*txn, login).await?;
-        let mut sql = Sql::new(txn.get_database_backend());
-        sql.push("UPDATE users SET password_hash = ").bind(hash).push(" WHERE id = ").bind(user_id);
-        txn.execute(sql.build()).await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(hash))
+            .filter(user::Column::Id.eq(user_id))
+            .exec(&*txn)
+            .await?;
         revoke_all(&*txn, user_id).await?;
         audit(&mut txn, now_ms(), actor, "user.password_set", None, json!({"login": login})).await?;
         txn.commit().await?;
@@ -83,9 +105,11 @@ impl Store {
     pub async fn set_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<(), StoreError> {
         let mut txn = self.begin_write().await?;
         let user_id = user_id(&*txn, login).await?;
-        let mut sql = Sql::new(txn.get_database_backend());
-        sql.push("UPDATE users SET disabled = ").bind(disabled).push(" WHERE id = ").bind(user_id);
-        txn.execute(sql.build()).await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::Disabled, Expr::value(disabled))
+            .filter(user::Column::Id.eq(user_id))
+            .exec(&*txn)
+            .await?;
         if disabled {
             revoke_all(&*txn, user_id).await?;
         }
@@ -104,17 +128,10 @@ impl Store {
         permit: Option<tokio::sync::OwnedSemaphorePermit>,
     ) -> Result<PasswordCheck, StoreError> {
         let mut sql = Sql::new(self.db.get_database_backend());
-        sql.push("SELECT id, login, display_name, password_hash, disabled FROM users WHERE login = ").bind(login);
-        let row = self.db.query_one(sql.build()).await?;
-        let found = match row {
-            Some(row) => Some((
-                Principal::from_row(&row)?,
-                row.try_get::<Option<String>>("", "password_hash")?,
-                row.try_get::<bool>("", "disabled")?,
-            )),
-            None => None,
-        };
-        let hash = found.as_ref().and_then(|(_, hash, _)| hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
+        sql.push("SELECT id, login, display_name, disabled, password_hash AS secret_hash FROM users WHERE login = ")
+            .bind(login);
+        let found = UserRow::find_by_statement(sql.build()).one(&self.db).await?;
+        let hash = found.as_ref().and_then(|row| row.secret_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
         let password = password.to_owned();
         // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
         let matches = tokio::task::spawn_blocking(move || {
@@ -124,15 +141,50 @@ impl Store {
         .await
         .map_err(|e| StoreError::Hashing(e.to_string()))?;
         Ok(match found {
-            Some((principal, Some(_), disabled)) if matches => {
-                if disabled {
+            Some(row) if matches && row.secret_hash.is_some() => {
+                if row.disabled {
                     PasswordCheck::Disabled
                 } else {
-                    PasswordCheck::Valid(principal)
+                    PasswordCheck::Valid(row.principal())
                 }
             }
             _ => PasswordCheck::Wrong,
         })
+    }
+
+    /// Resolves a user's visibility from their roles: All if any role's SRA rule is "all", else the union of the
+    /// gateways their "own" rules name — plus, always, their own sessions. A login without an account, or a disabled
+    /// one, gets Self only.
+    pub async fn caller(&self, login: &str) -> Result<Caller, StoreError> {
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push(
+            "SELECT r.sra_rule AS sra_rule, g.name AS gateway FROM users u \
+             JOIN user_roles ur ON ur.user_id = u.id \
+             JOIN roles r ON r.id = ur.role_id \
+             LEFT JOIN role_gateways rg ON rg.role_id = r.id \
+             LEFT JOIN gateways g ON g.id = rg.gateway_id \
+             WHERE u.login = ",
+        )
+        .bind(login)
+        .push(" AND u.disabled = ")
+        .bind(false);
+        let mut gateways = BTreeSet::new();
+        for row in self.db.query_all(sql.build()).await? {
+            let rule: String = row.try_get("", "sra_rule")?;
+            match rule.parse::<SraRule>() {
+                Ok(SraRule::All) => return Ok(Caller::admin(login)),
+                Ok(SraRule::Own) => {
+                    if let Some(gateway) = row.try_get::<Option<String>>("", "gateway")? {
+                        gateways.insert(gateway);
+                    }
+                }
+                Ok(SraRule::None) => {}
+                Err(e) => {
+                    return Err(StoreError::Corrupt { table: "roles", column: "sra_rule", reason: e.to_string() })
+                }
+            }
+        }
+        Ok(Caller { login: login.to_owned(), scope: Scope::Gateways(gateways) })
     }
 
     /// Records an event that changes nothing else (e.g. a refused sign-in) in the audit log.
@@ -147,19 +199,15 @@ impl Store {
         let token = new_token();
         let now = now_ms();
         let mut txn = self.begin_write().await?;
-        let mut sql = Sql::new(txn.get_database_backend());
-        sql.push("INSERT INTO console_sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES (")
-            .bind(digest(&token))
-            .push(", ")
-            .bind(principal.user_id)
-            .push(", ")
-            .bind(now)
-            .push(", ")
-            .bind(now)
-            .push(", ")
-            .bind(now + ABSOLUTE_TIMEOUT_MS)
-            .push(")");
-        txn.execute(sql.build()).await?;
+        let sign_in = console_session::ActiveModel {
+            token_hash: Set(digest(&token)),
+            user_id: Set(principal.user_id),
+            created_at: Set(now),
+            last_seen_at: Set(now),
+            expires_at: Set(now + ABSOLUTE_TIMEOUT_MS),
+            revoked_at: Set(None),
+        };
+        console_session::Entity::insert(sign_in).exec_without_returning(&*txn).await?;
         audit(&mut txn, now, &Actor::User(principal.login.clone()), "console.signed_in", None, json!({})).await?;
         txn.commit().await?;
         Ok(token)
@@ -183,35 +231,37 @@ impl Store {
         .bind(now - IDLE_TIMEOUT_MS)
         .push(" AND u.disabled = ")
         .bind(false);
-        let Some(row) = self.db.query_one(sql.build()).await? else {
+        let Some(row) = SignInRow::find_by_statement(sql.build()).one(&self.db).await? else {
             return Ok(None);
         };
-        let last_seen: i64 = row.try_get("", "last_seen_at")?;
-        if now - last_seen > TOUCH_EVERY_MS {
-            let mut touch = Sql::new(self.db.get_database_backend());
-            touch.push("UPDATE console_sessions SET last_seen_at = ").bind(now).push(" WHERE token_hash = ").bind(hash);
-            self.db.execute(touch.build()).await?;
+        if now - row.last_seen_at > TOUCH_EVERY_MS {
+            console_session::Entity::update_many()
+                .col_expr(console_session::Column::LastSeenAt, Expr::value(now))
+                .filter(console_session::Column::TokenHash.eq(hash))
+                .exec(&self.db)
+                .await?;
         }
-        Principal::from_row(&row).map(Some)
+        Ok(Some(Principal { user_id: row.id, login: row.login, display_name: row.display_name }))
     }
 
     /// Ends a console sign-in (sign-out). Unknown or already ended tokens are ignored.
     pub async fn close_console_session(&self, token: &str) -> Result<(), StoreError> {
         let now = now_ms();
         let mut txn = self.begin_write().await?;
-        let mut find = Sql::new(txn.get_database_backend());
-        find.push("SELECT u.login FROM console_sessions c JOIN users u ON u.id = c.user_id WHERE c.token_hash = ")
-            .bind(digest(token))
-            .push(" AND c.revoked_at IS NULL");
-        if let Some(row) = txn.query_one(find.build()).await? {
-            let login: String = row.try_get("", "login")?;
-            let mut sql = Sql::new(txn.get_database_backend());
-            sql.push("UPDATE console_sessions SET revoked_at = ")
-                .bind(now)
-                .push(" WHERE token_hash = ")
-                .bind(digest(token));
-            txn.execute(sql.build()).await?;
-            audit(&mut txn, now, &Actor::User(login), "console.signed_out", None, json!({})).await?;
+        let live = console_session::Entity::find_by_id(digest(token))
+            .filter(console_session::Column::RevokedAt.is_null())
+            .one(&*txn)
+            .await?;
+        if let Some(sign_in) = live {
+            let owner = user::Entity::find_by_id(sign_in.user_id).one(&*txn).await?;
+            console_session::Entity::update_many()
+                .col_expr(console_session::Column::RevokedAt, Expr::value(now))
+                .filter(console_session::Column::TokenHash.eq(sign_in.token_hash))
+                .exec(&*txn)
+                .await?;
+            if let Some(owner) = owner {
+                audit(&mut txn, now, &Actor::User(owner.login), "console.signed_out", None, json!({})).await?;
+            }
         }
         txn.commit().await?;
         Ok(())
@@ -219,19 +269,25 @@ impl Store {
 }
 
 pub(crate) async fn user_id(db: &impl ConnectionTrait, login: &str) -> Result<i64, StoreError> {
-    let mut sql = Sql::new(db.get_database_backend());
-    sql.push("SELECT id FROM users WHERE login = ").bind(login);
-    let row = db.query_one(sql.build()).await?.ok_or_else(|| StoreError::UnknownUser(login.to_owned()))?;
-    Ok(row.try_get("", "id")?)
+    let found = user::Entity::find().filter(user::Column::Login.eq(login)).one(db).await?;
+    found.map(|u| u.id).ok_or_else(|| StoreError::UnknownUser(login.to_owned()))
 }
 
 /// Ends every console sign-in and API token of a user (new password, disabled).
 async fn revoke_all(db: &impl ConnectionTrait, user_id: i64) -> Result<(), StoreError> {
-    for table in ["UPDATE console_sessions SET revoked_at = ", "UPDATE api_tokens SET revoked_at = "] {
-        let mut sql = Sql::new(db.get_database_backend());
-        sql.push(table).bind(now_ms()).push(" WHERE user_id = ").bind(user_id).push(" AND revoked_at IS NULL");
-        db.execute(sql.build()).await?;
-    }
+    let now = now_ms();
+    console_session::Entity::update_many()
+        .col_expr(console_session::Column::RevokedAt, Expr::value(now))
+        .filter(console_session::Column::UserId.eq(user_id))
+        .filter(console_session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -11,33 +11,33 @@
 //! [`Store::visible_gateways`]): the query engine that applies a caller's visibility inside the SQL. The console, the
 //! HTTP API and the CLI all read through it.
 
+mod administration;
 mod api_keys;
 mod audit;
+mod audit_listing;
 mod connect;
-mod control;
 mod counts_cache;
 mod cursor;
 pub mod entity;
 mod error;
+mod gateways;
 mod identity;
 mod ingest;
 mod query;
-mod read;
-mod setup;
 mod sign_in;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use administration::{RoleSpec, UserListing};
 pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
 pub use audit::AuditVerdict;
+pub use audit_listing::{AuditPage, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
 pub use connect::{Backend, PoolStats};
-pub use control::{may_terminate, TerminationRequest};
 pub use error::{ErrorKind, StoreError};
+pub use gateways::TerminationRequest;
 pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use ingest::{GatewayIdentity, GatewayUpdate, HeartbeatAnswer, Outcome};
-pub use read::{AuditPage, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
-pub use setup::{RoleSpec, UserListing};
 pub use sign_in::{
     Attempt, Channel, Credential, Throttled, ADDRESS_LIMIT, FIRST_DELAY_MS, MAX_ACCOUNT_LEN, MAX_SECRET_LEN,
     PAIR_FREE_FAILURES, WINDOW_MS as THROTTLE_WINDOW_MS,

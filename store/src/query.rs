@@ -7,7 +7,7 @@ use std::time::Instant;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use sra_domain::{
     Caller, GatewayInfo, QueryError, Scope, SessionQuery, SessionStatus, SessionSummary, SessionsPage, SortDirection,
-    SortField, SraRule, StatusCounts, TimeWindow, Timeframe, VisibleGateways,
+    SortField, StatusCounts, TimeWindow, Timeframe, VisibleGateways,
 };
 
 use crate::counts_cache;
@@ -34,41 +34,6 @@ struct Listing {
 type ScopeIds = Option<Vec<i64>>;
 
 impl Store {
-    /// Resolves a user's visibility from their roles: All if any role's SRA rule is "all", else the union of the
-    /// gateways their "own" rules name — plus, always, their own sessions. A login without an account, or a disabled
-    /// one, gets Self only.
-    pub async fn caller(&self, login: &str) -> Result<Caller, StoreError> {
-        let mut sql = Sql::new(self.db.get_database_backend());
-        sql.push(
-            "SELECT r.sra_rule AS sra_rule, g.name AS gateway FROM users u \
-             JOIN user_roles ur ON ur.user_id = u.id \
-             JOIN roles r ON r.id = ur.role_id \
-             LEFT JOIN role_gateways rg ON rg.role_id = r.id \
-             LEFT JOIN gateways g ON g.id = rg.gateway_id \
-             WHERE u.login = ",
-        )
-        .bind(login)
-        .push(" AND u.disabled = ")
-        .bind(false);
-        let mut gateways = BTreeSet::new();
-        for row in self.db.query_all(sql.build()).await? {
-            let rule: String = row.try_get("", "sra_rule")?;
-            match rule.parse::<SraRule>() {
-                Ok(SraRule::All) => return Ok(Caller::admin(login)),
-                Ok(SraRule::Own) => {
-                    if let Some(gateway) = row.try_get::<Option<String>>("", "gateway")? {
-                        gateways.insert(gateway);
-                    }
-                }
-                Ok(SraRule::None) => {}
-                Err(e) => {
-                    return Err(StoreError::Corrupt { table: "roles", column: "sra_rule", reason: e.to_string() })
-                }
-            }
-        }
-        Ok(Caller { login: login.to_owned(), scope: Scope::Gateways(gateways) })
-    }
-
     /// One page of the sessions `caller` may see that match `query`, in the query's order.
     pub async fn list_sessions(&self, caller: &Caller, query: &SessionQuery) -> Result<SessionsPage, StoreError> {
         let Listing { statement, cursor, fingerprint, as_of, direction } = self.listing(caller, query).await?;
@@ -155,7 +120,7 @@ impl Store {
             sql.push(" ORDER BY sort_key").push(order).push(", s.session_id").push(order);
             sql.push(" LIMIT ").bind(limit);
             if slices.len() > 1 {
-                sql.push(&format!(") AS slice{i}"));
+                sql.push_numbered(") AS slice", i);
             }
         }
         if slices.len() > 1 {

@@ -17,9 +17,16 @@ impl Sql {
         self.backend
     }
 
-    /// Appends SQL text (never user input).
-    pub fn push(&mut self, text: &str) -> &mut Sql {
+    /// Appends SQL text. Only literals compile here: user data cannot reach the SQL text, only bound values.
+    pub fn push(&mut self, text: &'static str) -> &mut Sql {
         self.text.push_str(text);
+        self
+    }
+
+    /// Appends a numbered name the statement makes up itself: `prefix` then `n` (`) AS slice3`).
+    pub fn push_numbered(&mut self, prefix: &'static str, n: usize) -> &mut Sql {
+        self.text.push_str(prefix);
+        self.text.push_str(&n.to_string());
         self
     }
 

@@ -139,3 +139,54 @@ pub async fn sign_in_with_key(
     };
     store.sign_in(attempt).await
 }
+
+/// The people and places of a test: gateways (name, display name), users (all with one password), roles (name,
+/// SRA rule, granted gateways) and who holds which role — declared in one value, created by [`Cast::create`].
+pub struct Cast {
+    pub gateways: Vec<(&'static str, &'static str)>,
+    pub users: Vec<&'static str>,
+    pub password: &'static str,
+    pub roles: Vec<(&'static str, sra_domain::SraRule, Vec<&'static str>)>,
+    /// (login, role)
+    pub holders: Vec<(&'static str, &'static str)>,
+}
+
+impl Cast {
+    /// The usual cast: gateways `gw-a` and `gw-b` ("Gateway A", "Gateway B"); `alice` (Self only), `olivia` (Own on
+    /// `own_gateway`, role `own`) and `admin` (All, role `admins`).
+    pub fn usual(password: &'static str, own_gateway: &'static str) -> Cast {
+        Cast {
+            gateways: vec![("gw-a", "Gateway A"), ("gw-b", "Gateway B")],
+            users: vec!["alice", "olivia", "admin"],
+            password,
+            roles: vec![
+                ("own", sra_domain::SraRule::Own, vec![own_gateway]),
+                ("admins", sra_domain::SraRule::All, vec![]),
+            ],
+            holders: vec![("olivia", "own"), ("admin", "admins")],
+        }
+    }
+
+    /// Creates everything, as the system.
+    pub async fn create(&self, store: &Store) {
+        let system = sra_domain::Actor::System;
+        for (name, display) in &self.gateways {
+            store.register_gateway(&system, name, display).await.expect("register gateway");
+        }
+        for login in &self.users {
+            store.create_user(&system, login, login).await.expect("create user");
+            store.set_password(&system, login, self.password).await.expect("set password");
+        }
+        for (name, rule, gateways) in &self.roles {
+            let spec = crate::RoleSpec {
+                name: (*name).to_owned(),
+                rule: *rule,
+                gateways: gateways.iter().map(|g| (*g).to_owned()).collect(),
+            };
+            store.create_role(&system, &spec).await.expect("create role");
+        }
+        for (login, role) in &self.holders {
+            store.assign_role(&system, login, role).await.expect("assign role");
+        }
+    }
+}

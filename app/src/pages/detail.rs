@@ -3,8 +3,6 @@
 //! The same body shows in two places: the overview's detail panel (`/sessions?…&open=ID`, over the grid, refreshed
 //! with it) and the session's own page (`/sessions/ID`, a permanent link).
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use sra_domain::format_duration;
@@ -12,6 +10,7 @@ use sra_domain::format_duration;
 use super::audit::AuditTimeline;
 use super::terminate::{about, TerminateButton, Termination, TerminationDialog, TerminationError};
 use crate::api::{session_detail, SessionView};
+use crate::clock::Clock;
 use crate::error::ConsoleError;
 use crate::local_time::{browser_now, zone_label, LocalTime};
 
@@ -57,16 +56,12 @@ pub(crate) fn SessionDetail(detail: SessionView, heading_id: &'static str) -> im
     };
     // An active session's duration ticks on in the browser from the server's `as_of`, as in the grid.
     let (as_of, received) = (detail.as_of, browser_now());
-    let now = RwSignal::new(received);
-    if s.status.is_active() {
-        Effect::new(move |_| {
-            if let Ok(handle) = set_interval_with_handle(move || now.set(browser_now()), Duration::from_secs(1)) {
-                on_cleanup(move || handle.clear());
-            }
-        });
-    }
+    let clock = Clock::use_clock();
     let (started, ended) = (s.started_at, s.ended_at);
-    let duration = move || format_duration(ended.unwrap_or(as_of + (now.get() - received).max(0)) - started);
+    let duration = move || match ended {
+        Some(ended) => format_duration(ended - started),
+        None => format_duration(as_of + (clock.now() - received).max(0) - started),
+    };
     let text = |value: String| view! { {value} }.into_any();
     let time = |ms: i64| view! { <LocalTime ms seconds=true/> }.into_any();
     let fields: Vec<(&str, AnyView)> = vec![

@@ -6,11 +6,13 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
-use sra_domain::{Actor, Caller, Millis, Scope, SessionStatus};
+use sra_domain::{Actor, Caller, Millis, SessionStatus};
 
 use crate::audit::audit;
+use crate::entity::gateway;
 use crate::identity::digest;
 use crate::ingest::GatewayIdentity;
 use crate::sql::Sql;
@@ -31,9 +33,12 @@ impl Store {
     pub async fn issue_gateway_key(&self, actor: &Actor, gateway: &str) -> Result<String, StoreError> {
         let key = format!("g-{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
         let mut txn = self.begin_write().await?;
-        let mut sql = Sql::new(txn.get_database_backend());
-        sql.push("UPDATE gateways SET credential_hash = ").bind(digest(&key)).push(" WHERE name = ").bind(gateway);
-        if txn.execute(sql.build()).await?.rows_affected() == 0 {
+        let issued = gateway::Entity::update_many()
+            .col_expr(gateway::Column::CredentialHash, Expr::value(digest(&key)))
+            .filter(gateway::Column::Name.eq(gateway))
+            .exec(&*txn)
+            .await?;
+        if issued.rows_affected == 0 {
             return Err(StoreError::UnknownGateway(gateway.to_owned()));
         }
         audit(&mut txn, now_ms(), actor, "gateway.key_issued", None, json!({"gateway": gateway})).await?;
@@ -43,10 +48,10 @@ impl Store {
 
     /// The gateway a key belongs to.
     pub async fn authenticate_gateway(&self, key: &str) -> Result<GatewayIdentity, StoreError> {
-        let mut sql = Sql::new(self.db.get_database_backend());
-        sql.push("SELECT id, name FROM gateways WHERE credential_hash = ").bind(digest(key));
-        let row = self.db.query_one(sql.build()).await?.ok_or(StoreError::UnknownGatewayKey)?;
-        Ok(GatewayIdentity { id: row.try_get("", "id")?, name: row.try_get("", "name")? })
+        let found =
+            gateway::Entity::find().filter(gateway::Column::CredentialHash.eq(digest(key))).one(&self.db).await?;
+        let found = found.ok_or(StoreError::UnknownGatewayKey)?;
+        Ok(GatewayIdentity { id: found.id, name: found.name })
     }
 
     /// Asks the session's gateway to terminate it. Allowed to administrators (All) and to holders of Own on the
@@ -57,7 +62,7 @@ impl Store {
         session_id: &str,
     ) -> Result<TerminationRequest, StoreError> {
         let session = self.visible_session(caller, session_id).await?;
-        if !may_terminate(caller, &session) {
+        if !caller.may_terminate(&session.gateway.cluster_name) {
             return Err(StoreError::NotPermitted(format!(
                 "terminating session {session_id:?} needs All, or Own on its gateway {:?}",
                 session.gateway.cluster_name
@@ -101,13 +106,5 @@ impl Store {
             requested_at: earlier.unwrap_or(now),
             repeated: earlier.is_some(),
         })
-    }
-}
-
-/// The rule for terminating: All, or Own on the session's gateway. Seeing one's own session (Self) is not enough.
-pub fn may_terminate(caller: &Caller, session: &sra_domain::SessionSummary) -> bool {
-    match &caller.scope {
-        Scope::All => true,
-        Scope::Gateways(granted) => granted.contains(&session.gateway.cluster_name),
     }
 }

@@ -1,0 +1,246 @@
+//! The grid: a sortable table of one page of sessions, its count and its page links; each row with live duration,
+//! status, Terminate, and a click that opens the detail panel.
+
+use std::collections::{BTreeSet, HashSet};
+
+use leptos::prelude::*;
+use leptos_router::params::ParamsMap;
+use sra_domain::{
+    format_duration, url_keys, SessionStatus, SessionSummary, SessionsPage, SortDirection, SortField, StatusCounts,
+};
+
+use super::panel::{link_id, open_detail};
+use super::url::href_with;
+use crate::error::ConsoleError;
+use crate::local_time::{hover, LocalTime};
+use crate::pages::terminate::{about, TerminateButton};
+
+/// The grid's columns: header, and the sort field behind it.
+const COLUMNS: [(&str, SortField); 9] = [
+    ("Client Interface", SortField::ClientInterface),
+    ("User", SortField::User),
+    ("Gateway Name", SortField::Gateway),
+    ("Resource Type", SortField::ResourceType),
+    ("Secret Name", SortField::SecretName),
+    ("Session ID", SortField::SessionId),
+    ("Status", SortField::Status),
+    ("Started", SortField::StartTime),
+    ("Duration", SortField::Duration),
+];
+
+#[component]
+pub(super) fn SessionsTable(
+    page: SessionsPage,
+    /// When the page arrived, in browser time (0 during server rendering).
+    received: i64,
+    now: RwSignal<i64>,
+    params: Memo<ParamsMap>,
+    grants: Resource<Result<sra_domain::VisibleGateways, ConsoleError>>,
+    counts: Resource<Option<StatusCounts>>,
+    /// Rows that changed since the last refresh.
+    changed: RwSignal<HashSet<String>>,
+) -> impl IntoView {
+    let filtered = {
+        let p = params.read_untracked();
+        ["status", "resource", "client", "gateway", "q"].iter().any(|k| p.get(k).is_some_and(|v| !v.is_empty()))
+    };
+    if page.sessions.is_empty() {
+        let text = if filtered {
+            "No sessions match these filters in this timeframe."
+        } else {
+            "No sessions in this timeframe."
+        };
+        return view! {
+            <p class="empty">{text} {filtered.then(|| view! { " " <a href="/sessions">"Clear all filters"</a> })}</p>
+        }
+        .into_any();
+    }
+    let sort = params.read_untracked().get("sort").and_then(|s| s.parse::<sra_domain::Sort>().ok()).unwrap_or_default();
+    // The gateways whose sessions the caller may terminate (Own and All grants), once known.
+    let allowed = Signal::derive(move || {
+        grants
+            .get()
+            .and_then(Result::ok)
+            .map(|g| g.allowed.into_iter().map(|g| g.cluster_name).collect::<Vec<_>>())
+            .unwrap_or_default()
+    });
+    // Live durations: the server's `as_of`, moved on by the time that has passed in the browser since the page came.
+    let as_of = page.as_of;
+    let server_now = move || if received == 0 { as_of } else { as_of + (now.get() - received).max(0) };
+    let shown = page.sessions.len();
+    let total = move || {
+        let selected: BTreeSet<String> = params
+            .read()
+            .get_all("status")
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|v| v.split(',').map(|s| s.trim().to_owned()).collect::<Vec<_>>())
+            .collect();
+        counts.get().flatten().map(|c| {
+            SessionStatus::ALL
+                .iter()
+                .filter(|s| selected.is_empty() || selected.contains(s.as_str()))
+                .map(|s| c.get(*s))
+                .sum::<u64>()
+        })
+    };
+    let prev = page.prev_cursor.clone().map(|c| href_with(&params.read_untracked(), &[("cursor", Some(c))]));
+    let next = page.next_cursor.clone().map(|c| href_with(&params.read_untracked(), &[("cursor", Some(c))]));
+    view! {
+        <p class="count">
+            {move || match total() {
+                Some(total) => format!("{shown} shown of {total} matching sessions"),
+                None => format!("{shown} sessions shown"),
+            }}
+        </p>
+        <div class="table-wrap">
+            <table class="sessions" aria-describedby="sessions-caption">
+                <caption id="sessions-caption" class="visually-hidden">
+                    "Sessions. Column headers sort; a session ID opens its detail."
+                </caption>
+                <thead>
+                    <tr>
+                        {COLUMNS
+                            .iter()
+                            .map(|(name, field)| {
+                                let active = sort.field == *field;
+                                // A second click on the sorted column turns the direction around.
+                                let direction = match (active, sort.direction) {
+                                    (true, SortDirection::Asc) => "desc",
+                                    (true, SortDirection::Desc) => "asc",
+                                    (false, _) if matches!(field, SortField::Duration) => "desc",
+                                    (false, _) => "asc",
+                                };
+                                let href = href_with(
+                                    &params.read_untracked(),
+                                    &[("sort", Some(format!("{field}:{direction}"))), ("cursor", None)],
+                                );
+                                let aria = match (active, sort.direction) {
+                                    (false, _) => "none",
+                                    (true, SortDirection::Asc) => "ascending",
+                                    (true, SortDirection::Desc) => "descending",
+                                };
+                                let arrow = match (active, sort.direction) {
+                                    (false, _) => "",
+                                    (true, SortDirection::Asc) => " ▲",
+                                    (true, SortDirection::Desc) => " ▼",
+                                };
+                                view! { <th scope="col" aria-sort=aria><a href=href data-noscroll>{*name}<span aria-hidden="true">{arrow}</span></a></th> }
+                            })
+                            .collect_view()}
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .sessions
+                        .into_iter()
+                        .map(|s| {
+                            let changed = changed.with_untracked(|c| c.contains(&s.session_id));
+                            view! { <SessionRow session=s server_now=Signal::derive(server_now) allowed changed params/> }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <nav class="pages" aria-label="Pages">
+            {prev.map(|href| view! { <a href=href rel="prev">"← Newer"</a> })}
+            <a href=href_with(&params.read_untracked(), &[("cursor", None)])>"First page"</a>
+            {next.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn SessionRow(
+    session: SessionSummary,
+    server_now: Signal<i64>,
+    /// Gateways whose active sessions get a Terminate button.
+    allowed: Signal<Vec<String>>,
+    /// Changed since the last refresh: highlighted for a moment.
+    changed: bool,
+    params: Memo<ParamsMap>,
+) -> impl IntoView {
+    let started = session.started_at;
+    let ended = session.ended_at;
+    let duration = move || format_duration(ended.unwrap_or_else(|| server_now.get()) - started);
+    let terminating = session.status.is_active() && session.terminate_requested_at.is_some();
+    let (status_class, status_label) = if terminating {
+        ("badge status-terminating".to_owned(), "Terminating…")
+    } else {
+        (format!("badge status-{}", session.status.as_str()), session.status.label())
+    };
+    let (id, gateway) = (session.session_id.clone(), session.gateway.cluster_name.clone());
+    let description = about(&session);
+    let active = session.status.is_active();
+    let action = move || {
+        (active && !terminating && allowed.get().contains(&gateway))
+            .then(|| view! { <TerminateButton session_id=id.clone() about=description.clone() place="row"/> })
+    };
+    let href = href_with(&params.read_untracked(), &[(url_keys::OPEN, Some(session.session_id.clone()))]);
+    let row_id = session.session_id.clone();
+    let (open_id, click_id) = (session.session_id.clone(), session.session_id.clone());
+    let secret_title = session.secret_name.clone();
+    let id_title = session.session_id.clone();
+    let is_open = move || params.read().get(url_keys::OPEN).as_deref() == Some(row_id.as_str());
+    let (data_id, anchor_id) = (session.session_id.clone(), link_id(&session.session_id));
+    let navigate = leptos_router::hooks::use_navigate();
+    let navigate_too = navigate.clone();
+    view! {
+        <tr
+            data-session-id=data_id
+            class:changed=changed
+            class:open=is_open
+            data-changed=changed.to_string()
+            // A click anywhere on the row (outside its link and button) opens the detail, as the ID link does.
+            on:click=move |ev| {
+                if !clicked_control(&ev) {
+                    open_detail(&navigate, &params.read_untracked(), &click_id);
+                }
+            }
+        >
+            <td data-label="Client Interface">{session.client_interface.label()}</td>
+            <td data-label="User">{session.user}</td>
+            <td data-label="Gateway Name" title=session.gateway.cluster_name>{session.gateway.cluster_display_name}</td>
+            <td data-label="Resource Type">{session.resource_type.as_str()}</td>
+            <td class="secret" data-label="Secret Name" title=secret_title>{session.secret_name}</td>
+            <td class="mono session-id" data-label="Session ID" title=id_title>
+                <a
+                    href=href
+                    id=anchor_id
+                    class="open-detail"
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        open_detail(&navigate_too, &params.read_untracked(), &open_id);
+                    }
+                >
+                    {session.session_id}
+                </a>
+            </td>
+            <td data-label="Status"><span class=status_class>{status_label}</span></td>
+            <td class="time" data-label="Started"><LocalTime ms=started/></td>
+            <td class="num" data-label="Duration" title=move || ended.map_or_else(|| "still active".to_owned(), |e| format!("ended {}", hover(e)))>
+                {duration}
+            </td>
+            <td class="actions">{action}</td>
+        </tr>
+    }
+}
+
+/// Whether a click on a row landed on one of its own controls (link, button), which act for themselves.
+fn clicked_control(ev: &leptos::ev::MouseEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|e| e.closest("a, button, input, select").ok().flatten())
+            .is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        true
+    }
+}
