@@ -35,6 +35,8 @@ struct Started {
 
 /// Starts the server on a port the system picks (no window in which another process could take a port chosen here)
 /// and waits until it says where it serves.
+// The child goes back to the caller, who waits for it (`terminate`): clippy cannot see past the return.
+#[allow(clippy::zombie_processes)]
 fn start(command: &mut Command) -> Started {
     use std::io::BufRead;
     let mut child = command.args(["--port", "0"]).spawn().expect("start sra-server");
@@ -43,7 +45,8 @@ fn start(command: &mut Command) -> Started {
     loop {
         let mut line = String::new();
         if lines.read_line(&mut line).expect("read stdout") == 0 {
-            panic!("the server exited before serving; it printed: {stdout}");
+            let status = child.wait().expect("wait for sra-server");
+            panic!("the server exited ({status}) before serving; it printed: {stdout}");
         }
         stdout.push_str(&line);
         if let Some(rest) = line.trim().strip_prefix("SRA Sessions is serving http://127.0.0.1:") {
