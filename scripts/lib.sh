@@ -51,6 +51,20 @@ ensure_wasm_tools() {
   fi
 }
 
+# The formatters the tests check with: rustfmt (rustup's component) and leptosfmt, which formats the markup inside
+# Leptos's `view!` macros (rustfmt leaves macro bodies alone). leptosfmt is pinned: another version formats otherwise.
+LEPTOSFMT_VERSION=0.1.33
+ensure_formatters() {
+  if ! cargo fmt --version >/dev/null 2>&1; then
+    log "rustup component add rustfmt"
+    rustup component add rustfmt
+  fi
+  if [ "$(leptosfmt --version 2>/dev/null | awk '{ print $2 }' || true)" != "$LEPTOSFMT_VERSION" ]; then
+    log "cargo install leptosfmt $LEPTOSFMT_VERSION"
+    cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked --force
+  fi
+}
+
 # Debian's Chromium for the browser tests (Playwright's own browser download cannot work here), and Playwright.
 ensure_browser() {
   command -v chromium >/dev/null 2>&1 || apt_install chromium chromium-driver
@@ -64,6 +78,11 @@ ensure_browser() {
 # A PostgreSQL server for the tests, on 127.0.0.1 only. Uses $SRA_TEST_POSTGRES_URL if set; else the server already
 # running on 127.0.0.1:5432 (trust auth); else installs Debian's postgresql and starts a cluster. Exports the URL.
 ensure_postgres() {
+  # The outage test starts and stops a cluster of its own: it needs the server programs (initdb, pg_ctl) even where a
+  # server already runs.
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
   if [ -n "${SRA_TEST_POSTGRES_URL:-}" ]; then
     log "PostgreSQL: using SRA_TEST_POSTGRES_URL"
     return

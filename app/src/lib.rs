@@ -28,14 +28,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang="en">
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
-                <HydrationScripts options/>
-                <MetaTags/>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <HydrationScripts options />
+                <MetaTags />
             </head>
             <body>
-                <App/>
+                <App />
             </body>
         </html>
     }
@@ -52,17 +52,17 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css")/>
-        <Title text="SRA Sessions"/>
+        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
+        <Title text="SRA Sessions" />
         <Router>
-            <TopBar/>
+            <TopBar />
             <main>
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/sessions") view=pages::SessionsOverview/>
+                    <Route path=path!("/sessions") view=pages::SessionsOverview />
                     // Rendered whole before the answer starts, so that an unknown session answers 404, not 200.
-                    <Route path=path!("/sessions/:id") view=pages::SessionDetailPage ssr=SsrMode::Async/>
-                    <Route path=path!("/audit") view=pages::AuditPage/>
-                    <Route path=path!("/login") view=pages::LoginPage/>
+                    <Route path=path!("/sessions/:id") view=pages::SessionDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=pages::AuditPage />
+                    <Route path=path!("/login") view=pages::LoginPage />
                 </Routes>
             </main>
         </Router>
@@ -78,18 +78,29 @@ fn TopBar() -> impl IntoView {
     let logout = ServerAction::<auth::Logout>::new();
     view! {
         <header class="topbar">
-            <a class="brand" href="/sessions">"SRA Sessions"</a>
+            <a class="brand" href="/sessions">
+                "SRA Sessions"
+            </a>
             <nav class="nav" aria-label="Pages">
                 <a href="/sessions">"Sessions"</a>
                 <a href="/audit">"Audit log"</a>
             </nav>
             <Transition fallback=|| ()>
-                {move || user.get().and_then(Result::ok).flatten().map(|user| view! {
-                    <span class="whoami" title=user.login.clone()>{user.display_name}</span>
-                    <ActionForm action=logout attr:class="logout">
-                        <button type="submit">"Sign out"</button>
-                    </ActionForm>
-                })}
+                {move || {
+                    user.get()
+                        .and_then(Result::ok)
+                        .flatten()
+                        .map(|user| {
+                            view! {
+                                <span class="whoami" title=user.login.clone()>
+                                    {user.display_name}
+                                </span>
+                                <ActionForm action=logout attr:class="logout">
+                                    <button type="submit">"Sign out"</button>
+                                </ActionForm>
+                            }
+                        })
+                }}
             </Transition>
         </header>
     }

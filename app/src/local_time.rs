@@ -129,7 +129,11 @@ pub fn LocalTime(ms: Millis, #[prop(optional)] seconds: bool) -> impl IntoView {
         }
     };
     let title = move || hover(ms);
-    view! { <time datetime=format_rfc3339(ms) title=title>{text}</time> }
+    view! {
+        <time datetime=format_rfc3339(ms) title=title>
+            {text}
+        </time>
+    }
 }
 
 #[cfg(test)]

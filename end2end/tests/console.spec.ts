@@ -107,6 +107,8 @@ const snapshot = (page: Page) =>
       id: tr.getAttribute('data-session-id')!,
       status: tr.querySelector('td:nth-child(7)')!.textContent!,
       changed: tr.getAttribute('data-changed') === 'true',
+      // Set on every row element before a refresh: still there after it if the grid kept that row's element.
+      kept: (tr as unknown as { kept?: boolean }).kept === true,
     })),
   );
 
@@ -128,6 +130,7 @@ test('the 20-second refresh shows what changed, highlighted, and keeps scroll an
   const scroll = await page.evaluate(() => window.scrollY);
   expect(scroll).toBeGreaterThan(0);
   const before = new Map((await snapshot(page)).map((r) => [r.id, r.status]));
+  await rows(page).evaluateAll((trs) => trs.forEach((tr) => ((tr as unknown as { kept: boolean }).kept = true)));
 
   // Someone else asks for the end of a live session on this page; the next automatic refresh shows it.
   await terminateElsewhere(page, id);
@@ -139,8 +142,11 @@ test('the 20-second refresh shows what changed, highlighted, and keeps scroll an
   await expect(same).toHaveAttribute('data-changed', 'true');
   await expect(same).toHaveClass(/\bchanged\b/);
   // Exactly the rows that are new or whose state moved are highlighted (the demo's gateways keep reporting).
+  // The rows are keyed: a refresh rebuilds exactly those rows and keeps every other row's element as it was.
   for (const row of await snapshot(page)) {
-    expect(row.changed, `${row.id}: ${before.get(row.id)} → ${row.status}`).toBe(before.get(row.id) !== row.status);
+    const moved = before.get(row.id) !== row.status;
+    expect(row.changed, `${row.id}: ${before.get(row.id)} → ${row.status}`).toBe(moved);
+    expect(row.kept, `${row.id} ${moved ? 'rebuilt' : 'kept'}`).toBe(!moved);
   }
   expect(page.url()).toBe(url);
   expect(await page.evaluate(() => window.scrollY)).toBe(scroll);

@@ -26,40 +26,70 @@ pub fn AuditPage() -> impl IntoView {
                 <p class="timeframe">"Latest recorded first"</p>
             </div>
             <form class="audit-filters" method="get" action="/audit">
-                <label>"Actor" <input name="actor" type="text" placeholder="user:olivia, gateway:gw-eu-west-1, system" prop:value=move || field("actor")/></label>
-                <input type="hidden" name="tz" prop:value=tz/>
-                <label>"From" <input name="from" type="datetime-local" prop:value=move || field("from")/></label>
-                <label>"To" <input name="to" type="datetime-local" prop:value=move || field("to")/></label>
+                <label>
+                    "Actor"
+                    <input
+                        name="actor"
+                        type="text"
+                        placeholder="user:olivia, gateway:gw-eu-west-1, system"
+                        prop:value=move || field("actor")
+                    />
+                </label>
+                <input type="hidden" name="tz" prop:value=tz />
+                <label>"From" <input name="from" type="datetime-local" prop:value=move || field("from") /></label>
+                <label>"To" <input name="to" type="datetime-local" prop:value=move || field("to") /></label>
                 <span class="zone">{move || format!("Times in {}", crate::local_time::zone_label())}</span>
                 <button type="submit">"Apply"</button>
                 <a href="/audit">"Clear"</a>
             </form>
-            <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the audit log…"</div> }>
-                {move || page.get().map(|result| match result {
-                    Ok(page) if page.entries.is_empty() => {
-                        view! { <p class="empty">"No audit entries match."</p> }.into_any()
-                    }
-                    Ok(page) => {
-                        let older = page.next.map(|before| {
-                            format!(
-                                "/audit?actor={}&from={}&to={}&tz={}&before={before}",
-                                encode(&field("actor")),
-                                encode(&field("from")),
-                                encode(&field("to")),
-                                encode(&field("tz")),
-                            )
-                        });
-                        view! {
-                            <AuditTimeline entries=page.entries with_session=true/>
-                            {older.map(|href| view! { <p class="more"><a href=href>"Older entries →"</a></p> })}
-                        }
-                        .into_any()
-                    }
-                    Err(e) => view! {
-                        <div class="error" role="alert">{format!("The audit log could not be loaded: {e}")}</div>
-                    }
-                    .into_any(),
-                })}
+            <Transition fallback=|| {
+                view! {
+                    <div class="skeleton" aria-busy="true">
+                        "Loading the audit log…"
+                    </div>
+                }
+            }>
+                {move || {
+                    page.get()
+                        .map(|result| match result {
+                            Ok(page) if page.entries.is_empty() => {
+                                view! { <p class="empty">"No audit entries match."</p> }.into_any()
+                            }
+                            Ok(page) => {
+                                let older = page
+                                    .next
+                                    .map(|before| {
+                                        format!(
+                                            "/audit?actor={}&from={}&to={}&tz={}&before={before}",
+                                            encode(&field("actor")),
+                                            encode(&field("from")),
+                                            encode(&field("to")),
+                                            encode(&field("tz")),
+                                        )
+                                    });
+                                view! {
+                                    <AuditTimeline entries=page.entries with_session=true />
+                                    {older
+                                        .map(|href| {
+                                            view! {
+                                                <p class="more">
+                                                    <a href=href>"Older entries →"</a>
+                                                </p>
+                                            }
+                                        })}
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => {
+                                view! {
+                                    <div class="error" role="alert">
+                                        {format!("The audit log could not be loaded: {e}")}
+                                    </div>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
             </Transition>
         </section>
     }
@@ -87,16 +117,24 @@ pub fn AuditTimeline(entries: Vec<AuditItem>, with_session: bool) -> impl IntoVi
                             let session = e.session_id.clone();
                             view! {
                                 <tr data-audit-id=e.id>
-                                    <td class="mono"><LocalTime ms=e.at seconds=true/></td>
+                                    <td class="mono">
+                                        <LocalTime ms=e.at seconds=true />
+                                    </td>
                                     <td>{e.actor}</td>
                                     <td>{e.action}</td>
-                                    {with_session.then(|| match session {
-                                        Some(id) => {
-                                            let href = format!("/sessions/{}", encode(&id));
-                                            view! { <td class="mono"><a href=href>{id}</a></td> }.into_any()
-                                        }
-                                        None => view! { <td>"—"</td> }.into_any(),
-                                    })}
+                                    {with_session
+                                        .then(|| match session {
+                                            Some(id) => {
+                                                let href = format!("/sessions/{}", encode(&id));
+                                                view! {
+                                                    <td class="mono">
+                                                        <a href=href>{id}</a>
+                                                    </td>
+                                                }
+                                                    .into_any()
+                                            }
+                                            None => view! { <td>"—"</td> }.into_any(),
+                                        })}
                                     <td class="details mono">{e.details}</td>
                                 </tr>
                             }

@@ -27,21 +27,37 @@ pub fn SessionDetailPage() -> impl IntoView {
     });
     view! {
         <section class="detail">
-            <p><a href="/sessions">"← Sessions Overview"</a></p>
-            <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the session…"</div> }>
-                {move || detail.get().map(|result| match result {
-                    Ok(d) => view! { <SessionDetail detail=d heading_id="session-title"/> }.into_any(),
-                    Err(e) => detail_error(&e).into_any(),
-                })}
+            <p>
+                <a href="/sessions">"← Sessions Overview"</a>
+            </p>
+            <Transition fallback=|| {
+                view! {
+                    <div class="skeleton" aria-busy="true">
+                        "Loading the session…"
+                    </div>
+                }
+            }>
+                {move || {
+                    detail
+                        .get()
+                        .map(|result| match result {
+                            Ok(d) => view! { <SessionDetail detail=d heading_id="session-title" /> }.into_any(),
+                            Err(e) => detail_error(&e).into_any(),
+                        })
+                }}
             </Transition>
-            <TerminationDialog/>
+            <TerminationDialog />
         </section>
     }
 }
 
 /// Why a session cannot be shown, in the page.
 pub(crate) fn detail_error(error: &ConsoleError) -> impl IntoView {
-    view! { <div class="error" role="alert">{format!("This session cannot be shown: {}", error.message)}</div> }
+    view! {
+        <div class="error" role="alert">
+            {format!("This session cannot be shown: {}", error.message)}
+        </div>
+    }
 }
 
 /// A session's fields, audit timeline and Terminate button. `heading_id` names the heading for `aria-labelledby`.
@@ -63,7 +79,7 @@ pub(crate) fn SessionDetail(detail: SessionView, heading_id: &'static str) -> im
         None => format_duration(as_of + (clock.now() - received).max(0) - started),
     };
     let text = |value: String| view! { {value} }.into_any();
-    let time = |ms: i64| view! { <LocalTime ms seconds=true/> }.into_any();
+    let time = |ms: i64| view! { <LocalTime ms seconds=true /> }.into_any();
     let fields: Vec<(&str, AnyView)> = vec![
         ("User", text(s.user.clone())),
         ("Client interface", text(s.client_interface.label().to_owned())),
@@ -80,19 +96,27 @@ pub(crate) fn SessionDetail(detail: SessionView, heading_id: &'static str) -> im
         ("Termination requested", s.terminate_requested_at.map(time).unwrap_or_else(|| text("—".into()))),
     ];
     let button = (detail.may_terminate && !terminating)
-        .then(|| view! { <TerminateButton session_id=s.session_id.clone() about=about(&s) place="detail"/> });
+        .then(|| view! { <TerminateButton session_id=s.session_id.clone() about=about(&s) place="detail" /> });
     view! {
-        <TerminationError/>
+        <TerminationError />
         <div class="detail-head">
             <h1 id=heading_id>"Session " <span class="mono">{s.session_id.clone()}</span></h1>
             <span class=badge>{label}</span>
             {button}
         </div>
         <dl class="fields">
-            {fields.into_iter().map(|(name, value)| view! { <dt>{name}</dt><dd>{value}</dd> }).collect_view()}
+            {fields
+                .into_iter()
+                .map(|(name, value)| {
+                    view! {
+                        <dt>{name}</dt>
+                        <dd>{value}</dd>
+                    }
+                })
+                .collect_view()}
         </dl>
         <p class="zone">{move || format!("Times in {}.", zone_label())}</p>
         <h2>"Audit log"</h2>
-        <AuditTimeline entries=detail.audit with_session=false/>
+        <AuditTimeline entries=detail.audit with_session=false />
     }
 }

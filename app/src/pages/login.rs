@@ -17,13 +17,24 @@ pub fn LoginPage() -> impl IntoView {
         <section class="login">
             <h1>"Sign in to SRA Sessions"</h1>
             <ActionForm action=login attr:class="login-form">
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" prop:value=next />
                 <label for="login">"Login"</label>
-                <input id="login" name="login" type="text" autocomplete="username" required autofocus/>
+                <input id="login" name="login" type="text" autocomplete="username" required autofocus />
                 <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="current-password" required/>
-                {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
-                <button type="submit" disabled=move || login.pending().get()>"Sign in"</button>
+                <input id="password" name="password" type="password" autocomplete="current-password" required />
+                {move || {
+                    error()
+                        .map(|message| {
+                            view! {
+                                <p class="error" role="alert">
+                                    {message}
+                                </p>
+                            }
+                        })
+                }}
+                <button type="submit" disabled=move || login.pending().get()>
+                    "Sign in"
+                </button>
             </ActionForm>
         </section>
     }

@@ -37,7 +37,9 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <section class="not-found">
             <h1>"Page not found"</h1>
-            <p><a href="/sessions">"Go to the Sessions Overview"</a></p>
+            <p>
+                <a href="/sessions">"Go to the Sessions Overview"</a>
+            </p>
         </section>
     }
 }

@@ -95,65 +95,76 @@ pub(crate) fn TerminationDialog() -> impl IntoView {
         }
     };
     view! {
-        {move || asking.get().map(|ask| {
-            let session_id = ask.session_id.clone();
-            view! {
-                <div
-                    class="modal-backdrop"
-                    // Clicks stay here (the grid row underneath would open the session) and outside the box cancel.
-                    on:click=move |ev| {
-                        ev.stop_propagation();
-                        if is_backdrop(&ev) {
-                            close();
-                        }
-                    }
-                >
-                    <div
-                        class="confirm"
-                        role="alertdialog"
-                        aria-modal="true"
-                        aria-labelledby="confirm-title"
-                        aria-describedby="confirm-description"
-                        on:keydown=move |ev| match ev.key().as_str() {
-                            "Escape" => {
-                                ev.prevent_default();
+        {move || {
+            asking
+                .get()
+                .map(|ask| {
+                    let session_id = ask.session_id.clone();
+                    view! {
+                        <div
+                            class="modal-backdrop"
+                            // Clicks stay here (the grid row underneath would open the session) and outside the box cancel.
+                            on:click=move |ev| {
                                 ev.stop_propagation();
-                                close();
-                            }
-                            "Tab" => {
-                                // Two buttons: Tab and Shift+Tab move between them and never leave the dialog.
-                                ev.prevent_default();
-                                let on_cancel = cancel.get_untracked().is_some_and(|c| is_focused(&c));
-                                let next = if on_cancel { confirm.get_untracked() } else { cancel.get_untracked() };
-                                if let Some(next) = next {
-                                    let _ = next.focus();
-                                }
-                            }
-                            _ => {}
-                        }
-                    >
-                        <h2 id="confirm-title">"Terminate session " <span class="mono">{ask.session_id.clone()}</span> "?"</h2>
-                        <p id="confirm-description">
-                            {ask.about.clone()}
-                            ". Its gateway ends the session when it next checks in; the request is recorded in the audit log."
-                        </p>
-                        <div class="confirm-actions">
-                            <button node_ref=cancel on:click=move |_| close()>"Cancel"</button>
-                            <button
-                                node_ref=confirm
-                                class="danger"
-                                on:click=move |_| {
-                                    termination.action.dispatch(session_id.clone());
+                                if is_backdrop(&ev) {
                                     close();
                                 }
+                            }
+                        >
+                            <div
+                                class="confirm"
+                                role="alertdialog"
+                                aria-modal="true"
+                                aria-labelledby="confirm-title"
+                                aria-describedby="confirm-description"
+                                on:keydown=move |ev| match ev.key().as_str() {
+                                    "Escape" => {
+                                        ev.prevent_default();
+                                        ev.stop_propagation();
+                                        close();
+                                    }
+                                    "Tab" => {
+                                        ev.prevent_default();
+                                        let on_cancel = cancel.get_untracked().is_some_and(|c| is_focused(&c));
+                                        let next = if on_cancel {
+                                            confirm.get_untracked()
+                                        } else {
+                                            cancel.get_untracked()
+                                        };
+                                        if let Some(next) = next {
+                                            let _ = next.focus();
+                                        }
+                                    }
+                                    _ => {}
+                                }
                             >
-                                "Yes, terminate"
-                            </button>
+                                <h2 id="confirm-title">
+                                    "Terminate session " <span class="mono">{ask.session_id.clone()}</span> "?"
+                                </h2>
+                                <p id="confirm-description">
+                                    {ask.about.clone()}
+                                    ". Its gateway ends the session when it next checks in; the request is recorded in the audit log."
+                                </p>
+                                <div class="confirm-actions">
+                                    <button node_ref=cancel on:click=move |_| close()>
+                                        "Cancel"
+                                    </button>
+                                    <button
+                                        node_ref=confirm
+                                        class="danger"
+                                        on:click=move |_| {
+                                            termination.action.dispatch(session_id.clone());
+                                            close();
+                                        }
+                                    >
+                                        "Yes, terminate"
+                                    </button>
+                                </div>
+                            </div>
                         </div>
-                    </div>
-                </div>
-            }
-        })}
+                    }
+                })
+        }}
     }
     .into_any()
 }

@@ -38,7 +38,7 @@ pub(super) fn Filters(
         let checked = selected(key).iter().any(|v| v.eq_ignore_ascii_case(&wire));
         view! {
             <label class="check">
-                <input type="checkbox" name=key value=wire checked=checked/>
+                <input type="checkbox" name=key value=wire checked=checked />
                 {label}
             </label>
         }
@@ -51,14 +51,17 @@ pub(super) fn Filters(
             attr:class=move || if expanded.get() { "filters open" } else { "filters" }
             attr:aria-label="Filters"
         >
-            <input type="hidden" name="sort" prop:value=move || value("sort")/>
-            <input type="hidden" name="tz" prop:value=tz prop:disabled=move || range_choice.get() != url_keys::CUSTOM/>
+            <input type="hidden" name="sort" prop:value=move || value("sort") />
+            <input type="hidden" name="tz" prop:value=tz prop:disabled=move || range_choice.get() != url_keys::CUSTOM />
             <fieldset class="timeframe-choice">
                 <legend>"Timeframe"</legend>
                 <select
                     name="range"
                     aria-label="Timeframe"
-                    prop:value=move || { let r = value("range"); if r.is_empty() { "30d".to_owned() } else { r } }
+                    prop:value=move || {
+                        let r = value("range");
+                        if r.is_empty() { "30d".to_owned() } else { r }
+                    }
                     on:change=move |ev| range_choice.set(event_target_value(&ev))
                 >
                     <option value="1h">"Last hour"</option>
@@ -68,8 +71,8 @@ pub(super) fn Filters(
                     <option value="custom">"Custom"</option>
                 </select>
                 <span class="custom-range">
-                    <label>"From" <input type="datetime-local" name="from" prop:value=move || value("from")/></label>
-                    <label>"To" <input type="datetime-local" name="to" prop:value=move || value("to")/></label>
+                    <label>"From" <input type="datetime-local" name="from" prop:value=move || value("from") /></label>
+                    <label>"To" <input type="datetime-local" name="to" prop:value=move || value("to") /></label>
                 </span>
             </fieldset>
             <fieldset>
@@ -90,32 +93,67 @@ pub(super) fn Filters(
             </fieldset>
             <fieldset>
                 <legend>"Client interface"</legend>
-                {move || ClientInterface::ALL.iter().map(|c| checkbox("client", c.as_str().to_owned(), c.label().to_owned())).collect_view()}
+                {move || {
+                    ClientInterface::ALL
+                        .iter()
+                        .map(|c| checkbox("client", c.as_str().to_owned(), c.label().to_owned()))
+                        .collect_view()
+                }}
             </fieldset>
             <fieldset>
                 <legend>"Resource type"</legend>
-                {move || ResourceType::ALL.iter().map(|r| checkbox("resource", r.as_str().to_owned(), r.as_str().to_owned())).collect_view()}
+                {move || {
+                    ResourceType::ALL
+                        .iter()
+                        .map(|r| checkbox("resource", r.as_str().to_owned(), r.as_str().to_owned()))
+                        .collect_view()
+                }}
             </fieldset>
             <fieldset>
                 <legend>"Gateway"</legend>
                 <Transition fallback=|| ()>
-                    {move || grants.get().and_then(Result::ok).map(|g| {
-                        g.filterable
-                            .into_iter()
-                            .map(|g| checkbox("gateway", g.cluster_name, g.cluster_display_name))
-                            .collect_view()
-                    })}
+                    {move || {
+                        grants
+                            .get()
+                            .and_then(Result::ok)
+                            .map(|g| {
+                                g.filterable
+                                    .into_iter()
+                                    .map(|g| checkbox("gateway", g.cluster_name, g.cluster_display_name))
+                                    .collect_view()
+                            })
+                    }}
                 </Transition>
             </fieldset>
             <div class="search-row">
-                <label>"Search" <input type="search" name="q" placeholder="user, session ID, secret, target" prop:value=move || value("q")/></label>
-                <label>"Per page"
-                    <select name="size" prop:value=move || { let s = value("size"); if s.is_empty() { DEFAULT_PAGE_SIZE.to_string() } else { s } }>
-                        {PAGE_SIZES.iter().map(|n| view! { <option value=n.to_string()>{n.to_string()}</option> }).collect_view()}
+                <label>
+                    "Search"
+                    <input
+                        type="search"
+                        name="q"
+                        placeholder="user, session ID, secret, target"
+                        prop:value=move || value("q")
+                    />
+                </label>
+                <label>
+                    "Per page"
+                    <select
+                        name="size"
+                        prop:value=move || {
+                            let s = value("size");
+                            if s.is_empty() { DEFAULT_PAGE_SIZE.to_string() } else { s }
+                        }
+                    >
+                        {PAGE_SIZES
+                            .iter()
+                            .map(|n| view! { <option value=n.to_string()>{n.to_string()}</option> })
+                            .collect_view()}
                     </select>
                 </label>
                 <button type="submit">"Apply"</button>
-                <a href="/sessions" class="clear">"Clear all"</a>
+                <a href="/sessions" class="clear">
+                    "Clear all"
+                </a>
             </div>
         </Form>
     }

@@ -11,13 +11,14 @@
 
 mod filters;
 mod panel;
+mod shown;
 mod table;
 mod url;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use sra_domain::{url_keys, RawSessionQuery, SessionSummary, SessionsPage};
-use std::collections::{HashMap, HashSet};
+use sra_domain::url_keys;
+use std::collections::HashSet;
 
 use super::terminate::{Termination, TerminationDialog, TerminationError};
 use crate::api::{caller_gateways, count_statuses, list_sessions};
@@ -26,7 +27,8 @@ use crate::error::{ConsoleError, Failure};
 use crate::local_time::{browser_now as client_now, zone_label, LocalTime};
 use filters::Filters;
 use panel::{close_detail, SessionPanel};
-use table::SessionsTable;
+use shown::Shown;
+use table::{Grid, GridSkeleton};
 use url::{link, query_from, timeframe_label};
 
 /// The overview refreshes itself this often.
@@ -72,51 +74,21 @@ pub fn SessionsOverview() -> impl IntoView {
     let open = Memo::new(move |_| params.read().get(url_keys::OPEN).filter(|id| !id.is_empty()));
     let terminate = Termination::provide().action;
 
-    // What is on screen survives a failed refresh: the last good page, when it arrived (browser time), and since when
-    // the server has not answered.
-    let shown = RwSignal::new(None::<(SessionsPage, i64)>);
-    let stale_since = RwSignal::new(None::<i64>);
-    let problem = RwSignal::new(None::<String>);
+    // What the grid shows: derived from each answer and what was shown before it (the last good page survives a
+    // refresh that cannot reach the server; a refresh of the same view marks the rows that changed).
+    let shown = Memo::new_owning(move |previous| {
+        Shown::step(previous, sessions.get(), query.get_untracked().ok(), client_now())
+    });
+    let changed = Memo::new(move |_| shown.with(|s| s.changed.clone()));
     let now = Clock::use_clock().signal();
     let last_refresh = RwSignal::new(client_now());
     let auto = RwSignal::new(true);
-    // Rows that changed since the previous answer for the same view (a refresh), briefly highlighted: the view and
-    // each row's state as last shown.
-    let previous = StoredValue::new(None::<(RawSessionQuery, HashMap<String, String>)>);
-    let changed = RwSignal::new(HashSet::<String>::new());
-    Effect::new(move |_| match sessions.get() {
-        Some(Ok(page)) => {
-            let view = query.get_untracked().ok();
-            let states: HashMap<String, String> =
-                page.sessions.iter().map(|s| (s.session_id.clone(), row_state(s))).collect();
-            let differ = previous.with_value(|before| match before {
-                Some((was, old)) if Some(was) == view.as_ref() => {
-                    states.iter().filter(|(id, state)| old.get(*id) != Some(*state)).map(|(id, _)| id.clone()).collect()
-                }
-                _ => HashSet::new(),
-            });
-            previous.set_value(view.map(|view| (view, states)));
-            changed.set(differ);
-            shown.set(Some((page, client_now())));
-            stale_since.set(None);
-            problem.set(None);
-        }
-        Some(Err(e)) if e.kind == Failure::NotSignedIn => {
-            // The sign-in ended (signed out elsewhere, idle too long): back to the login page.
+    // The sign-in ended (signed out elsewhere, idle too long): back to the login page.
+    Effect::new(move |_| {
+        if sessions.with(|answer| matches!(answer, Some(Err(e)) if e.kind == Failure::NotSignedIn)) {
             let navigate = leptos_router::hooks::use_navigate();
             navigate("/login?next=/sessions", Default::default());
         }
-        Some(Err(e)) => {
-            if e.kind == Failure::Unreachable && shown.with_untracked(Option::is_some) {
-                if stale_since.get_untracked().is_none() {
-                    stale_since.set(Some(client_now()));
-                }
-            } else {
-                shown.set(None);
-                problem.set(Some(e.message));
-            }
-        }
-        None => {}
     });
     Effect::new(move |_| {
         if terminate.value().get().is_some() {
@@ -180,12 +152,20 @@ pub fn SessionsOverview() -> impl IntoView {
             <div class="overview-head">
                 <h1>"Sessions Overview"</h1>
                 <p class="timeframe">{move || timeframe_label(&params.read())}</p>
-                <p class="updated" aria-live="off">{status_line}</p>
+                <p class="updated" aria-live="off">
+                    {status_line}
+                </p>
                 <label class="auto">
-                    <input type="checkbox" prop:checked=move || auto.get() on:change=move |ev| auto.set(event_target_checked(&ev))/>
+                    <input
+                        type="checkbox"
+                        prop:checked=move || auto.get()
+                        on:change=move |ev| auto.set(event_target_checked(&ev))
+                    />
                     "Auto-refresh"
                 </label>
-                <button class="refresh" on:click=move |_| refresh()>"Refresh"</button>
+                <button class="refresh" on:click=move |_| refresh()>
+                    "Refresh"
+                </button>
             </div>
             <div class="overview-tools">
                 <button
@@ -199,34 +179,54 @@ pub fn SessionsOverview() -> impl IntoView {
                 <p class="zone">{move || format!("Times in {}", zone_label())}</p>
                 <span class="export">
                     "Export this view: "
-                    <a href=move || link("/export/sessions.csv", &params.read(), &[(url_keys::CURSOR, None), (url_keys::OPEN, None)]) download>"CSV"</a>
-                    " · "
-                    <a href=move || link("/export/sessions.json", &params.read(), &[(url_keys::CURSOR, None), (url_keys::OPEN, None)]) download>"JSON"</a>
+                    <a
+                        href=move || link(
+                            "/export/sessions.csv",
+                            &params.read(),
+                            &[(url_keys::CURSOR, None), (url_keys::OPEN, None)],
+                        )
+                        download
+                    >
+                        "CSV"
+                    </a> " · "
+                    <a
+                        href=move || link(
+                            "/export/sessions.json",
+                            &params.read(),
+                            &[(url_keys::CURSOR, None), (url_keys::OPEN, None)],
+                        )
+                        download
+                    >
+                        "JSON"
+                    </a>
                 </span>
             </div>
-            <Filters params counts grants expanded=filters_open/>
-            {move || stale_since.get().map(|since| view! {
-                <div class="stale" role="status">
-                    "The server cannot be reached: showing the sessions as of " <LocalTime ms=since seconds=true/> ". Retrying…"
-                </div>
-            })}
-            <TerminationError/>
-            <Transition fallback=GridSkeleton set_pending=pending>
-                {move || {
-                    // Read inside the Transition so the first page is awaited during server rendering.
-                    let _ = sessions.get();
-                    if let Some(problem) = problem.get() {
-                        return view! { <div class="error" role="alert">{format!("Sessions could not be loaded: {problem}")}</div> }.into_any();
-                    }
-                    let Some((page, received)) = shown.get() else {
-                        return match sessions.get() {
-                            // Server rendering: the effect that fills `shown` has not run; use the answer directly.
-                            Some(Ok(page)) => view! { <SessionsTable page received=0 now params grants counts changed/> }.into_any(),
-                            _ => view! { <GridSkeleton/> }.into_any(),
+            <Filters params counts grants expanded=filters_open />
+            {move || {
+                shown
+                    .with(|s| s.stale_since)
+                    .map(|(since, why)| {
+                        let what = if why == Failure::Unavailable {
+                            "The server cannot reach its database"
+                        } else {
+                            "The server cannot be reached"
                         };
-                    };
-                    view! { <SessionsTable page received now params grants counts changed/> }.into_any()
-                }}
+                        view! {
+                            <div class="stale" role="status">
+                                {what}
+                                ": showing the sessions as of "
+                                <LocalTime ms=since seconds=true />
+                                ". Retrying…"
+                            </div>
+                        }
+                    })
+            }}
+            <TerminationError />
+            <Transition fallback=GridSkeleton set_pending=pending>
+                // Read inside the Transition so the first page is awaited during server rendering and a refresh counts
+                // as pending; the grid itself follows `shown`.
+                {move || sessions.with(|_| ())}
+                <Grid shown now params grants counts changed />
             </Transition>
             <p class="visually-hidden" aria-live="polite">
                 {move || match changed.with(HashSet::len) {
@@ -235,26 +235,8 @@ pub fn SessionsOverview() -> impl IntoView {
                     n => format!("{n} sessions changed since the last refresh"),
                 }}
             </p>
-            {move || open.get().map(|id| view! { <SessionPanel id params refreshes/> })}
-            <TerminationDialog/>
+            {move || open.get().map(|id| view! { <SessionPanel id params refreshes /> })}
+            <TerminationDialog />
         </section>
     }
-}
-
-/// The grid's shape without data, while the first page loads.
-#[component]
-fn GridSkeleton() -> impl IntoView {
-    view! {
-        <div class="skeleton-grid" aria-busy="true">
-            <span class="visually-hidden">"Loading sessions…"</span>
-            {(0..8)
-                .map(|_| view! { <div class="skeleton-row" aria-hidden="true">{(0..7).map(|_| view! { <span class="bar"></span> }).collect_view()}</div> })
-                .collect_view()}
-        </div>
-    }
-}
-
-/// What a row shows that can change while it is on screen; a refresh highlights rows where it did.
-pub(super) fn row_state(s: &SessionSummary) -> String {
-    format!("{}|{:?}|{:?}|{:?}", s.status.as_str(), s.ended_at, s.terminate_requested_at, s.error_message)
 }

@@ -43,11 +43,9 @@ pub(super) fn SessionPanel(id: String, params: Memo<ParamsMap>, refreshes: RwSig
     let (page_href, own_id) = (format!("/sessions/{}", encode(&id)), id.clone());
     let detail = Resource::new(move || (id.clone(), refreshes.get()), |(id, _)| session_detail(id));
     // The last good answer stays on screen while a refresh cannot reach the server.
-    let last = RwSignal::new(None::<SessionView>);
-    Effect::new(move |_| {
-        if let Some(Ok(d)) = detail.get() {
-            last.set(Some(d));
-        }
+    let last = Memo::new_owning(move |previous: Option<Option<SessionView>>| match detail.get() {
+        Some(Ok(d)) => (Some(d), true),
+        _ => (previous.flatten(), false),
     });
     let panel = NodeRef::<leptos::html::Aside>::new();
     Effect::new(move |_| {
@@ -58,7 +56,14 @@ pub(super) fn SessionPanel(id: String, params: Memo<ParamsMap>, refreshes: RwSig
     let close_href = move || href_with(&params.read(), &[(url_keys::OPEN, None)]);
     let navigate = leptos_router::hooks::use_navigate();
     view! {
-        <aside class="panel" role="dialog" aria-modal="false" aria-labelledby="panel-title" tabindex="-1" node_ref=panel>
+        <aside
+            class="panel"
+            role="dialog"
+            aria-modal="false"
+            aria-labelledby="panel-title"
+            tabindex="-1"
+            node_ref=panel
+        >
             <div class="panel-bar">
                 <a
                     class="panel-close"
@@ -71,18 +76,41 @@ pub(super) fn SessionPanel(id: String, params: Memo<ParamsMap>, refreshes: RwSig
                 >
                     "✕ Close"
                 </a>
-                <a href=page_href class="permalink">"Open as a page"</a>
+                <a href=page_href class="permalink">
+                    "Open as a page"
+                </a>
             </div>
-            <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the session…"</div> }>
+            <Transition fallback=|| {
+                view! {
+                    <div class="skeleton" aria-busy="true">
+                        "Loading the session…"
+                    </div>
+                }
+            }>
                 {move || {
                     let answer = detail.get();
                     match (answer, last.get()) {
-                        (Some(Ok(d)), _) => view! { <SessionDetail detail=d heading_id="panel-title"/> }.into_any(),
-                        (Some(Err(e)), Some(d)) if e.kind == Failure::Unreachable => {
-                            view! { <SessionDetail detail=d heading_id="panel-title"/> }.into_any()
+                        (Some(Ok(d)), _) => view! { <SessionDetail detail=d heading_id="panel-title" /> }.into_any(),
+                        (Some(Err(e)), Some(d)) if matches!(e.kind, Failure::Unreachable | Failure::Unavailable) => {
+                            view! { <SessionDetail detail=d heading_id="panel-title" /> }.into_any()
                         }
-                        (Some(Err(e)), _) => view! { <h1 id="panel-title" class="visually-hidden">"Session"</h1> {detail_error(&e)} }.into_any(),
-                        (None, _) => view! { <div class="skeleton" aria-busy="true">"Loading the session…"</div> }.into_any(),
+                        (Some(Err(e)), _) => {
+                            view! {
+                                <h1 id="panel-title" class="visually-hidden">
+                                    "Session"
+                                </h1>
+                                {detail_error(&e)}
+                            }
+                                .into_any()
+                        }
+                        (None, _) => {
+                            view! {
+                                <div class="skeleton" aria-busy="true">
+                                    "Loading the session…"
+                                </div>
+                            }
+                                .into_any()
+                        }
                     }
                 }}
             </Transition>

@@ -5,11 +5,10 @@ use std::collections::{BTreeSet, HashSet};
 
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;
-use sra_domain::{
-    format_duration, url_keys, SessionStatus, SessionSummary, SessionsPage, SortDirection, SortField, StatusCounts,
-};
+use sra_domain::{format_duration, url_keys, SessionStatus, SessionSummary, SortDirection, SortField, StatusCounts};
 
 use super::panel::{link_id, open_detail};
+use super::shown::{row_state, Layout, Shown};
 use super::url::href_with;
 use crate::error::ConsoleError;
 use crate::local_time::{hover, LocalTime};
@@ -28,34 +27,101 @@ const COLUMNS: [(&str, SortField); 9] = [
     ("Duration", SortField::Duration),
 ];
 
+/// The grid area: the table while there are rows, else what stands in for it (loading, empty, the problem). It is
+/// built anew only when that changes; a refresh updates the table in place.
 #[component]
-pub(super) fn SessionsTable(
-    page: SessionsPage,
-    /// When the page arrived, in browser time (0 during server rendering).
-    received: i64,
+pub(super) fn Grid(
+    shown: Memo<Shown>,
     now: RwSignal<i64>,
     params: Memo<ParamsMap>,
     grants: Resource<Result<sra_domain::VisibleGateways, ConsoleError>>,
     counts: Resource<Option<StatusCounts>>,
     /// Rows that changed since the last refresh.
-    changed: RwSignal<HashSet<String>>,
+    changed: Memo<HashSet<String>>,
 ) -> impl IntoView {
-    let filtered = {
-        let p = params.read_untracked();
-        ["status", "resource", "client", "gateway", "q"].iter().any(|k| p.get(k).is_some_and(|v| !v.is_empty()))
-    };
-    if page.sessions.is_empty() {
-        let text = if filtered {
-            "No sessions match these filters in this timeframe."
-        } else {
-            "No sessions in this timeframe."
-        };
-        return view! {
-            <p class="empty">{text} {filtered.then(|| view! { " " <a href="/sessions">"Clear all filters"</a> })}</p>
+    let layout = Memo::new(move |_| shown.with(Shown::layout));
+    move || match layout.get() {
+        Layout::Loading => view! { <GridSkeleton /> }.into_any(),
+        Layout::Problem(problem) => view! {
+            <div class="error" role="alert">
+                {format!("Sessions could not be loaded: {problem}")}
+            </div>
         }
-        .into_any();
+        .into_any(),
+        Layout::Empty => {
+            let filtered = move || {
+                let p = params.read();
+                ["status", "resource", "client", "gateway", "q"].iter().any(|k| p.get(k).is_some_and(|v| !v.is_empty()))
+            };
+            view! {
+                <p class="empty">
+                    {move || {
+                        if filtered() {
+                            "No sessions match these filters in this timeframe."
+                        } else {
+                            "No sessions in this timeframe."
+                        }
+                    }}
+                    {move || {
+                        filtered()
+                            .then(|| {
+                                view! {
+                                    " "
+                                    <a href="/sessions">"Clear all filters"</a>
+                                }
+                            })
+                    }}
+                </p>
+            }
+            .into_any()
+        }
+        Layout::Rows => view! { <SessionsTable shown now params grants counts changed /> }.into_any(),
     }
-    let sort = params.read_untracked().get("sort").and_then(|s| s.parse::<sra_domain::Sort>().ok()).unwrap_or_default();
+}
+
+/// The grid's shape without data, while the first page loads.
+#[component]
+pub(super) fn GridSkeleton() -> impl IntoView {
+    view! {
+        <div class="skeleton-grid" aria-busy="true">
+            <span class="visually-hidden">"Loading sessions…"</span>
+            {(0..8)
+                .map(|_| {
+                    view! {
+                        <div class="skeleton-row" aria-hidden="true">
+                            {(0..7).map(|_| view! { <span class="bar"></span> }).collect_view()}
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// The table of one page: rows keyed by session and state, so a refresh rebuilds only the rows that are new or
+/// changed and keeps every other row's elements (focus, hover, the reader's place).
+#[component]
+fn SessionsTable(
+    shown: Memo<Shown>,
+    now: RwSignal<i64>,
+    params: Memo<ParamsMap>,
+    grants: Resource<Result<sra_domain::VisibleGateways, ConsoleError>>,
+    counts: Resource<Option<StatusCounts>>,
+    changed: Memo<HashSet<String>>,
+) -> impl IntoView {
+    let rows =
+        Memo::new(move |_| shown.with(|s| s.page.as_ref().map(|(page, _)| page.sessions.clone()).unwrap_or_default()));
+    let cursors = Memo::new(move |_| {
+        shown.with(|s| s.page.as_ref().map(|(page, _)| (page.prev_cursor.clone(), page.next_cursor.clone())))
+    });
+    // Live durations: the server's `as_of`, moved on by the time that has passed in the browser since the page came
+    // (not during server rendering, where the page has no arrival time).
+    let arrival = Memo::new(move |_| shown.with(|s| s.page.as_ref().map(|(page, at)| (page.as_of, *at))));
+    let server_now = Signal::derive(move || match arrival.get() {
+        Some((as_of, 0)) => as_of,
+        Some((as_of, received)) => as_of + (now.get() - received).max(0),
+        None => 0,
+    });
     // The gateways whose sessions the caller may terminate (Own and All grants), once known.
     let allowed = Signal::derive(move || {
         grants
@@ -64,10 +130,6 @@ pub(super) fn SessionsTable(
             .map(|g| g.allowed.into_iter().map(|g| g.cluster_name).collect::<Vec<_>>())
             .unwrap_or_default()
     });
-    // Live durations: the server's `as_of`, moved on by the time that has passed in the browser since the page came.
-    let as_of = page.as_of;
-    let server_now = move || if received == 0 { as_of } else { as_of + (now.get() - received).max(0) };
-    let shown = page.sessions.len();
     let total = move || {
         let selected: BTreeSet<String> = params
             .read()
@@ -84,15 +146,16 @@ pub(super) fn SessionsTable(
                 .sum::<u64>()
         })
     };
-    let prev = page.prev_cursor.clone().map(|c| href_with(&params.read_untracked(), &[("cursor", Some(c))]));
-    let next = page.next_cursor.clone().map(|c| href_with(&params.read_untracked(), &[("cursor", Some(c))]));
+    let count = move || {
+        let shown = rows.with(Vec::len);
+        match total() {
+            Some(total) => format!("{shown} shown of {total} matching sessions"),
+            None => format!("{shown} sessions shown"),
+        }
+    };
+    let page_link = move |cursor: Option<String>| href_with(&params.read(), &[("cursor", cursor)]);
     view! {
-        <p class="count">
-            {move || match total() {
-                Some(total) => format!("{shown} shown of {total} matching sessions"),
-                None => format!("{shown} sessions shown"),
-            }}
-        </p>
+        <p class="count">{count}</p>
         <div class="table-wrap">
             <table class="sessions" aria-describedby="sessions-caption">
                 <caption id="sessions-caption" class="visually-hidden">
@@ -100,56 +163,77 @@ pub(super) fn SessionsTable(
                 </caption>
                 <thead>
                     <tr>
-                        {COLUMNS
-                            .iter()
-                            .map(|(name, field)| {
-                                let active = sort.field == *field;
-                                // A second click on the sorted column turns the direction around.
-                                let direction = match (active, sort.direction) {
-                                    (true, SortDirection::Asc) => "desc",
-                                    (true, SortDirection::Desc) => "asc",
-                                    (false, _) if matches!(field, SortField::Duration) => "desc",
-                                    (false, _) => "asc",
-                                };
-                                let href = href_with(
-                                    &params.read_untracked(),
-                                    &[("sort", Some(format!("{field}:{direction}"))), ("cursor", None)],
-                                );
-                                let aria = match (active, sort.direction) {
-                                    (false, _) => "none",
-                                    (true, SortDirection::Asc) => "ascending",
-                                    (true, SortDirection::Desc) => "descending",
-                                };
-                                let arrow = match (active, sort.direction) {
-                                    (false, _) => "",
-                                    (true, SortDirection::Asc) => " ▲",
-                                    (true, SortDirection::Desc) => " ▼",
-                                };
-                                view! { <th scope="col" aria-sort=aria><a href=href data-noscroll>{*name}<span aria-hidden="true">{arrow}</span></a></th> }
-                            })
-                            .collect_view()}
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        {move || header(&params.read())} <th scope="col">
+                            <span class="visually-hidden">"Actions"</span>
+                        </th>
                     </tr>
                 </thead>
                 <tbody>
-                    {page
-                        .sessions
-                        .into_iter()
-                        .map(|s| {
-                            let changed = changed.with_untracked(|c| c.contains(&s.session_id));
-                            view! { <SessionRow session=s server_now=Signal::derive(server_now) allowed changed params/> }
-                        })
-                        .collect_view()}
+                    <For each=move || rows.get() key=|s| (s.session_id.clone(), row_state(s)) let:session>
+                        <SessionRow session server_now allowed changed params />
+                    </For>
                 </tbody>
             </table>
         </div>
         <nav class="pages" aria-label="Pages">
-            {prev.map(|href| view! { <a href=href rel="prev">"← Newer"</a> })}
-            <a href=href_with(&params.read_untracked(), &[("cursor", None)])>"First page"</a>
-            {next.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
+            {move || {
+                cursors
+                    .get()
+                    .and_then(|(prev, _)| prev)
+                    .map(|c| {
+                        view! {
+                            <a href=page_link(Some(c)) rel="prev">
+                                "← Newer"
+                            </a>
+                        }
+                    })
+            }}
+            <a href=move || page_link(None)>"First page"</a>
+            {move || {
+                cursors
+                    .get()
+                    .and_then(|(_, next)| next)
+                    .map(|c| {
+                        view! {
+                            <a href=page_link(Some(c)) rel="next">
+                                "Older →"
+                            </a>
+                        }
+                    })
+            }}
         </nav>
     }
-    .into_any()
+}
+
+/// The column headers of the view in `params`: each sorts by its column, the sorted one turns the direction around.
+fn header(params: &ParamsMap) -> impl IntoView {
+    let sort = params.get("sort").and_then(|s| s.parse::<sra_domain::Sort>().ok()).unwrap_or_default();
+    COLUMNS
+        .iter()
+        .map(|(name, field)| {
+            let active = sort.field == *field;
+            let direction = match (active, sort.direction) {
+                (true, SortDirection::Asc) => "desc",
+                (true, SortDirection::Desc) => "asc",
+                (false, _) if matches!(field, SortField::Duration) => "desc",
+                (false, _) => "asc",
+            };
+            let href = href_with(params, &[("sort", Some(format!("{field}:{direction}"))), ("cursor", None)]);
+            let (aria, arrow) = match (active, sort.direction) {
+                (false, _) => ("none", ""),
+                (true, SortDirection::Asc) => ("ascending", " ▲"),
+                (true, SortDirection::Desc) => ("descending", " ▼"),
+            };
+            view! {
+                <th scope="col" aria-sort=aria>
+                    <a href=href data-noscroll>
+                        {*name}
+                        <span aria-hidden="true">{arrow}</span>
+                    </a>
+                </th>
+            }
+        })
+        .collect_view()
 }
 
 #[component]
@@ -158,10 +242,12 @@ fn SessionRow(
     server_now: Signal<i64>,
     /// Gateways whose active sessions get a Terminate button.
     allowed: Signal<Vec<String>>,
-    /// Changed since the last refresh: highlighted for a moment.
-    changed: bool,
+    /// Rows changed since the last refresh: highlighted for a moment.
+    changed: Memo<HashSet<String>>,
     params: Memo<ParamsMap>,
 ) -> impl IntoView {
+    let own = session.session_id.clone();
+    let changed = Signal::derive(move || changed.with(|c| c.contains(&own)));
     let started = session.started_at;
     let ended = session.ended_at;
     let duration = move || format_duration(ended.unwrap_or_else(|| server_now.get()) - started);
@@ -176,9 +262,11 @@ fn SessionRow(
     let active = session.status.is_active();
     let action = move || {
         (active && !terminating && allowed.get().contains(&gateway))
-            .then(|| view! { <TerminateButton session_id=id.clone() about=description.clone() place="row"/> })
+            .then(|| view! { <TerminateButton session_id=id.clone() about=description.clone() place="row" /> })
     };
-    let href = href_with(&params.read_untracked(), &[(url_keys::OPEN, Some(session.session_id.clone()))]);
+    // Reactive: a row stays on screen across views that both hold it, and its link follows the view.
+    let href_id = session.session_id.clone();
+    let href = move || href_with(&params.read(), &[(url_keys::OPEN, Some(href_id.clone()))]);
     let row_id = session.session_id.clone();
     let (open_id, click_id) = (session.session_id.clone(), session.session_id.clone());
     let secret_title = session.secret_name.clone();
@@ -192,7 +280,7 @@ fn SessionRow(
             data-session-id=data_id
             class:changed=changed
             class:open=is_open
-            data-changed=changed.to_string()
+            data-changed=move || changed.get().to_string()
             // A click anywhere on the row (outside its link and button) opens the detail, as the ID link does.
             on:click=move |ev| {
                 if !clicked_control(&ev) {
@@ -202,9 +290,13 @@ fn SessionRow(
         >
             <td data-label="Client Interface">{session.client_interface.label()}</td>
             <td data-label="User">{session.user}</td>
-            <td data-label="Gateway Name" title=session.gateway.cluster_name>{session.gateway.cluster_display_name}</td>
+            <td data-label="Gateway Name" title=session.gateway.cluster_name>
+                {session.gateway.cluster_display_name}
+            </td>
             <td data-label="Resource Type">{session.resource_type.as_str()}</td>
-            <td class="secret" data-label="Secret Name" title=secret_title>{session.secret_name}</td>
+            <td class="secret" data-label="Secret Name" title=secret_title>
+                {session.secret_name}
+            </td>
             <td class="mono session-id" data-label="Session ID" title=id_title>
                 <a
                     href=href
@@ -218,9 +310,17 @@ fn SessionRow(
                     {session.session_id}
                 </a>
             </td>
-            <td data-label="Status"><span class=status_class>{status_label}</span></td>
-            <td class="time" data-label="Started"><LocalTime ms=started/></td>
-            <td class="num" data-label="Duration" title=move || ended.map_or_else(|| "still active".to_owned(), |e| format!("ended {}", hover(e)))>
+            <td data-label="Status">
+                <span class=status_class>{status_label}</span>
+            </td>
+            <td class="time" data-label="Started">
+                <LocalTime ms=started />
+            </td>
+            <td
+                class="num"
+                data-label="Duration"
+                title=move || ended.map_or_else(|| "still active".to_owned(), |e| format!("ended {}", hover(e)))
+            >
                 {duration}
             </td>
             <td class="actions">{action}</td>
