@@ -9,6 +9,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_initial;
 mod m20261129_000002_ingest;
 mod m20261201_000003_sign_in_throttle;
+mod m20261202_000004_audit_seal;
+
+pub use m20261202_000004_audit_seal::{unkeyed_chain, GENESIS};
 
 pub struct Migrator;
 
@@ -19,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261129_000002_ingest::Migration),
             Box::new(m20261201_000003_sign_in_throttle::Migration),
+            Box::new(m20261202_000004_audit_seal::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use std::io::BufRead;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use sra_domain::{Actor, SraRule};
-use sra_store::{RoleSpec, Store};
+use sra_store::{AuditKeys, AuditVerdict, RoleSpec, Store};
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum AdminCommand {
@@ -31,8 +31,16 @@ pub enum AdminCommand {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum AuditCommand {
-    /// Walk the whole hash chain; exit 1 naming the first entry that was edited, deleted or reordered.
-    Verify,
+    /// Walk the whole chain with the audit key, reading the database only; exit 1 naming the first entry that was
+    /// edited, deleted, reordered or cut off.
+    Verify {
+        /// Also check these signed checkpoints (the server's checkpoint file): proves nothing up to each was rewritten,
+        /// even by someone holding the database and the chain key.
+        #[arg(long)]
+        checkpoints: Option<std::path::PathBuf>,
+    },
+    /// Sign the chain's head now and append it to the checkpoint file.
+    Checkpoint,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -215,22 +223,59 @@ pub async fn run(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             let key = store.issue_gateway_key(&actor, &name).await?;
             println!("gateway-key: {key}   (shown only now; the gateway sends it as Authorization: Bearer)");
         }
-        AdminCommand::Audit(AuditCommand::Verify) => match store.verify_audit().await? {
-            sra_store::AuditVerdict::Intact { entries } => println!("audit log intact: {entries} entries chain"),
-            sra_store::AuditVerdict::Broken { id, reason } => {
-                anyhow::bail!("audit log broken at entry {id}: {reason}")
-            }
-            sra_store::AuditVerdict::Truncated { last_id } => anyhow::bail!(
-                "audit log truncated: every entry chains, but entries after {} were deleted (the recorded head is newer)",
-                last_id.map_or_else(|| "the start".to_owned(), |id| format!("entry {id}"))
-            ),
-        },
+        AdminCommand::Audit(AuditCommand::Verify { .. }) => {
+            unreachable!("verify opens the database read-only, without a store (see `verify`)")
+        }
+        AdminCommand::Audit(AuditCommand::Checkpoint) => {
+            anyhow::bail!("checkpoint is run with the configuration (see `checkpoint`)")
+        }
         AdminCommand::Gateway(GatewayCommand::List) => {
             println!("{:<32} display name", "name");
             for gateway in store.list_gateways().await? {
                 println!("{:<32} {}", gateway.cluster_name, gateway.cluster_display_name);
             }
         }
+    }
+    Ok(())
+}
+
+/// `audit verify`: the chain of the database at `url`, read-only, checked with `keys` and the checkpoints in `file`.
+pub async fn verify(url: &str, keys: &AuditKeys, file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let checkpoints = match file {
+        Some(file) => sra_store::read_checkpoints(file)?,
+        None => Vec::new(),
+    };
+    match sra_store::verify_audit(url, keys, &checkpoints).await? {
+        AuditVerdict::Intact { entries, checkpoints: 0 } => println!("audit log intact: {entries} entries chain"),
+        AuditVerdict::Intact { entries, checkpoints } => {
+            println!("audit log intact: {entries} entries chain, and all {checkpoints} signed checkpoints match")
+        }
+        AuditVerdict::Broken { id: 0, reason } => anyhow::bail!("audit log broken: {reason}"),
+        AuditVerdict::Broken { id, reason } => anyhow::bail!("audit log broken at entry {id}: {reason}"),
+        AuditVerdict::Truncated { last_id, reason } => anyhow::bail!(
+            "audit log truncated after {}: {reason}",
+            last_id.map_or_else(|| "the start".to_owned(), |id| format!("entry {id}"))
+        ),
+        AuditVerdict::WrongKey => anyhow::bail!(
+            "the audit key file is not the one this chain was written with: nothing was checked; use the servers' key file"
+        ),
+    }
+    Ok(())
+}
+
+/// `audit checkpoint`: signs the chain's head now and appends it to `file`.
+pub async fn checkpoint(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
+    match store.checkpoint().await? {
+        Some(checkpoint) => {
+            checkpoint.append_to(file)?;
+            println!(
+                "checkpoint: {} entries up to #{} signed into {}",
+                checkpoint.entries,
+                checkpoint.last_id,
+                file.display()
+            );
+        }
+        None => println!("the audit log is empty: nothing to sign"),
     }
     Ok(())
 }

@@ -63,6 +63,20 @@ pub struct Config {
     #[arg(long, env = "SRA_STALE_AFTER", default_value = "5m", value_parser = parse_span)]
     pub stale_after: std::time::Duration,
 
+    /// The audit key file (the chain key and the checkpoint key; see README "Audit"). Created with mode 0600 at first
+    /// start if missing. Every replica must be given the same file. Default: `audit.key` in the data folder.
+    #[arg(long, env = "SRA_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
+
+    /// Where signed checkpoints of the audit chain are appended (one JSON line each; keep this file somewhere the
+    /// database's administrators cannot rewrite). Default: `audit-checkpoints.jsonl` in the data folder.
+    #[arg(long, env = "SRA_AUDIT_CHECKPOINTS")]
+    pub audit_checkpoints: Option<PathBuf>,
+
+    /// How often the chain's head is signed into the checkpoint file (when it moved): `90s`, `10m`, `1h`.
+    #[arg(long, env = "SRA_AUDIT_CHECKPOINT_EVERY", default_value = "5m", value_parser = parse_span)]
+    pub audit_checkpoint_every: std::time::Duration,
+
     /// Demo mode: seed realistic gateways, users, roles and sessions into an empty database, and keep a few sessions
     /// changing while the server runs.
     #[arg(long, env = "SRA_DEMO", default_value_t = false)]
@@ -128,6 +142,16 @@ impl Config {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("sra.db").display()),
         }
+    }
+
+    /// The audit key file: `--audit-key-file`, else `DATA_DIR/audit.key`.
+    pub fn audit_key_file(&self) -> PathBuf {
+        self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit.key"))
+    }
+
+    /// The audit checkpoint file: `--audit-checkpoints`, else `DATA_DIR/audit-checkpoints.jsonl`.
+    pub fn audit_checkpoints(&self) -> PathBuf {
+        self.audit_checkpoints.clone().unwrap_or_else(|| self.data_dir.join("audit-checkpoints.jsonl"))
     }
 
     /// Checks what can be checked before anything starts, with messages that name the setting and the value.

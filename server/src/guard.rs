@@ -44,6 +44,31 @@ pub async fn resolve_caller(
     next.run(request).await
 }
 
+/// While the database is known to be down ([`Store::database_down`]), requests that need it are answered at once with
+/// 503 and `Retry-After` — in the shape their caller reads: the console's typed error for server functions, the API's
+/// JSON error for API calls, text for pages — instead of each waiting for the pool's timeout.
+pub async fn database_reachable(State(store): State<Store>, request: Request, next: Next) -> Response {
+    let Some(reason) = store.database_down() else {
+        return next.run(request).await;
+    };
+    let path = request.uri().path();
+    if path.starts_with("/pkg/") || path == "/favicon.svg" {
+        return next.run(request).await;
+    }
+    tracing::debug!(%reason, path, "answered 503: the database is down");
+    let outage = sra_store::Outage::Unreachable;
+    let mut response = if path.starts_with("/api/") {
+        let error = app::error::ConsoleError::new(app::error::Failure::Unavailable, outage.message());
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(error)).into_response()
+    } else if request.method() == Method::POST {
+        crate::http::ApiError::new(StatusCode::SERVICE_UNAVAILABLE, outage.message()).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("{}\n", outage.message())).into_response()
+    };
+    response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(outage.retry_after_secs()));
+    response
+}
+
 /// Console pages (and the overview's exports) that need a signed-in user; anyone else is sent to the login page first.
 fn needs_sign_in(path: &str) -> bool {
     path == "/sessions" || path == "/audit" || path.starts_with("/sessions/") || path.starts_with("/export/")

@@ -59,7 +59,13 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
         .site_root(site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .build();
-    let observed = Observed { metrics: Arc::new(Metrics::default()), store: store.clone(), ready, access: metrics };
+    let observed = Observed {
+        metrics: Arc::new(Metrics::default()),
+        store: store.clone(),
+        ready,
+        access: metrics,
+        probe: Default::default(),
+    };
 
     let api = Router::new()
         .route("/auth", post(api::auth))
@@ -88,6 +94,7 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
         .layer(axum::middleware::from_fn(guard::signed_in_pages));
 
     let resolver = (store.clone(), cookies);
+    let database = store.clone();
     // What every page render and server function finds in its context.
     let context = move || {
         provide_context(store.clone());
@@ -108,9 +115,11 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
 
     // Who is signed in is resolved once, for the console and the export (the API uses bearer tokens only).
     let signed_in = exports.merge(console).layer(axum::middleware::from_fn_with_state(resolver, guard::resolve_caller));
+    // While the database is known to be down, what needs it is answered at once instead of after the pool's timeout.
+    let needs_database =
+        api.merge(signed_in).layer(axum::middleware::from_fn_with_state(database, guard::database_reachable));
     let app = operations
-        .merge(api)
-        .merge(signed_in)
+        .merge(needs_database)
         .layer(axum::middleware::from_fn(security::headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(security::panic_answer))
         .layer(axum::middleware::from_fn_with_state(observed.clone(), observe::observe));
@@ -135,10 +144,13 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
         .await
         .with_context(|| format!("cannot listen on {addr} (--bind / --port): is another server using it?"))?;
     let database_url = config.database_url();
-    let store = Store::connect(&database_url)
+    let keys = sra_store::AuditKeys::load_or_create(&config.audit_key_file())
+        .context("the audit key file (--audit-key-file) is needed to keep the audit chain")?;
+    let store = Store::connect(&database_url, &keys)
         .await
         .context("cannot open the database (DATABASE_URL, or --data-dir for the embedded SQLite)")?;
     tracing::info!(backend = ?store.backend(), "database ready");
+    store.watch_reachability();
     warn_if_front_end_missing(&config.site_root);
 
     // One signal stops the background tasks (lost-session sweeper) at shutdown; the demo's gateways have their own.
@@ -147,7 +159,13 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
 
     ensure_admin(&store, config.admin_password.as_deref()).await?;
     let sweeper = tokio::spawn(sweep_lost_sessions(store.clone(), config.stale_after, tasks_stopped.clone()));
-    let sign_ins = tokio::spawn(maintain_sign_ins(store.clone(), tasks_stopped));
+    let sign_ins = tokio::spawn(maintain_sign_ins(store.clone(), tasks_stopped.clone()));
+    let checkpoints = tokio::spawn(sign_checkpoints(
+        store.clone(),
+        config.audit_checkpoints(),
+        config.audit_checkpoint_every,
+        tasks_stopped,
+    ));
 
     let ready = Arc::new(AtomicBool::new(demo.is_none()));
     let surface = Surface { cookies: CookiePolicy { secure: config.secure_cookies }, metrics: config.metrics_access() };
@@ -206,6 +224,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
         let _ = task.await;
     }
     let _ = sign_ins.await;
+    let _ = checkpoints.await;
     stop_demo.store(true, Ordering::Relaxed);
     if let Some(thread) = demo_gateways {
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;
@@ -250,6 +269,46 @@ async fn maintain_sign_ins(store: Store, mut stop: watch::Receiver<bool>) {
     // What was refused since the last round is written before the database closes.
     if let Err(e) = store.maintain_sign_ins().await {
         tracing::warn!(error = %e, "updating the sign-in throttle at shutdown failed");
+    }
+}
+
+/// Signs the audit chain's head into the checkpoint file (and the log) every `every` when it moved, and once more at
+/// shutdown, so the file always ends near the chain's end.
+async fn sign_checkpoints(
+    store: Store,
+    file: std::path::PathBuf,
+    every: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut last: Option<String> = None;
+    loop {
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(every) => false,
+            _ = stop.changed() => true,
+        };
+        match store.checkpoint().await {
+            Ok(Some(checkpoint)) if last.as_deref() != Some(checkpoint.head.as_str()) => {
+                tracing::info!(
+                    entries = checkpoint.entries,
+                    last_id = checkpoint.last_id,
+                    head = %checkpoint.head,
+                    signature = %checkpoint.signature,
+                    at = checkpoint.at,
+                    "audit checkpoint"
+                );
+                match checkpoint.append_to(&file) {
+                    Ok(()) => last = Some(checkpoint.head),
+                    Err(e) => {
+                        tracing::error!(error = %e, "the audit checkpoint could not be written; it is in the log")
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "signing an audit checkpoint failed; retrying next round"),
+        }
+        if stopping {
+            return;
+        }
     }
 }
 

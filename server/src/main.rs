@@ -40,9 +40,21 @@ fn return_large_allocations() {
 }
 
 async fn admin(config: &Config, command: sra_server::admin::AdminCommand) -> ExitCode {
+    use sra_server::admin::{AdminCommand, AuditCommand};
     let result = async {
-        let store = sra_store::Store::connect(&config.database_url()).await?;
-        let outcome = sra_server::admin::run(&store, command).await;
+        if let AdminCommand::Audit(AuditCommand::Verify { checkpoints }) = &command {
+            // Read-only: no migration, no store; the key file must exist.
+            let keys = sra_store::AuditKeys::load(&config.audit_key_file())?;
+            return sra_server::admin::verify(&config.database_url(), &keys, checkpoints.as_deref()).await;
+        }
+        let keys = sra_store::AuditKeys::load_or_create(&config.audit_key_file())?;
+        let store = sra_store::Store::connect(&config.database_url(), &keys).await?;
+        let outcome = match command {
+            AdminCommand::Audit(AuditCommand::Checkpoint) => {
+                sra_server::admin::checkpoint(&store, &config.audit_checkpoints()).await
+            }
+            command => sra_server::admin::run(&store, command).await,
+        };
         store.close().await?;
         outcome
     };

@@ -90,7 +90,17 @@ pub struct Observed {
     pub ready: Arc<std::sync::atomic::AtomicBool>,
     /// Who may read `/metrics` here.
     pub access: MetricsAccess,
+    /// The last write probe's answer and when it was taken (see [`readyz`]).
+    pub probe: Arc<tokio::sync::Mutex<Option<Probed>>>,
 }
+
+/// When a write was last tried for `/readyz`, and why it failed if it did.
+pub type Probed = (Instant, Result<(), String>);
+
+/// How long a write probe's answer is reused: `/readyz` is open to anyone, and each probe is a committed write.
+const PROBE_REUSE: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a write probe may wait for its turn before the replica counts as not ready.
+const PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Who may read `/metrics` on a listener. Metrics tell an outsider the routes, their traffic and the pool's state, so
 /// a public listener serves them only with a token.
@@ -166,11 +176,31 @@ pub async fn readyz(State(observed): State<Observed>) -> Response {
     if !observed.ready.load(std::sync::atomic::Ordering::Acquire) {
         return (StatusCode::SERVICE_UNAVAILABLE, "starting: loading the demo data\n").into_response();
     }
-    match observed.store.ping().await {
+    // Ready means the database answers (checked every time: a read is cheap) and a gateway's update would be committed
+    // now: a write is tried too (reads alone can succeed on a full disk), at most once a second whoever asks.
+    if let Err(e) = observed.store.ping().await {
+        let reason = e.outage().map_or_else(|| e.to_string(), |o| o.message().to_owned());
+        tracing::warn!(%reason, "readiness check failed: the database does not answer");
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}\n")).into_response();
+    }
+    let mut probe = observed.probe.lock().await;
+    let answer = match &*probe {
+        Some((at, answer)) if at.elapsed() < PROBE_REUSE => answer.clone(),
+        _ => {
+            let answer = match tokio::time::timeout(PROBE_LIMIT, observed.store.check_writes()).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e.outage().map_or_else(|| e.to_string(), |o| o.message().to_owned())),
+                Err(_) => Err(format!("a write waited more than {} s for the database", PROBE_LIMIT.as_secs())),
+            };
+            *probe = Some((Instant::now(), answer.clone()));
+            answer
+        }
+    };
+    match answer {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, format!("database unreachable: {e}\n")).into_response()
+        Err(reason) => {
+            tracing::warn!(%reason, "readiness check failed: writes cannot be committed");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}\n")).into_response()
         }
     }
 }

@@ -465,6 +465,11 @@ fn the_console_never_fails_on_what_it_is_sent() {
     let requests = (pages, query, json_body(SESSIONS_KEYS)).prop_map(move |(page, query, body)| {
         // Half page loads with the URL's query, half server-function calls with a generated body.
         if body.len() % 2 == 0 {
+            // A URL longer than the HTTP library builds is refused before any server sees it: keep it below that.
+            let mut query = query;
+            while query.len() > 16_384 {
+                query.pop();
+            }
             Request::get(format!("{page}?{query}"))
                 .header(header::COOKIE, format!("sra_session={cookie}"))
                 .body(Body::empty())

@@ -192,7 +192,7 @@ async fn operations_endpoints_report_health_and_metrics(store: &Store) {
     assert_eq!(send(&router, get("/healthz")).await.0, StatusCode::OK);
     let (status, _, body) = send(&router, get("/readyz")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert!(body.starts_with("database unreachable"), "{body}");
+    assert!(body.starts_with("not ready: the database cannot be reached"), "{body}");
 }
 
 /// A login form sent from a client address.

@@ -1,61 +1,23 @@
 //! The `sra-server` binary as an operator meets it: clear failures for bad configuration, and a clean shutdown on
 //! SIGTERM that keeps the data.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const SERVER: &str = env!("CARGO_BIN_EXE_sra-server");
-
-/// The server with none of the caller's `SRA_*` or `DATABASE_URL` settings leaking in.
-fn server() -> Command {
-    let mut command = Command::new(SERVER);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("SRA_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    command
-}
+use common::{server, Started};
 
 fn run(command: &mut Command) -> (i32, String) {
     let Output { status, stderr, .. } = command.output().expect("run sra-server");
     (status.code().unwrap_or(-1), String::from_utf8_lossy(&stderr).into_owned())
 }
 
-/// A started server, on the port the system chose for it (`--port 0`), read back from the line it prints.
-struct Started {
-    child: Child,
-    port: u16,
-    /// What it printed up to and including that line.
-    stdout: String,
-}
-
-/// Starts the server on a port the system picks (no window in which another process could take a port chosen here)
-/// and waits until it says where it serves.
-// The child goes back to the caller, who waits for it (`terminate`): clippy cannot see past the return.
-#[allow(clippy::zombie_processes)]
+/// Starts the server on a port the system picks and waits until it says where it serves.
 fn start(command: &mut Command) -> Started {
-    use std::io::BufRead;
-    let mut child = command.args(["--port", "0"]).spawn().expect("start sra-server");
-    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    let mut stdout = String::new();
-    loop {
-        let mut line = String::new();
-        if lines.read_line(&mut line).expect("read stdout") == 0 {
-            let status = child.wait().expect("wait for sra-server");
-            panic!("the server exited ({status}) before serving; it printed: {stdout}");
-        }
-        stdout.push_str(&line);
-        if let Some(rest) = line.trim().strip_prefix("SRA Sessions is serving http://127.0.0.1:") {
-            let port = rest.split('/').next().and_then(|p| p.parse().ok()).expect("a port in the URL");
-            // Keep draining what it prints later, so it never blocks on a full pipe.
-            std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-            return Started { child, port, stdout };
-        }
-    }
+    common::start_on(command, 0)
 }
 
 /// One HTTP/1.1 request over a plain socket, as the console page would send it; returns the status, the
@@ -137,17 +99,23 @@ fn a_port_in_use_is_named_and_fails() {
 
 #[test]
 fn an_unreachable_database_is_named_and_fails() {
-    let (code, stderr) =
-        run(server().args(["--port", "0"]).env("DATABASE_URL", "postgres://sra:hunter2@127.0.0.1:1/sra"));
+    let data = tempfile::tempdir().unwrap();
+    let (code, stderr) = run(server()
+        .args(["--port", "0", "--data-dir"])
+        .arg(data.path())
+        .env("DATABASE_URL", "postgres://sra:hunter2@127.0.0.1:1/sra"));
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("cannot open the database"), "{stderr}");
     assert!(stderr.contains("postgres://sra:***@127.0.0.1:1/sra"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "passwords never reach logs: {stderr}");
+    assert!(stderr.contains("refused"), "the cause, not a pool time-out: {stderr}");
 }
 
 #[test]
 fn an_unsupported_database_url_says_what_is_supported() {
-    let (code, stderr) = run(server().args(["--port", "0"]).env("DATABASE_URL", "mysql://x/y"));
+    let data = tempfile::tempdir().unwrap();
+    let (code, stderr) =
+        run(server().args(["--port", "0", "--data-dir"]).arg(data.path()).env("DATABASE_URL", "mysql://x/y"));
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("use sqlite://PATH"), "{stderr}");
 }
@@ -314,7 +282,8 @@ fn audit_entries(dir: &std::path::Path) -> Vec<(String, String)> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         use sea_orm::ConnectionTrait;
-        let store = sra_store::Store::connect(&format!("sqlite://{}/sra.db", dir.display())).await.unwrap();
+        let keys = sra_store::AuditKeys::load(&dir.join("audit.key")).expect("the server's key file");
+        let store = sra_store::Store::connect(&format!("sqlite://{}/sra.db", dir.display()), &keys).await.unwrap();
         let rows = store
             .connection()
             .query_all(sea_orm::Statement::from_string(

@@ -60,7 +60,7 @@ async fn main() {
         if name.starts_with("4 gateways") {
             let verify = Instant::now();
             let verdict = store.verify_audit().await.expect("verify");
-            let AuditVerdict::Intact { entries } = verdict else { panic!("audit chain broken: {verdict:?}") };
+            let AuditVerdict::Intact { entries, .. } = verdict else { panic!("audit chain broken: {verdict:?}") };
             println!(
                 "\naudit chain verified: {entries} entries in {:.2} s ({:.0} entries/s)",
                 verify.elapsed().as_secs_f64(),
@@ -120,7 +120,7 @@ async fn fresh_store(
             admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.expect("drop");
             admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create");
             let url = sra_store::testing::database_url(admin_url, &name);
-            let store = Store::connect(&url).await.expect("open");
+            let store = Store::connect(&url, &sra_store::AuditKeys::generate()).await.expect("open");
             let cleanup = async move {
                 admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
             };
@@ -128,7 +128,8 @@ async fn fresh_store(
         }
         None => {
             let dir = tempfile::tempdir().expect("temp dir");
-            let store = Store::connect(&format!("sqlite://{}/ingest.db", dir.path().display())).await.expect("open");
+            let url = format!("sqlite://{}/ingest.db", dir.path().display());
+            let store = Store::connect(&url, &sra_store::AuditKeys::generate()).await.expect("open");
             (store, Box::pin(async move { drop(dir) }))
         }
     }

@@ -47,7 +47,11 @@ async fn main() {
             ("SQLite", format!("sqlite://{}/sessions-{sessions}.db", dir.display()))
         }
     };
-    let store = Store::connect(&url).await.expect("open bench store");
+    // The bench store is kept between runs, so its audit key is too.
+    let bench_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    let key_file = bench_dir.join(format!("{}-{sessions}.audit.key", label.to_lowercase()));
+    let keys = sra_store::AuditKeys::load_or_create(&key_file).expect("bench audit key");
+    let store = Store::connect(&url, &keys).await.expect("open bench store");
     let shape = ensure_data(&store, sessions).await;
     println!(
         "# {label}: {} sessions, {USERS} users, {GATEWAYS} gateways (data generated at {})",

@@ -1,16 +1,18 @@
 //! Opening the database: SQLite (created with its folder on first use) or PostgreSQL, then the migrations.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx;
 use sea_orm::{ConnectionTrait, DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sra_migrations::MigratorTrait;
 
 use crate::cursor::CursorCodec;
 use crate::sql::Sql;
+use crate::AuditKeys;
 use crate::{Store, StoreError};
 
 /// The database engine behind a [`Store`].
@@ -30,16 +32,26 @@ pub struct PoolStats {
 
 /// How long a connection attempt may take before start-up gives up with a clear error.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The readiness probe's row: 16 pages of SQLite's default 4 KiB, about what a large gateway batch needs, so a
+/// database with room for less does not count as writable. The pages it frees stay in the file for the next write.
+const PROBE_BYTES: usize = 65_536;
 /// How long a SQLite writer waits for another writer before failing with "database is locked".
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Store {
-    /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`) and applies pending migrations.
-    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+    /// Opens the database at `url` (`sqlite://PATH` or `postgres://…`), applies pending migrations and makes sure the
+    /// audit chain is kept with `keys`.
+    pub async fn connect(url: &str, keys: &AuditKeys) -> Result<Store, StoreError> {
+        let page_limit = std::sync::Arc::new(AtomicU32::new(0));
+        let mut postgres = None;
         let (db, backend) = if url.starts_with("sqlite:") {
-            (open_sqlite(url).await?, Backend::Sqlite)
+            (open_sqlite(url, page_limit.clone()).await?, Backend::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (open_postgres(url).await?, Backend::Postgres)
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Connect { url: redact(url), reason: e.to_string() })?;
+            let db = open_postgres(url, &options).await?;
+            postgres = Some(options);
+            (db, Backend::Postgres)
         } else {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         };
@@ -52,13 +64,48 @@ impl Store {
             counts: Default::default(),
             writer: Default::default(),
             sign_ins: Default::default(),
+            page_limit,
+            postgres,
+            reachability: Default::default(),
+            keys: std::sync::Arc::new(keys.clone()),
+            write_health: Default::default(),
         };
-        store.seal_audit().await?;
+        store.adopt_audit_key().await?;
         Ok(store)
     }
 }
 
-async fn open_sqlite(url: &str) -> Result<DatabaseConnection, StoreError> {
+/// Opens the database at `url` for reading only, without migrations: SQLite in read-only mode, PostgreSQL sessions
+/// whose transactions are read-only. For checks that must never change what they check (`audit verify`).
+pub(crate) async fn open_read_only(url: &str) -> Result<DatabaseConnection, StoreError> {
+    let connect_error = |reason: String| StoreError::Connect { url: redact(url), reason };
+    if url.starts_with("sqlite:") {
+        let options = SqliteConnectOptions::from_str(url).map_err(|e| connect_error(e.to_string()))?.read_only(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
+        Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| connect_error(e.to_string()))?
+            .options([("default_transaction_read_only", "on")]);
+        crate::reachability::attempt(&options).await.map_err(connect_error)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
+        Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+    } else {
+        Err(StoreError::UnsupportedUrl(redact(url)))
+    }
+}
+
+async fn open_sqlite(url: &str, page_limit: std::sync::Arc<AtomicU32>) -> Result<DatabaseConnection, StoreError> {
     let connect_error = |reason: String| StoreError::Connect { url: redact(url), reason };
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| connect_error(e.to_string()))?
@@ -82,20 +129,54 @@ async fn open_sqlite(url: &str) -> Result<DatabaseConnection, StoreError> {
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .acquire_timeout(CONNECT_TIMEOUT)
+        .after_release(|conn, _| Box::pin(async move { settled::<sqlx::Sqlite>(conn).await }))
+        .before_acquire(move |conn, _| {
+            let pages = page_limit.load(Ordering::Acquire);
+            Box::pin(async move {
+                if pages != 0 {
+                    sqlx::query(&format!("PRAGMA max_page_count = {pages}")).execute(&mut *conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .map_err(|e| connect_error(e.to_string()))?;
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
-async fn open_postgres(url: &str) -> Result<DatabaseConnection, StoreError> {
+async fn open_postgres(url: &str, options: &PgConnectOptions) -> Result<DatabaseConnection, StoreError> {
+    // One direct attempt first: a pool that cannot connect only says it timed out, this names the cause (connection
+    // refused, authentication failed, unknown host).
+    crate::reachability::attempt(options).await.map_err(|reason| StoreError::Connect { url: redact(url), reason })?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(CONNECT_TIMEOUT)
-        .connect(url)
+        .after_release(|conn, _| Box::pin(async move { settled::<sqlx::Postgres>(conn).await }))
+        .connect_with(options.clone())
         .await
         .map_err(|e| StoreError::Connect { url: redact(url), reason: e.to_string() })?;
     Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+}
+
+/// Whether a connection coming back to the pool may serve again: only if no transaction is left open on it.
+///
+/// A transaction whose COMMIT or ROLLBACK failed (SQLite: a full disk rolls the transaction back by itself, the
+/// ROLLBACK that follows then fails) leaves the driver counting a transaction that is not there; the next "transaction"
+/// on that connection would become a SAVEPOINT inside one that never commits, and every write acknowledged on it would
+/// be lost. Such a connection is closed instead, and the pool opens a fresh one.
+async fn settled<DB: sqlx::Database>(conn: &mut DB::Connection) -> Result<bool, sqlx::Error> {
+    use sqlx::{Connection, TransactionManager};
+    // The rollback of a dropped transaction is queued on the connection: let it run before looking.
+    conn.ping().await?;
+    let depth = <DB::TransactionManager as TransactionManager>::get_transaction_depth(conn);
+    if depth != 0 {
+        tracing::warn!(
+            depth,
+            "a database connection still held a transaction after a failed commit or rollback: closed"
+        );
+    }
+    Ok(depth == 0)
 }
 
 /// A random secret shared by every replica: created by whichever starts first, read by the others.
@@ -136,6 +217,21 @@ impl Store {
         Ok(())
     }
 
+    /// Checks that a write can be committed now: a write transaction that needs fresh pages (a row of 16 pages,
+    /// removed again before the commit). It fails while the disk or the database is full, the database cannot be
+    /// reached, or another writer holds it longer than a request may wait.
+    pub(crate) async fn probe_write(&self) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        let mut insert = Sql::new(self.db.get_database_backend());
+        insert.push("INSERT INTO settings (name, value) VALUES (").bind("readiness_probe").push(", ");
+        insert.bind("x".repeat(PROBE_BYTES)).push(") ON CONFLICT (name) DO NOTHING");
+        txn.execute(insert.build()).await?;
+        let mut delete = Sql::new(self.db.get_database_backend());
+        delete.push("DELETE FROM settings WHERE name = ").bind("readiness_probe");
+        txn.execute(delete.build()).await?;
+        txn.commit().await
+    }
+
     pub fn pool_stats(&self) -> PoolStats {
         match self.backend {
             Backend::Sqlite => {
@@ -147,6 +243,13 @@ impl Store {
                 PoolStats { size: pool.size(), idle: pool.num_idle() as u32, max: pool.options().get_max_connections() }
             }
         }
+    }
+
+    /// Caps the SQLite database at `pages` pages (`PRAGMA max_page_count` on each connection as it is handed out), or
+    /// lifts the cap (`None`). This is how the tests make the database full without filling a disk.
+    pub(crate) fn limit_pages(&self, pages: Option<u32>) {
+        // 4,294,967,294 is SQLite's largest allowed value: no cap in practice.
+        self.page_limit.store(pages.unwrap_or(4_294_967_294), Ordering::Release);
     }
 
     /// Closes every pooled connection; on SQLite this also checkpoints the WAL into the database file.

@@ -1,6 +1,8 @@
 use sea_orm::DbErr;
 use sra_domain::SessionStatus;
 
+use crate::outage::Outage;
+
 /// Everything that can go wrong in the store, each with a message that says which value was wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -62,6 +64,12 @@ pub enum StoreError {
     Throttled(#[from] crate::sign_in::Throttled),
     #[error("the server is busy checking other sign-ins; try again in {retry_after_secs} s")]
     Busy { retry_after_secs: u64 },
+    #[error("the audit key file is not the one this database's audit chain was written with: give every server the same key file")]
+    AuditKeyMismatch,
+    #[error("the audit chain cannot be kept with this key: {reason}")]
+    AuditUnkeyed { reason: String },
+    #[error("writes are failing: {}", .0.message())]
+    WritesFailing(Outage),
 }
 
 /// What kind of failure an error is, whatever the edge that reports it: the console's server functions and the HTTP
@@ -105,6 +113,9 @@ impl ErrorKind {
 impl StoreError {
     /// What kind of failure this is (see [`ErrorKind`]).
     pub fn kind(&self) -> ErrorKind {
+        if self.outage().is_some() {
+            return ErrorKind::Unavailable;
+        }
         match self {
             StoreError::Query(_) | StoreError::Invalid { .. } | StoreError::WeakPassword { .. } => ErrorKind::BadInput,
             StoreError::BadCredentials
@@ -131,12 +142,27 @@ impl StoreError {
             | StoreError::UnknownRole(_)
             | StoreError::UnknownApiKey(_)
             | StoreError::Hashing(_)
-            | StoreError::Corrupt { .. } => ErrorKind::Internal,
+            | StoreError::Corrupt { .. }
+            | StoreError::AuditKeyMismatch
+            | StoreError::AuditUnkeyed { .. } => ErrorKind::Internal,
+            StoreError::WritesFailing(_) => ErrorKind::Unavailable,
+        }
+    }
+
+    /// The database outage behind this error, if the database's state (not the request) made it fail.
+    pub fn outage(&self) -> Option<Outage> {
+        match self {
+            StoreError::Db(e) => Outage::of(e),
+            StoreError::WritesFailing(outage) => Some(*outage),
+            _ => None,
         }
     }
 
     /// Seconds to wait before trying again, for answers that say so (`Retry-After`).
     pub fn retry_after_secs(&self) -> Option<u64> {
+        if let Some(outage) = self.outage() {
+            return Some(outage.retry_after_secs());
+        }
         match self {
             StoreError::Throttled(t) => Some(t.retry_after_secs()),
             StoreError::Busy { retry_after_secs } => Some(*retry_after_secs),
@@ -147,6 +173,10 @@ impl StoreError {
     /// The message a caller is shown: the error itself, except for server faults, which are logged here and
     /// summarised.
     pub fn public_message(&self) -> String {
+        if let Some(outage) = self.outage() {
+            tracing::warn!(error = %self, "the database cannot take requests");
+            return outage.message().to_owned();
+        }
         if self.kind() == ErrorKind::Internal {
             tracing::error!(error = %self, "a request failed on the server");
             "the request failed on the server; the server log has the details".to_owned()

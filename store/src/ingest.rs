@@ -76,13 +76,22 @@ struct Row {
     last_seen_at: Option<Millis>,
 }
 
+/// What a batch does with a change to a session that has meanwhile ended otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The change contradicts the session's end: the batch is refused (gateways, administrators).
+    Refuse,
+    /// The change is moot: it is acknowledged and ignored (the lost-session sweeper).
+    Ignore,
+}
+
 impl Store {
     /// Applies a batch of session changes made by the server or an administrator: every update is stored with its
     /// audit entry, or — when one breaks the state machine, names an unknown session or gateway — none is. Late
     /// reports of an earlier state are ignored.
     pub async fn apply_updates(&self, actor: &Actor, updates: &[SessionUpdate]) -> Result<(), StoreError> {
         let items: Vec<(Option<&str>, &SessionUpdate)> = updates.iter().map(|u| (None, u)).collect();
-        match self.write_batch(actor, None, &items).await {
+        match self.write_batch(actor, None, &items, Ended::Refuse).await {
             Ok(_) => Ok(()),
             Err(StoreError::UpdateRefused { reason, .. }) => Err(*reason),
             Err(e) => Err(e),
@@ -100,7 +109,7 @@ impl Store {
         let actor = Actor::Gateway(gateway.name.clone());
         let items: Vec<(Option<&str>, &SessionUpdate)> =
             updates.iter().map(|u| (Some(u.update_id.as_str()), &u.update)).collect();
-        self.write_batch(&actor, Some(gateway), &items).await
+        self.write_batch(&actor, Some(gateway), &items, Ended::Refuse).await
     }
 
     async fn write_batch(
@@ -108,6 +117,22 @@ impl Store {
         actor: &Actor,
         owner: Option<&GatewayIdentity>,
         items: &[(Option<&str>, &SessionUpdate)],
+        ended: Ended,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let written = self.write_batch_once(actor, owner, items, ended).await;
+        // A batch that failed part-way for an outage (a full disk on an INSERT) never reaches its commit: noted here.
+        if let Err(e) = &written {
+            self.write_health.note(Err(e));
+        }
+        written
+    }
+
+    async fn write_batch_once(
+        &self,
+        actor: &Actor,
+        owner: Option<&GatewayIdentity>,
+        items: &[(Option<&str>, &SessionUpdate)],
+        ended: Ended,
     ) -> Result<Vec<Outcome>, StoreError> {
         let now = now_ms();
         let mut txn = self.begin_write().await?;
@@ -192,6 +217,9 @@ impl Store {
                                 format!("late: the session is already {} (reported {next})", row.status)
                             };
                             Outcome::Ignored { reason }
+                        }
+                        Transition::Reject if ended == Ended::Ignore && !row.status.is_active() => {
+                            Outcome::Ignored { reason: format!("the session ended meanwhile ({})", row.status) }
                         }
                         Transition::Reject => {
                             return Err(refuse(StoreError::InvalidTransition {
@@ -319,9 +347,10 @@ impl Store {
                 change: SessionChange::Failed { error: error.clone() },
             })
             .collect();
-        // A session reported in the meantime is judged again inside the batch: a late "failed" is ignored.
+        // The sessions are judged again inside the batch's transaction: one that ended on its own since it was found
+        // silent (completed, terminated) is left as it is.
         let items: Vec<(Option<&str>, &SessionUpdate)> = updates.iter().map(|u| (None, u)).collect();
-        self.write_batch(&Actor::System, None, &items).await?;
+        self.write_batch(&Actor::System, None, &items, Ended::Ignore).await?;
         Ok(lost)
     }
 }

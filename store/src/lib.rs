@@ -14,7 +14,9 @@
 mod administration;
 mod api_keys;
 mod audit;
+mod audit_keys;
 mod audit_listing;
+mod checkpoint;
 mod connect;
 mod counts_cache;
 mod cursor;
@@ -23,7 +25,9 @@ mod error;
 mod gateways;
 mod identity;
 mod ingest;
+mod outage;
 mod query;
+mod reachability;
 mod sign_in;
 mod sql;
 #[cfg(feature = "testing")]
@@ -31,13 +35,16 @@ pub mod testing;
 
 pub use administration::{RoleSpec, UserListing};
 pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
-pub use audit::AuditVerdict;
+pub use audit::{verify_audit, AuditVerdict};
+pub use audit_keys::{AuditKeys, KeyFileError, KeyOrigin};
 pub use audit_listing::{AuditPage, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
+pub use checkpoint::{read_checkpoints, Checkpoint, CheckpointFileError};
 pub use connect::{Backend, PoolStats};
 pub use error::{ErrorKind, StoreError};
 pub use gateways::TerminationRequest;
 pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use ingest::{GatewayIdentity, GatewayUpdate, HeartbeatAnswer, Outcome};
+pub use outage::Outage;
 pub use sign_in::{
     Attempt, Channel, Credential, Throttled, ADDRESS_LIMIT, FIRST_DELAY_MS, MAX_ACCOUNT_LEN, MAX_SECRET_LEN,
     PAIR_FREE_FAILURES, WINDOW_MS as THROTTLE_WINDOW_MS,
@@ -56,6 +63,15 @@ pub struct Store {
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Hashing slots and refused sign-ins not yet written (see `sign_in`).
     sign_ins: std::sync::Arc<sign_in::SignIns>,
+    /// The SQLite size cap in pages handed to each connection (0: never capped; see `connect`).
+    page_limit: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    /// How to connect to PostgreSQL directly, for the reachability watcher (`None` on SQLite).
+    postgres: Option<sea_orm::sqlx::postgres::PgConnectOptions>,
+    reachability: std::sync::Arc<reachability::Reachability>,
+    /// The audit chain's keys (not in the database; see `audit_keys`).
+    keys: std::sync::Arc<AuditKeys>,
+    /// Whether writes have been failing for an outage (see `outage`).
+    write_health: std::sync::Arc<outage::WriteHealth>,
 }
 
 impl Store {

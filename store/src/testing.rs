@@ -15,6 +15,8 @@ pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postg
 pub struct TestDb {
     pub store: Store,
     pub url: String,
+    /// The audit keys the store was opened with (as a later start would read them from the key file).
+    pub keys: crate::AuditKeys,
     cleanup: Cleanup,
 }
 
@@ -28,8 +30,9 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         // A nested folder proves the store creates the data folder itself.
         let url = format!("sqlite://{}/data/sra.db", dir.path().display());
-        let store = Store::connect(&url).await.expect("open SQLite store");
-        TestDb { store, url, cleanup: Cleanup::Sqlite(dir) }
+        let keys = crate::AuditKeys::generate();
+        let store = Store::connect(&url, &keys).await.expect("open SQLite store");
+        TestDb { store, url, keys: keys.existing(), cleanup: Cleanup::Sqlite(dir) }
     }
 
     pub async fn postgres() -> TestDb {
@@ -43,8 +46,9 @@ impl TestDb {
         admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test db");
         admin.close().await.ok();
         let url = database_url(&admin_url, &name);
-        let store = Store::connect(&url).await.expect("open PostgreSQL store");
-        TestDb { store, url, cleanup: Cleanup::Postgres { admin_url, name } }
+        let keys = crate::AuditKeys::generate();
+        let store = Store::connect(&url, &keys).await.expect("open PostgreSQL store");
+        TestDb { store, url, keys: keys.existing(), cleanup: Cleanup::Postgres { admin_url, name } }
     }
 
     /// Closes the store and removes its database.
@@ -189,4 +193,66 @@ impl Cast {
             store.assign_role(&system, login, role).await.expect("assign role");
         }
     }
+}
+
+/// Caps a SQLite store at `pages` pages, or lifts the cap (`None`): the database is full without filling a disk.
+pub fn limit_sqlite_pages(store: &Store, pages: Option<u32>) {
+    store.limit_pages(pages);
+}
+
+/// The SQLite database's size in pages now.
+pub async fn sqlite_pages(store: &Store) -> u32 {
+    let row = store
+        .db
+        .query_one(sea_orm::Statement::from_string(store.db.get_database_backend(), "PRAGMA page_count"))
+        .await
+        .expect("page count")
+        .expect("a row");
+    let pages: i64 = row.try_get_by_index(0).expect("a number");
+    u32::try_from(pages).expect("fits")
+}
+
+/// What someone holding the database and the chain key could do: hash every entry again as it stands now (after
+/// their edits) and record the new head, so that the chain alone verifies. Only checkpoints can catch it.
+pub async fn rehash_chain_with_the_key(store: &Store) {
+    rehash(store, |previous, f| crate::audit::chain(&store.keys, previous, f.0, &f.1, &f.2, f.3.as_deref(), &f.4))
+        .await;
+}
+
+/// Makes the chain look as a database from before audit keys left it: unkeyed SHA-256 hashes, no key record.
+pub async fn unkey_chain(store: &Store) {
+    rehash(store, |previous, f| sra_migrations::unkeyed_chain(previous, f.0, &f.1, &f.2, f.3.as_deref(), &f.4)).await;
+    store.db.execute_unprepared("DELETE FROM settings WHERE name = 'audit_key'").await.expect("remove key record");
+}
+
+type EntryFields = (i64, String, String, Option<String>, String);
+
+async fn rehash(store: &Store, hash: impl Fn(&str, &EntryFields) -> String) {
+    let backend = store.db.get_database_backend();
+    let rows = store
+        .db
+        .query_all(sea_orm::Statement::from_string(
+            backend,
+            "SELECT id, at, actor, action, session_id, details FROM audit_log ORDER BY id",
+        ))
+        .await
+        .expect("read chain");
+    let mut head = sra_migrations::GENESIS.to_owned();
+    for row in rows {
+        let id: i64 = row.try_get("", "id").expect("id");
+        let fields: EntryFields = (
+            row.try_get("", "at").expect("at"),
+            row.try_get("", "actor").expect("actor"),
+            row.try_get("", "action").expect("action"),
+            row.try_get("", "session_id").expect("session_id"),
+            row.try_get("", "details").expect("details"),
+        );
+        head = hash(&head, &fields);
+        let mut update = crate::sql::Sql::new(backend);
+        update.push("UPDATE audit_log SET hash = ").bind(head.clone()).push(" WHERE id = ").bind(id);
+        store.db.execute(update.build()).await.expect("rewrite hash");
+    }
+    let mut update = crate::sql::Sql::new(backend);
+    update.push("UPDATE settings SET value = ").bind(head).push(" WHERE name = 'audit_head'");
+    store.db.execute(update.build()).await.expect("rewrite head");
 }
