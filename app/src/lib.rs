@@ -15,7 +15,7 @@ pub mod local_time;
 mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -31,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <link rel="stylesheet" href=stylesheet_href(&options) />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -39,6 +40,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The stylesheet's address: its content-hashed name where the build made one (listed in Leptos's hash file beside the
+/// server's binary, as the scripts' are), else the plain name. Linked by the server-rendered head only, so the browser
+/// never needs to know it.
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HREF.get_or_init(|| {
+        let pkg = &options.site_pkg_dir;
+        let hashed = || {
+            let path = std::env::current_exe().ok()?.parent()?.join(options.hash_file.as_ref());
+            let hashes = std::fs::read_to_string(path).ok()?;
+            hashes.lines().find_map(|line| line.trim().strip_prefix("css:").map(|hash| hash.trim().to_owned()))
+        };
+        match options.hash_files.then(hashed).flatten() {
+            Some(hash) => format!("/{pkg}/{OUTPUT_NAME}.{hash}.css"),
+            None => format!("/{pkg}/{OUTPUT_NAME}.css"),
+        }
+    })
+    .clone()
 }
 
 #[component]
@@ -52,7 +73,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
         <Title text="SRA Sessions" />
         <Router>
             <TopBar />

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod config;
 pub mod demo;
 pub mod export;
@@ -58,6 +59,7 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
         .output_name(OUTPUT_NAME)
         .site_root(site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
+        .hash_files(assets::hash_file().is_some())
         .build();
     let observed = Observed {
         metrics: Arc::new(Metrics::default()),
@@ -119,10 +121,14 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
     let needs_database =
         api.merge(signed_in).layer(axum::middleware::from_fn_with_state(database, guard::database_reachable));
     let app = operations
+        .merge(assets::router(site_root))
         .merge(needs_database)
         .layer(axum::middleware::from_fn(security::headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(security::panic_answer))
-        .layer(axum::middleware::from_fn_with_state(observed.clone(), observe::observe));
+        .layer(axum::middleware::from_fn_with_state(observed.clone(), observe::observe))
+        // Pages and JSON answers compressed when the client takes it and they are large enough to gain; the front
+        // end's files come precompressed and are left as they are.
+        .layer(tower_http::compression::CompressionLayer::new());
     (app, observed)
 }
 

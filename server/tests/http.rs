@@ -358,7 +358,40 @@ async fn auth_exchanges_api_keys_and_passwords_for_tokens(store: &Store) {
     }
 }
 
+/// The front end's files go out precompressed as the browser accepts them; content-hashed names are cached for good,
+/// others revalidated; large pages are compressed on the fly.
+async fn front_end_files_are_precompressed_and_cached_by_content(store: &Store) {
+    let (router, site) = seeded_router(store).await;
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("sra.0123456789abcdef.wasm"), vec![0_u8; 4_000]).unwrap();
+    std::fs::write(pkg.join("sra.0123456789abcdef.wasm.br"), b"brotli!").unwrap();
+    std::fs::write(pkg.join("sra.0123456789abcdef.wasm.gz"), b"gzip!").unwrap();
+    std::fs::write(pkg.join("sra.css"), b"body{}").unwrap();
+    let with =
+        |path: &str, accept: &str| Request::get(path).header("accept-encoding", accept).body(Body::empty()).unwrap();
+
+    let (status, headers, body) = send(&router, with("/pkg/sra.0123456789abcdef.wasm", "gzip, deflate, br")).await;
+    assert_eq!(
+        (status, headers["content-encoding"].to_str().unwrap(), body.as_str()),
+        (StatusCode::OK, "br", "brotli!")
+    );
+    assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(headers["content-type"], "application/wasm");
+    let (_, headers, body) = send(&router, with("/pkg/sra.0123456789abcdef.wasm", "gzip")).await;
+    assert_eq!((headers["content-encoding"].to_str().unwrap(), body.as_str()), ("gzip", "gzip!"));
+    let (_, headers, body) = send(&router, get("/pkg/sra.0123456789abcdef.wasm")).await;
+    assert!(headers.get("content-encoding").is_none() && body.len() == 4_000, "as it is for clients without encodings");
+    let (_, headers, _) = send(&router, get("/pkg/sra.css")).await;
+    assert_eq!(headers["cache-control"], "no-cache", "a plain name may change: revalidated");
+    assert_eq!(send(&router, get("/pkg/missing.js")).await.0, StatusCode::NOT_FOUND);
+
+    let (status, headers, _) = send(&router, with("/login", "br")).await;
+    assert_eq!((status, headers.get("content-encoding").map(|v| v.to_str().unwrap())), (StatusCode::OK, Some("br")));
+}
+
 sra_store::on_both_backends!(
+    front_end_files_are_precompressed_and_cached_by_content,
     auth_exchanges_api_keys_and_passwords_for_tokens,
     repeated_failures_slow_down_that_address_not_the_user,
     after_sign_in_only_paths_of_this_console_are_followed,
