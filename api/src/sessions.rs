@@ -42,6 +42,10 @@ pub struct ListSraSessions {
     /// Extension: gateway cluster names. Empty or absent: all the caller may see.
     #[serde(deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
     pub gateway: Vec<String>,
+    /// Extension: users (exactly as sessions record them). Empty or absent: every user the caller may see.
+    #[serde(deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["olivia"]))]
+    pub user: Vec<String>,
     /// Extension: client interfaces (`web_portal_cli`, `web_portal_web`, `cli`, `desktop_app`).
     #[serde(deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
     pub client_interface: Vec<String>,
@@ -87,6 +91,7 @@ impl ListSraSessions {
             resource_types: self.resource_type.clone(),
             client_interfaces: self.client_interface.clone(),
             gateways: self.gateway.clone(),
+            users: self.user.clone(),
             search: self.search.clone(),
             sort: self.sort.clone(),
             page_size: self.page_size,

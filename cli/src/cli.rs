@@ -105,6 +105,9 @@ pub struct ListArgs {
     /// Gateway cluster names [default: all you may see].
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub gateway: Vec<String>,
+    /// Users, exactly as sessions record them [default: every user you may see].
+    #[arg(long, value_name = "USER", value_delimiter = ',')]
+    pub user: Vec<String>,
     /// Text to look for in the user, session ID, secret, target name and host (case-insensitive).
     #[arg(long)]
     pub search: Option<String>,

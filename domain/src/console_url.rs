@@ -18,6 +18,7 @@ pub mod keys {
     pub const RESOURCE: &str = "resource";
     pub const CLIENT: &str = "client";
     pub const GATEWAY: &str = "gateway";
+    pub const USER: &str = "user";
     pub const SEARCH: &str = "q";
     pub const SORT: &str = "sort";
     pub const SIZE: &str = "size";
@@ -91,6 +92,7 @@ impl RawSessionQuery {
             resource_types: list(keys::RESOURCE),
             client_interfaces: list(keys::CLIENT),
             gateways: list(keys::GATEWAY),
+            users: list(keys::USER),
             search: text(keys::SEARCH),
             sort: text(keys::SORT),
             page_size: text(keys::SIZE)

@@ -19,6 +19,8 @@ pub const MAX_SEARCH_LEN: usize = 200;
 pub const MAX_LIST_LEN: usize = 100;
 /// The longest gateway name accepted in a filter.
 pub const MAX_NAME_LEN: usize = 128;
+/// The longest user accepted in a filter (as long as a login may be).
+pub const MAX_USER_LEN: usize = 256;
 /// The longest page cursor accepted (ours are a few hundred characters).
 pub const MAX_CURSOR_LEN: usize = 4_096;
 /// The default timeframe: the last 30 days.
@@ -202,6 +204,8 @@ pub struct SessionQuery {
     pub client_interfaces: BTreeSet<ClientInterface>,
     /// Gateway cluster names.
     pub gateways: BTreeSet<String>,
+    /// Users, exactly as the sessions record them.
+    pub users: BTreeSet<String>,
     /// Case-insensitive text looked for in the user, session ID, secret name and target name and host.
     pub search: Option<String>,
     pub sort: Sort,
@@ -219,6 +223,7 @@ impl SessionQuery {
             resource_types: BTreeSet::new(),
             client_interfaces: BTreeSet::new(),
             gateways: BTreeSet::new(),
+            users: BTreeSet::new(),
             search: None,
             sort: Sort::default(),
             page_size: DEFAULT_PAGE_SIZE,
@@ -241,6 +246,7 @@ pub struct RawSessionQuery {
     pub resource_types: Vec<String>,
     pub client_interfaces: Vec<String>,
     pub gateways: Vec<String>,
+    pub users: Vec<String>,
     pub search: Option<String>,
     pub sort: Option<String>,
     pub page_size: Option<u32>,
@@ -285,15 +291,8 @@ impl RawSessionQuery {
                 return Err(QueryError::ControlCharacter { key: "search" });
             }
         }
-        let gateways = bounded_list("gateway", &self.gateways)?;
-        for name in &gateways {
-            if name.chars().count() > MAX_NAME_LEN {
-                return Err(QueryError::TooLong { key: "gateway", len: name.chars().count(), limit: MAX_NAME_LEN });
-            }
-            if name.chars().any(char::is_control) {
-                return Err(QueryError::ControlCharacter { key: "gateway" });
-            }
-        }
+        let gateways = bounded_names("gateway", &self.gateways, MAX_NAME_LEN)?;
+        let users = bounded_names("user", &self.users, MAX_USER_LEN)?;
         let cursor = self.cursor.filter(|c| !c.trim().is_empty());
         if let Some(c) = &cursor {
             if c.len() > MAX_CURSOR_LEN {
@@ -306,6 +305,7 @@ impl RawSessionQuery {
             resource_types: parse_set(&bounded_list("resource-type", &self.resource_types)?)?,
             client_interfaces: parse_set(&bounded_list("client-interface", &self.client_interfaces)?)?,
             gateways: gateways.into_iter().collect(),
+            users: users.into_iter().collect(),
             search,
             sort: self.sort.as_deref().map(str::parse).transpose()?.unwrap_or_default(),
             page_size,
@@ -326,6 +326,20 @@ fn bounded_list(key: &'static str, values: &[String]) -> Result<Vec<String>, Que
         return Err(QueryError::TooMany { key, limit: MAX_LIST_LEN });
     }
     Ok(items)
+}
+
+/// The items of a list of names: at most [`MAX_LIST_LEN`], each at most `limit` characters, without control characters.
+fn bounded_names(key: &'static str, values: &[String], limit: usize) -> Result<Vec<String>, QueryError> {
+    let names = bounded_list(key, values)?;
+    for name in &names {
+        if name.chars().count() > limit {
+            return Err(QueryError::TooLong { key, len: name.chars().count(), limit });
+        }
+        if name.chars().any(char::is_control) {
+            return Err(QueryError::ControlCharacter { key });
+        }
+    }
+    Ok(names)
 }
 
 fn parse_set<T>(values: &[String]) -> Result<BTreeSet<T>, QueryError>
@@ -431,6 +445,12 @@ mod tests {
         assert_eq!(err.to_string(), "search: control characters are not allowed");
         let err = RawSessionQuery { gateways: vec!["g".repeat(129)], ..raw() }.parse(0).unwrap_err();
         assert_eq!(err.to_string(), "gateway: a value is 129 characters long; allowed: up to 128");
+        let err = RawSessionQuery { users: vec!["u".repeat(257)], ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err.to_string(), "user: a value is 257 characters long; allowed: up to 256");
+        let err = RawSessionQuery { users: vec!["a\tb".into()], ..raw() }.parse(0).unwrap_err();
+        assert_eq!(err, QueryError::ControlCharacter { key: "user" });
+        let q = RawSessionQuery { users: vec!["alice, bob".into(), "alice".into()], ..raw() }.parse(0).unwrap();
+        assert_eq!(q.users, ["alice".to_owned(), "bob".to_owned()].into());
         let err = RawSessionQuery { cursor: Some("c".repeat(MAX_CURSOR_LEN + 1)), ..raw() }.parse(0).unwrap_err();
         assert_eq!(err, QueryError::InvalidCursor);
         let fine: Vec<String> = (0..MAX_LIST_LEN).map(|i| format!("gw-{i}")).collect();

@@ -316,3 +316,25 @@ test('durations of active sessions tick every second without asking the server',
   await expect(async () => expect(await cell.textContent()).not.toBe(first)).toPass({ timeout: 5_000 });
   expect(calls).toBe(0);
 });
+
+test("a user's name narrows the view to their sessions, and the User filter takes several", async ({ page }) => {
+  await signIn(page, 'admin');
+  const rows = page.locator('table.sessions tbody tr');
+  const users = rows.locator('td:nth-child(2)');
+  await expect(users.first()).toBeVisible();
+  const all = [...new Set((await users.allTextContents()).map((u) => u.trim()))];
+  const user = all[0]!;
+  await rows.locator('a.user-filter', { hasText: new RegExp(`^${user}$`) }).first().click();
+  await expect(page).toHaveURL(new RegExp(`[?&]user=${encodeURIComponent(user)}(&|$)`));
+  await expectEvery(users, new RegExp(`^${user}$`));
+  await expect(page.getByRole('textbox', { name: 'User' })).toHaveValue(user);
+
+  // Several users, exactly: typed into the filter, comma-separated.
+  const other = all.find((u) => u !== user);
+  expect(other, 'the demo\'s first page holds sessions of several users').toBeDefined();
+  await page.getByRole('textbox', { name: 'User' }).fill(`${user},${other}`);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/user=/);
+  await expectEvery(users, new RegExp(`^(${user}|${other!})$`));
+  await expect(page.getByRole('textbox', { name: 'User' })).toHaveValue([user, other!].sort().join(','));
+});

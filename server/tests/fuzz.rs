@@ -152,6 +152,7 @@ const SESSIONS_KEYS: &[&str] = &[
     "from",
     "to",
     "gateway",
+    "user",
     "client-interface",
     "search",
     "sort",
@@ -244,7 +245,8 @@ fn gateway_reports_and_heartbeats_parse_or_name_the_field() {
 #[test]
 fn console_urls_parse_or_name_the_parameter() {
     const KEYS: &[&str] = &[
-        "range", "from", "to", "tz", "status", "resource", "client", "gateway", "q", "sort", "size", "cursor", "open",
+        "range", "from", "to", "tz", "status", "resource", "client", "gateway", "user", "q", "sort", "size", "cursor",
+        "open",
     ];
     let key = prop_oneof![6 => prop::sample::select(KEYS).prop_map(str::to_owned), 1 => hostile_text()];
     let pairs = prop::collection::vec((key, hostile_text()), 0..12);
@@ -455,7 +457,8 @@ fn the_console_never_fails_on_what_it_is_sent() {
     let world = world();
     let cookie = world.cookie.clone();
     const KEYS: &[&str] = &[
-        "range", "from", "to", "tz", "status", "resource", "client", "gateway", "q", "sort", "size", "cursor", "open",
+        "range", "from", "to", "tz", "status", "resource", "client", "gateway", "user", "q", "sort", "size", "cursor",
+        "open",
     ];
     let key = prop_oneof![6 => prop::sample::select(KEYS).prop_map(str::to_owned), 1 => hostile_text()];
     let query = prop::collection::vec((key, hostile_text()), 0..8).prop_map(|pairs| {

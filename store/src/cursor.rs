@@ -110,6 +110,7 @@ pub(crate) fn fingerprint(caller: &Caller, query: &SessionQuery) -> String {
         &query.resource_types,
         &query.client_interfaces,
         &query.gateways,
+        &query.users,
         &query.search,
         &query.sort,
     );

@@ -139,7 +139,7 @@ impl Store {
             return Ok(counts);
         }
         let filter = filter.ids();
-        let slice = Slice { visibility: single_visibility(caller, &scope), statuses: Statuses::Any };
+        let slice = Slice { visibility: single_visibility(caller, &scope), statuses: Statuses::Any, user: None };
         let window = query.timeframe.at(now_ms());
         // The window splits in two disjoint parts that indexes answer without reading the table: sessions started
         // inside it (a range of start times), and the few started earlier that still overlap it (by end time).
@@ -321,6 +321,8 @@ const MAX_SLICES: usize = 64;
 struct Slice<'a> {
     visibility: Visibility<'a>,
     statuses: Statuses<'a>,
+    /// One user of the query's user filter (`None`: the whole filter, if any).
+    user: Option<&'a str>,
 }
 
 #[derive(Clone, Copy)]
@@ -356,10 +358,26 @@ fn plan<'a>(
     filter: Option<&'a [i64]>,
     query: &'a SessionQuery,
 ) -> Vec<Slice<'a>> {
-    let single = vec![Slice { visibility: single_visibility(caller, scope), statuses: Statuses::In(&query.statuses) }];
+    let single = || {
+        vec![Slice {
+            visibility: single_visibility(caller, scope),
+            statuses: Statuses::In(&query.statuses),
+            user: None,
+        }]
+    };
     // Only the start-time order is held by the indexes; other orders sort whatever the filters leave.
     if query.sort.field != SortField::StartTime {
-        return single;
+        return single();
+    }
+    // A user filter is the narrowest: each user's sessions come newest first from the (user, start time) index, with
+    // visibility and the other filters checked on the way.
+    if !query.users.is_empty() {
+        if query.users.len() > MAX_SLICES {
+            return single();
+        }
+        let visibility = single_visibility(caller, scope);
+        let statuses = Statuses::In(&query.statuses);
+        return query.users.iter().map(|user| Slice { visibility, statuses, user: Some(user) }).collect();
     }
     let visibilities: Vec<Visibility<'a>> = match (scope, filter) {
         (None, None) => vec![Visibility::Everything],
@@ -374,11 +392,13 @@ fn plan<'a>(
         query.statuses.iter().map(|s| Statuses::Is(*s)).collect()
     };
     if visibilities.len() * statuses.len() > MAX_SLICES {
-        return single;
+        return single();
     }
     visibilities
         .iter()
-        .flat_map(|visibility| statuses.iter().map(|statuses| Slice { visibility: *visibility, statuses: *statuses }))
+        .flat_map(|visibility| {
+            statuses.iter().map(|statuses| Slice { visibility: *visibility, statuses: *statuses, user: None })
+        })
         .collect()
 }
 
@@ -430,6 +450,15 @@ fn conditions(
         Statuses::Is(status) => {
             sql.push(" AND s.status = ").bind(status.as_str());
         }
+    }
+    match slice.user {
+        Some(user) => {
+            sql.push(" AND s.user_identifier = ").bind(user);
+        }
+        None if !query.users.is_empty() => {
+            sql.push(" AND s.user_identifier IN ").bind_list(query.users.iter().cloned());
+        }
+        None => {}
     }
     if !query.resource_types.is_empty() {
         sql.push(" AND s.resource_type IN ").bind_list(query.resource_types.iter().map(|r| r.as_str()));

@@ -29,6 +29,8 @@ const LOGINS: [&str; 5] = ["u0", "u1", "u2", "U3", "u4"];
 /// Session users without a console account.
 const STRANGERS: [&str; 2] = ["x0", "u0x"];
 const SECRETS: [&str; 5] = ["/prod/db_main", "/prod/DB-replica", "50%-off", "/dev/ssh/web", "/Prod/ssh/Web"];
+/// User filters match exactly: `u3` is not `U3`.
+const USER_FILTERS: [&str; 5] = ["u0", "U3", "u3", "x0", "nobody"];
 const SEARCHES: [&str; 8] = ["u0", "PROD", "db_", "%", "_", "web", "x", "gw"];
 
 #[derive(Debug, Clone)]
@@ -66,6 +68,7 @@ struct Query {
     resources: BTreeSet<ResourceType>,
     clients: BTreeSet<ClientInterface>,
     gateways: BTreeSet<String>,
+    users: BTreeSet<&'static str>,
     search: Option<String>,
     sort: Sort,
     page_size: u32,
@@ -132,22 +135,39 @@ fn query() -> impl Strategy<Value = Query> {
         subset(&ResourceType::ALL[..4]),
         subset(ClientInterface::ALL),
         subset(gateway_names),
+        subset(&USER_FILTERS),
         prop_oneof![4 => Just(None), 1 => pick(&SEARCHES).prop_map(|s| Some(s.to_owned()))],
         pick(SortField::ALL),
         prop_oneof![Just(SortDirection::Asc), Just(SortDirection::Desc)],
         1..=7_u32,
     )
         .prop_map(
-            |(caller, from, span, statuses, resources, clients, gateways, search, field, direction, page_size)| Query {
-                caller: caller.to_owned(),
-                window: TimeWindow { from: T0 + from * STEP, to: T0 + (from + span) * STEP },
+            |(
+                caller,
+                from,
+                span,
                 statuses,
                 resources,
                 clients,
                 gateways,
+                users,
                 search,
-                sort: Sort { field, direction },
+                field,
+                direction,
                 page_size,
+            )| {
+                Query {
+                    caller: caller.to_owned(),
+                    window: TimeWindow { from: T0 + from * STEP, to: T0 + (from + span) * STEP },
+                    statuses,
+                    resources,
+                    clients,
+                    gateways,
+                    users,
+                    search,
+                    sort: Sort { field, direction },
+                    page_size,
+                }
             },
         )
 }
@@ -249,6 +269,7 @@ fn model_answer(world: &World, q: &Query, as_of: i64) -> (Vec<String>, StatusCou
             && (q.resources.is_empty() || q.resources.contains(&s.resource))
             && (q.clients.is_empty() || q.clients.contains(&s.client))
             && (q.gateways.is_empty() || q.gateways.contains(gateway))
+            && (q.users.is_empty() || q.users.contains(s.user.as_str()))
             && matches_search;
         if !visible_and_matching {
             continue;
@@ -286,6 +307,7 @@ fn to_session_query(q: &Query) -> SessionQuery {
         resource_types: q.resources.clone(),
         client_interfaces: q.clients.clone(),
         gateways: q.gateways.clone(),
+        users: q.users.iter().map(|u| (*u).to_owned()).collect(),
         search: q.search.clone(),
         sort: q.sort,
         page_size: q.page_size,

@@ -34,6 +34,7 @@ pub(super) fn Filters(
             .collect()
     };
     let value = move |key: &str| params.read().get(key).unwrap_or_default();
+    let users = move || selected(url_keys::USER).into_iter().collect::<Vec<_>>().join(",");
     let checkbox = move |key: &'static str, wire: String, label: String| {
         let checked = selected(key).iter().any(|v| v.eq_ignore_ascii_case(&wire));
         view! {
@@ -126,6 +127,16 @@ pub(super) fn Filters(
                 </Transition>
             </fieldset>
             <div class="search-row">
+                <label>
+                    "User"
+                    <input
+                        type="text"
+                        name="user"
+                        placeholder="exact login; several: a,b"
+                        autocomplete="off"
+                        prop:value=users
+                    />
+                </label>
                 <label>
                     "Search"
                     <input

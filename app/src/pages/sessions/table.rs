@@ -51,7 +51,9 @@ pub(super) fn Grid(
         Layout::Empty => {
             let filtered = move || {
                 let p = params.read();
-                ["status", "resource", "client", "gateway", "q"].iter().any(|k| p.get(k).is_some_and(|v| !v.is_empty()))
+                ["status", "resource", "client", "gateway", "user", "q"]
+                    .iter()
+                    .any(|k| p.get(k).is_some_and(|v| !v.is_empty()))
             };
             view! {
                 <p class="empty">
@@ -267,6 +269,11 @@ fn SessionRow(
     // Reactive: a row stays on screen across views that both hold it, and its link follows the view.
     let href_id = session.session_id.clone();
     let href = move || href_with(&params.read(), &[(url_keys::OPEN, Some(href_id.clone()))]);
+    // The user's name narrows the view to their sessions (the row's click opens the detail; a link acts for itself).
+    let user = session.user.clone();
+    let user_href = move || {
+        href_with(&params.read(), &[(url_keys::USER, Some(user.clone())), ("cursor", None), (url_keys::OPEN, None)])
+    };
     let row_id = session.session_id.clone();
     let (open_id, click_id) = (session.session_id.clone(), session.session_id.clone());
     let secret_title = session.secret_name.clone();
@@ -289,7 +296,11 @@ fn SessionRow(
             }
         >
             <td data-label="Client Interface">{session.client_interface.label()}</td>
-            <td data-label="User">{session.user}</td>
+            <td data-label="User">
+                <a class="user-filter" href=user_href title="Only this user's sessions">
+                    {session.user}
+                </a>
+            </td>
             <td data-label="Gateway Name" title=session.gateway.cluster_name>
                 {session.gateway.cluster_display_name}
             </td>
