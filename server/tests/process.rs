@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,26 +29,21 @@ fn http(
     cookie: Option<&str>,
     body: &str,
 ) -> Option<(u16, Option<String>, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let content_type = if body.starts_with('{') { "application/json" } else { "application/x-www-form-urlencoded" };
-    let cookie = cookie.map(|c| format!("Cookie: sra_session={c}\r\n")).unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n{cookie}\
-         Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let status = response.get(9..12)?.parse().ok()?;
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let set_cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: sra_session=").or_else(|| l.strip_prefix("Set-Cookie: sra_session=")))
+    let origin = format!("http://127.0.0.1:{port}");
+    let cookie = cookie.map(|c| format!("sra_session={c}"));
+    let mut headers = vec![("Origin", origin.as_str()), ("Content-Type", content_type)];
+    if let Some(cookie) = &cookie {
+        headers.push(("Cookie", cookie.as_str()));
+    }
+    let answer = common::request(port, method, path, &headers, body)?;
+    let set_cookie = answer
+        .headers
+        .iter()
+        .filter(|(name, _)| name == "set-cookie")
+        .find_map(|(_, value)| value.strip_prefix("sra_session="))
         .map(|v| v.split(';').next().unwrap_or_default().to_owned());
-    Some((status, set_cookie, body.to_owned()))
+    Some((answer.status, set_cookie, answer.body))
 }
 
 /// Signs in with a demo login and returns the sign-in cookie.

@@ -64,6 +64,7 @@ impl Store {
             counts: Default::default(),
             writer: Default::default(),
             sign_ins: Default::default(),
+            #[cfg(feature = "testing")]
             page_limit,
             postgres,
             reachability: Default::default(),
@@ -247,6 +248,7 @@ impl Store {
 
     /// Caps the SQLite database at `pages` pages (`PRAGMA max_page_count` on each connection as it is handed out), or
     /// lifts the cap (`None`). This is how the tests make the database full without filling a disk.
+    #[cfg(feature = "testing")]
     pub(crate) fn limit_pages(&self, pages: Option<u32>) {
         // 4,294,967,294 is SQLite's largest allowed value: no cap in practice.
         self.page_limit.store(pages.unwrap_or(4_294_967_294), Ordering::Release);

@@ -63,7 +63,8 @@ pub struct Store {
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Hashing slots and refused sign-ins not yet written (see `sign_in`).
     sign_ins: std::sync::Arc<sign_in::SignIns>,
-    /// The SQLite size cap in pages handed to each connection (0: never capped; see `connect`).
+    /// The SQLite size cap in pages handed to each connection (0: never capped; only tests set one; see `connect`).
+    #[cfg(feature = "testing")]
     page_limit: std::sync::Arc<std::sync::atomic::AtomicU32>,
     /// How to connect to PostgreSQL directly, for the reachability watcher (`None` on SQLite).
     postgres: Option<sea_orm::sqlx::postgres::PgConnectOptions>,

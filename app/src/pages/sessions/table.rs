@@ -178,32 +178,19 @@ fn SessionsTable(
             </table>
         </div>
         <nav class="pages" aria-label="Pages">
-            {move || {
-                cursors
-                    .get()
-                    .and_then(|(prev, _)| prev)
-                    .map(|c| {
-                        view! {
-                            <a href=page_link(Some(c)) rel="prev">
-                                "← Newer"
-                            </a>
-                        }
-                    })
-            }}
+            {move || cursors.get().and_then(|(prev, _)| prev).map(|c| page_to(page_link(Some(c)), "prev", "← Newer"))}
             <a href=move || page_link(None)>"First page"</a>
-            {move || {
-                cursors
-                    .get()
-                    .and_then(|(_, next)| next)
-                    .map(|c| {
-                        view! {
-                            <a href=page_link(Some(c)) rel="next">
-                                "Older →"
-                            </a>
-                        }
-                    })
-            }}
+            {move || cursors.get().and_then(|(_, next)| next).map(|c| page_to(page_link(Some(c)), "next", "Older →"))}
         </nav>
+    }
+}
+
+/// A link to the newer or older page.
+fn page_to(href: String, rel: &'static str, label: &'static str) -> impl IntoView {
+    view! {
+        <a href=href rel=rel>
+            {label}
+        </a>
     }
 }
 
