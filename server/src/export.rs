@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use futures_util::stream;
+use futures_util::{stream, StreamExt};
 use sra_api::SraSession;
 use sra_domain::{format_rfc3339, Caller, RawSessionQuery, SessionQuery, SessionSummary, MAX_PAGE_SIZE};
 use sra_store::{Store, StoreError};
@@ -113,7 +113,8 @@ async fn export(
         format_rfc3339(as_of)[..19].replace([':', '-'], ""),
         format.extension()
     );
-    let mut response = Body::from_stream(body).into_response();
+    // Fused: a layer above (compression) may poll the body once more after its end, which `unfold` does not allow.
+    let mut response = Body::from_stream(body.fuse()).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -144,6 +144,17 @@ async fn json_export_is_an_array_of_api_sessions(store: &Store) {
     // An empty view is an empty array, not an error.
     let (status, _, text) = get(&router, "/export/sessions.json?q=nobody-at-all", Some(&ada)).await;
     assert_eq!((status, text.trim()), (StatusCode::OK, "[\n]"));
+
+    // Compressed for a browser that accepts it, to the end of the stream (the compressor polls past the end).
+    let request = Request::get("/export/sessions.csv")
+        .header(header::COOKIE, format!("sra_session={ada}"))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    let compressed = axum::body::to_bytes(response.into_body(), 64 << 20).await.unwrap();
+    assert!(compressed.len() > 100, "the whole export, compressed");
 }
 
 async fn bad_views_and_strangers_get_clear_answers(store: &Store) {
