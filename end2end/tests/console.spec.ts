@@ -64,7 +64,8 @@ test('a row opens its detail in a panel over the grid; it survives a reload and 
   // Rows by session ID: the demo's gateways keep starting sessions, which moves rows down between two looks.
   const id = (await rows(page).nth(2).getAttribute('data-session-id'))!;
   const row = page.locator(`table.sessions tbody tr[data-session-id="${id}"]`);
-  await row.locator('td:nth-child(2)').click();
+  // A cell without a link of its own (the user's name links to their sessions).
+  await row.locator('td:nth-child(4)').click();
   const panel = page.getByRole('dialog', { name: `Session ${id}` });
   await expect(panel).toBeVisible();
   await expect(page).toHaveURL(new RegExp(`open=${id}`));

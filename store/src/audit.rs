@@ -212,7 +212,7 @@ impl Store {
     pub(crate) async fn adopt_audit_key(&self) -> Result<(), StoreError> {
         let backend = self.db.get_database_backend();
         if let Some(recorded) = setting(&self.db, KEY_ID).await? {
-            return if recorded == self.keys.id() { Ok(()) } else { Err(StoreError::AuditKeyMismatch) };
+            return self.same_key(&recorded);
         }
         let mut txn = self.begin_write().await?;
         let mut count = Sql::new(backend);
@@ -223,7 +223,7 @@ impl Store {
         };
         // Another replica may have keyed it meanwhile (on PostgreSQL the head's lock orders us after it).
         if let Some(recorded) = setting(&*txn, KEY_ID).await? {
-            return if recorded == self.keys.id() { Ok(()) } else { Err(StoreError::AuditKeyMismatch) };
+            return self.same_key(&recorded);
         }
         if entries > 0 {
             if self.keys.origin() != KeyOrigin::Created {
@@ -242,6 +242,15 @@ impl Store {
         record.push(")");
         txn.execute(record.build()).await?;
         txn.commit().await
+    }
+
+    /// Whether the chain's recorded key check value is this key's.
+    fn same_key(&self, recorded: &str) -> Result<(), StoreError> {
+        if recorded == self.keys.id() {
+            Ok(())
+        } else {
+            Err(StoreError::AuditKeyMismatch)
+        }
     }
 
     /// Checks the unkeyed chain of an older database and hashes every entry again with the chain key.
