@@ -10,6 +10,7 @@ mod m20261128_000001_initial;
 mod m20261129_000002_ingest;
 mod m20261201_000003_sign_in_throttle;
 mod m20261202_000004_audit_seal;
+mod m20261202_000005_search_index;
 
 pub use m20261202_000004_audit_seal::{unkeyed_chain, GENESIS};
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_ingest::Migration),
             Box::new(m20261201_000003_sign_in_throttle::Migration),
             Box::new(m20261202_000004_audit_seal::Migration),
+            Box::new(m20261202_000005_search_index::Migration),
         ]
     }
 }

@@ -64,7 +64,7 @@ async fn main() {
         ("Own (20 gateways)", Caller { login: "own-user".into(), scope: Scope::Gateways(own_gateways) }),
         ("Self (~50 sessions)", Caller::self_only(user_name(7))),
     ];
-    let filters: [(&str, RawSessionQuery); 5] = [
+    let filters: [(&str, RawSessionQuery); 7] = [
         ("default view", RawSessionQuery::default()),
         ("active only", RawSessionQuery { statuses: vec!["connecting,connected".into()], ..Default::default() }),
         (
@@ -78,6 +78,8 @@ async fn main() {
         ),
         ("one user (exact filter)", RawSessionQuery { users: vec![user_name(42)], ..Default::default() }),
         ("search a user's name", RawSessionQuery { search: Some(user_name(42)), ..Default::default() }),
+        ("search part of a session ID", RawSessionQuery { search: Some("-424242".into()), ..Default::default() }),
+        ("search a common word (ssh)", RawSessionQuery { search: Some("ssh".into()), ..Default::default() }),
     ];
     println!("| caller | view | rows | first page | floor: its SQL run raw | ratio | naive single statement | page 100 | counts | counts, cached |");
     println!("|---|---|---|---|---|---|---|---|---|---|");

@@ -70,6 +70,7 @@ impl Store {
             reachability: Default::default(),
             keys: std::sync::Arc::new(keys.clone()),
             write_health: Default::default(),
+            search_candidate_limit: crate::search::CANDIDATE_LIMIT,
         };
         store.adopt_audit_key().await?;
         Ok(store)

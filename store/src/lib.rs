@@ -28,6 +28,7 @@ mod ingest;
 mod outage;
 mod query;
 mod reachability;
+mod search;
 mod sign_in;
 mod sql;
 #[cfg(feature = "testing")]
@@ -73,6 +74,8 @@ pub struct Store {
     keys: std::sync::Arc<AuditKeys>,
     /// Whether writes have been failing for an outage (see `outage`).
     write_health: std::sync::Arc<outage::WriteHealth>,
+    /// How many candidates a search reads before it walks instead (see `search`).
+    search_candidate_limit: usize,
 }
 
 impl Store {

@@ -12,6 +12,7 @@ use sra_domain::{
 
 use crate::counts_cache;
 use crate::cursor::{fingerprint, Cursor, Direction, SortValue};
+use crate::search::Search;
 use crate::sql::Sql;
 use crate::{now_ms, Store, StoreError};
 
@@ -93,7 +94,8 @@ impl Store {
         let as_of = cursor.as_ref().map_or_else(now_ms, |c| c.as_of);
         let direction = cursor.as_ref().map_or(Direction::Next, |c| c.direction);
         let Gateways { scope, filter } = self.resolve_gateways(caller, query).await?;
-        if let GatewayFilter::MatchesNothing = filter {
+        let search = self.plan_search(query.search.as_deref()).await?;
+        if matches!(filter, GatewayFilter::MatchesNothing) || search.matches_nothing() {
             return Ok(Listing { statement: None, cursor, fingerprint, as_of, direction });
         }
         let filter = filter.ids();
@@ -104,7 +106,7 @@ impl Store {
         let limit = i64::from(query.page_size) + 1;
 
         let window = query.timeframe.at(as_of);
-        let slices = plan(caller, &scope, filter, query);
+        let slices = plan(caller, &scope, filter, query, &search);
         let mut sql = Sql::new(self.db.get_database_backend());
         for (i, slice) in slices.iter().enumerate() {
             if slices.len() > 1 {
@@ -113,7 +115,7 @@ impl Store {
             sql.push("SELECT ").push(COLUMNS).push(", ");
             sort_key(&mut sql, field, as_of);
             sql.push(" AS sort_key FROM sessions s JOIN gateways g ON g.id = s.gateway_id WHERE ");
-            conditions(&mut sql, query, window, Part::Overlapping, slice, filter);
+            conditions(&mut sql, query, window, Part::Overlapping, slice, filter, &search);
             if let Some(cursor) = &cursor {
                 keyset(&mut sql, field, as_of, descending, cursor);
             }
@@ -135,21 +137,27 @@ impl Store {
     pub async fn status_counts(&self, caller: &Caller, query: &SessionQuery) -> Result<StatusCounts, StoreError> {
         let Gateways { scope, filter } = self.resolve_gateways(caller, query).await?;
         let mut counts = StatusCounts::default();
-        if let GatewayFilter::MatchesNothing = filter {
+        let search = self.plan_search(query.search.as_deref()).await?;
+        if matches!(filter, GatewayFilter::MatchesNothing) || search.matches_nothing() {
             return Ok(counts);
         }
         let filter = filter.ids();
         let slice = Slice { visibility: single_visibility(caller, &scope), statuses: Statuses::Any, user: None };
         let window = query.timeframe.at(now_ms());
         // The window splits in two disjoint parts that indexes answer without reading the table: sessions started
-        // inside it (a range of start times), and the few started earlier that still overlap it (by end time).
+        // inside it (a range of start times), and the few started earlier that still overlap it (by end time). A
+        // search's few candidates are read directly instead, once.
+        let parts: &[Part] = match search {
+            Search::Among { .. } => &[Part::Overlapping],
+            _ => &[Part::StartedInside, Part::StartedBefore],
+        };
         let mut sql = Sql::new(self.db.get_database_backend());
-        for (i, part) in [Part::StartedInside, Part::StartedBefore].into_iter().enumerate() {
+        for (i, part) in parts.iter().enumerate() {
             if i > 0 {
                 sql.push(" UNION ALL ");
             }
             sql.push("SELECT s.status AS status, COUNT(*) AS n FROM sessions s WHERE ");
-            conditions(&mut sql, query, window, part, &slice, filter);
+            conditions(&mut sql, query, window, *part, &slice, filter, &search);
             sql.push(" GROUP BY s.status");
         }
         for row in self.db.query_all(sql.build()).await? {
@@ -357,6 +365,7 @@ fn plan<'a>(
     scope: &'a ScopeIds,
     filter: Option<&'a [i64]>,
     query: &'a SessionQuery,
+    search: &Search,
 ) -> Vec<Slice<'a>> {
     let single = || {
         vec![Slice {
@@ -365,8 +374,9 @@ fn plan<'a>(
             user: None,
         }]
     };
-    // Only the start-time order is held by the indexes; other orders sort whatever the filters leave.
-    if query.sort.field != SortField::StartTime {
+    // Only the start-time order is held by the indexes; other orders sort whatever the filters leave, as do a
+    // search's few candidates.
+    if query.sort.field != SortField::StartTime || matches!(search, Search::Among { .. }) {
         return single();
     }
     // A user filter is the narrowest: each user's sessions come newest first from the (user, start time) index, with
@@ -421,6 +431,7 @@ fn conditions(
     part: Part,
     slice: &Slice<'_>,
     gateway_filter: Option<&[i64]>,
+    search: &Search,
 ) {
     match part {
         Part::Overlapping => {
@@ -466,19 +477,7 @@ fn conditions(
     if !query.client_interfaces.is_empty() {
         sql.push(" AND s.client_interface IN ").bind_list(query.client_interfaces.iter().map(|c| c.as_str()));
     }
-    if let Some(search) = &query.search {
-        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-        sql.push(" AND (");
-        for (i, column) in
-            ["s.user_identifier", "s.session_id", "s.secret_name", "s.target_name", "s.target_host"].iter().enumerate()
-        {
-            if i > 0 {
-                sql.push(" OR ");
-            }
-            sql.push("LOWER(").push(column).push(") LIKE ").bind(pattern.clone()).push(" ESCAPE '\\'");
-        }
-        sql.push(")");
-    }
+    search.condition(sql);
 }
 
 /// Rows strictly after the cursor in the direction of travel: `(key, session_id)` beyond the cursor's, so a deep page
@@ -599,30 +598,8 @@ where
     })
 }
 
-/// Escapes LIKE's wildcards (and the escape character) so search text matches literally.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 impl From<QueryError> for StoreError {
     fn from(e: QueryError) -> Self {
         StoreError::Query(e)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_like;
-
-    #[test]
-    fn like_wildcards_match_literally() {
-        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
     }
 }

@@ -28,10 +28,16 @@ const DISPLAY_NAMES: [&str; 4] = ["Alpha", "Beta", "alpha", "Beta"];
 const LOGINS: [&str; 5] = ["u0", "u1", "u2", "U3", "u4"];
 /// Session users without a console account.
 const STRANGERS: [&str; 2] = ["x0", "u0x"];
-const SECRETS: [&str; 5] = ["/prod/db_main", "/prod/DB-replica", "50%-off", "/dev/ssh/web", "/Prod/ssh/Web"];
+/// `/ops/abc-bcd` holds every trigram of the search `abcd` without holding `abcd`.
+const SECRETS: [&str; 6] =
+    ["/prod/db_main", "/prod/DB-replica", "50%-off", "/dev/ssh/web", "/Prod/ssh/Web", "/ops/abc-bcd"];
 /// User filters match exactly: `u3` is not `U3`.
 const USER_FILTERS: [&str; 5] = ["u0", "U3", "u3", "x0", "nobody"];
-const SEARCHES: [&str; 8] = ["u0", "PROD", "db_", "%", "_", "web", "x", "gw"];
+/// Searches of three characters or more can be answered by the trigram index; shorter ones always walk.
+const SEARCHES: [&str; 15] =
+    ["u0", "PROD", "db_", "%", "_", "web", "x", "gw", "prod/", "B-REP", "0.0.3", "u0x", "50%-", "arget-1", "abcd"];
+/// How many candidates a search reads before it walks instead: never, a few, and the production limit.
+const CANDIDATE_LIMITS: [usize; 3] = [0, 3, 5_000];
 
 #[derive(Debug, Clone)]
 struct Role {
@@ -72,6 +78,7 @@ struct Query {
     search: Option<String>,
     sort: Sort,
     page_size: u32,
+    candidate_limit: usize,
 }
 
 fn pick<T: Clone + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strategy<Value = T> {
@@ -139,7 +146,7 @@ fn query() -> impl Strategy<Value = Query> {
         prop_oneof![4 => Just(None), 1 => pick(&SEARCHES).prop_map(|s| Some(s.to_owned()))],
         pick(SortField::ALL),
         prop_oneof![Just(SortDirection::Asc), Just(SortDirection::Desc)],
-        1..=7_u32,
+        (1..=7_u32, pick(&CANDIDATE_LIMITS)),
     )
         .prop_map(
             |(
@@ -154,7 +161,7 @@ fn query() -> impl Strategy<Value = Query> {
                 search,
                 field,
                 direction,
-                page_size,
+                (page_size, candidate_limit),
             )| {
                 Query {
                     caller: caller.to_owned(),
@@ -167,6 +174,7 @@ fn query() -> impl Strategy<Value = Query> {
                     search,
                     sort: Sort { field, direction },
                     page_size,
+                    candidate_limit,
                 }
             },
         )
@@ -322,6 +330,9 @@ fn ids(sessions: &[SessionSummary]) -> Vec<String> {
 async fn check(store: &Store, world: &World, queries: &[Query]) -> Result<(), TestCaseError> {
     load(store, world).await;
     for q in queries {
+        let mut store = store.clone();
+        store.set_search_candidate_limit(q.candidate_limit);
+        let store = &store;
         let caller = store.caller(&q.caller).await.unwrap();
         prop_assert_eq!(&caller, &model_caller(world, &q.caller), "caller resolution");
         let base = to_session_query(q);

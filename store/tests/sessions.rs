@@ -320,3 +320,60 @@ mod single_session {
 
     sra_store::on_both_backends!(one_session_is_shown_only_to_whom_may_see_it);
 }
+
+mod search {
+    use super::*;
+
+    fn with_secret(session_id: &str, at: i64, secret: &str) -> SessionUpdate {
+        let mut update = started(session_id, at, "hana");
+        if let SessionChange::Started(new) = &mut update.change {
+            new.secret_name = secret.to_owned();
+        }
+        update
+    }
+
+    /// The sessions an administrator finds with `text`, newest first (the counts must agree).
+    async fn found(store: &Store, text: &str) -> Vec<String> {
+        let admin = Caller::admin("root");
+        let query = SessionQuery { search: Some(text.into()), ..until(now_ms()) };
+        let page = store.list_sessions(&admin, &query).await.unwrap();
+        let counts = store.status_counts(&admin, &query).await.unwrap();
+        let ids: Vec<String> = page.sessions.into_iter().map(|s| s.session_id).collect();
+        assert_eq!(counts.connecting as usize, ids.len(), "{text}: counts agree with the listing");
+        ids
+    }
+
+    /// A search finds its text as a substring, whether the trigram index answers it (few candidates) or the listing
+    /// walks (many); the index's candidates are checked, so holding every trigram of the text is not enough; a change
+    /// of a searched column is found at once; an edited-away text is not.
+    async fn a_search_finds_substrings_by_index_or_walk(store: &Store) {
+        with_gateway(store).await;
+        let now = now_ms();
+        let updates = [
+            with_secret("q-1", now - 3_000, "/ops/abc-bcd"),
+            with_secret("q-2", now - 2_000, "/ops/xabcdx"),
+            with_secret("q-3", now - 1_000, "/ops/ABCD"),
+        ];
+        store.apply_updates(&Actor::System, &updates).await.unwrap();
+        for limit in [0, 1, 5_000] {
+            let mut store = store.clone();
+            store.set_search_candidate_limit(limit);
+            assert_eq!(found(&store, "abcd").await, ["q-3", "q-2"], "limit {limit}");
+            assert_eq!(found(&store, "c-b").await, ["q-1"], "limit {limit}");
+            assert_eq!(found(&store, "zzz").await, Vec::<String>::new(), "limit {limit}");
+        }
+        store
+            .connection()
+            .execute_unprepared("UPDATE sessions SET target_name = 'abcd-box' WHERE session_id = 'q-1'")
+            .await
+            .unwrap();
+        store
+            .connection()
+            .execute_unprepared("UPDATE sessions SET secret_name = '/ops/none' WHERE session_id = 'q-2'")
+            .await
+            .unwrap();
+        assert_eq!(found(&store, "abcd").await, ["q-3", "q-1"], "the index follows updates");
+    }
+
+    sra_store::on_both_backends!(a_search_finds_substrings_by_index_or_walk);
+}

@@ -1,0 +1,140 @@
+//! The free-text search: which sessions contain a text in their user, session ID, secret, target name or host.
+//!
+//! Two ways to find them, chosen per search by asking the trigram index (see the search-index migration) how many
+//! sessions may match, up to a limit:
+//! - **few** (a user's name, a session ID, a host): the index hands over the candidates and the listing reads just
+//!   those rows, sorted in memory — a rare text never walks the timeframe;
+//! - **many** (`ssh`, a common prefix), or a text shorter than a trigram: the listing walks its usual index and tests
+//!   each row, which finds a page of a common text after a few rows.
+//!
+//! The answer is the same either way: candidates are always checked with the very `LIKE` condition of the walk.
+
+use sea_orm::{ConnectionTrait, DbBackend};
+
+use crate::sql::Sql;
+use crate::{Store, StoreError};
+
+/// Up to this many candidates, a search reads them rather than walking the timeframe. At a million sessions, reading
+/// 5,000 rows by key and sorting them costs about what walking to a page of a text found once in 200 rows does.
+pub(crate) const CANDIDATE_LIMIT: usize = 5_000;
+
+/// The searched columns.
+const COLUMNS: [&str; 5] = ["s.user_identifier", "s.session_id", "s.secret_name", "s.target_name", "s.target_host"];
+
+/// The shortest text the trigram index can answer, in characters.
+const TRIGRAM: usize = 3;
+
+/// How a listing or a count applies its search.
+pub(crate) enum Search {
+    /// The query has no search.
+    None,
+    /// Test every row the listing walks against the pattern.
+    Scan { pattern: String },
+    /// Only these sessions (ids) can match; they are still tested against the pattern.
+    Among { pattern: String, ids: Vec<i64> },
+}
+
+impl Search {
+    /// Whether the index already knows that no session matches.
+    pub(crate) fn matches_nothing(&self) -> bool {
+        matches!(self, Search::Among { ids, .. } if ids.is_empty())
+    }
+
+    /// Appends ` AND …` for the search, if any.
+    pub(crate) fn condition(&self, sql: &mut Sql) {
+        let pattern = match self {
+            Search::None => return,
+            Search::Scan { pattern } => pattern,
+            Search::Among { pattern, ids } => {
+                sql.push(" AND s.id IN ").bind_list(ids.iter().copied());
+                pattern
+            }
+        };
+        sql.push(" AND (");
+        for (i, column) in COLUMNS.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("LOWER(").push(column).push(") LIKE ").bind(pattern.clone()).push(" ESCAPE '\\'");
+        }
+        sql.push(")");
+    }
+}
+
+impl Store {
+    /// Decides how to apply the search `text` (see the module's documentation).
+    pub(crate) async fn plan_search(&self, text: Option<&str>) -> Result<Search, StoreError> {
+        let Some(text) = text else { return Ok(Search::None) };
+        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        if text.chars().count() < TRIGRAM {
+            return Ok(Search::Scan { pattern });
+        }
+        let limit = self.search_candidate_limit;
+        let mut sql = Sql::new(self.db.get_database_backend());
+        match sql.backend() {
+            DbBackend::Postgres => {
+                // The same LIKE the listing runs, answered from the pg_trgm indexes: the candidates are the matches.
+                sql.push("SELECT s.id FROM sessions s WHERE 1 = 1");
+                Search::Scan { pattern: pattern.clone() }.condition(&mut sql);
+            }
+            _ => {
+                // Every trigram of the text must be in the row (without positions, the index cannot say whether they
+                // are in sequence: the listing's LIKE does).
+                sql.push("SELECT rowid AS id FROM session_search WHERE session_search MATCH ").bind(trigram_query(text));
+            }
+        }
+        sql.push(" LIMIT ").bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1));
+        let ids = self
+            .db
+            .query_all(sql.build())
+            .await?
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(if ids.len() > limit { Search::Scan { pattern } } else { Search::Among { pattern, ids } })
+    }
+
+    /// Sets how many candidates a search reads before it walks instead (tests use it to take either way).
+    #[cfg(feature = "testing")]
+    pub fn set_search_candidate_limit(&mut self, limit: usize) {
+        self.search_candidate_limit = limit;
+    }
+}
+
+/// An FTS5 query that holds when every trigram of `text` is in the row: `"abc" AND "bcd" …`, each trigram once.
+fn trigram_query(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut trigrams: Vec<String> = chars.windows(TRIGRAM).map(|w| w.iter().collect()).collect();
+    trigrams.sort_unstable();
+    trigrams.dedup();
+    trigrams.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ")
+}
+
+/// Escapes LIKE's wildcards (and the escape character) so search text matches literally.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{escape_like, trigram_query};
+
+    #[test]
+    fn like_wildcards_match_literally() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+    }
+
+    #[test]
+    fn every_trigram_once_quoted() {
+        assert_eq!(trigram_query("aaaa"), "\"aaa\"");
+        assert_eq!(trigram_query("a\"bc"), "\"a\"\"b\" AND \"\"\"bc\"");
+        assert_eq!(trigram_query("user1"), "\"er1\" AND \"ser\" AND \"use\"");
+    }
+}
