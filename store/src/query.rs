@@ -137,7 +137,7 @@ impl Store {
     pub async fn status_counts(&self, caller: &Caller, query: &SessionQuery) -> Result<StatusCounts, StoreError> {
         let Gateways { scope, filter } = self.resolve_gateways(caller, query).await?;
         let mut counts = StatusCounts::default();
-        let search = self.plan_search(query.search.as_deref()).await?;
+        let search = self.plan_search(query.search.as_deref()).await?.for_counting();
         if matches!(filter, GatewayFilter::MatchesNothing) || search.matches_nothing() {
             return Ok(counts);
         }
@@ -148,7 +148,7 @@ impl Store {
         // inside it (a range of start times), and the few started earlier that still overlap it (by end time). A
         // search's few candidates are read directly instead, once.
         let parts: &[Part] = match search {
-            Search::Among { .. } => &[Part::Overlapping],
+            Search::Among { .. } | Search::Indexed { .. } => &[Part::Overlapping],
             _ => &[Part::StartedInside, Part::StartedBefore],
         };
         let mut sql = Sql::new(self.db.get_database_backend());

@@ -28,10 +28,13 @@ const TRIGRAM: usize = 3;
 pub(crate) enum Search {
     /// The query has no search.
     None,
-    /// Test every row the listing walks against the pattern.
-    Scan { pattern: String },
+    /// Test every row the listing walks against the pattern. `trigrams`: the index's query, for a text it can answer.
+    Scan { pattern: String, trigrams: Option<String> },
     /// Only these sessions (ids) can match; they are still tested against the pattern.
     Among { pattern: String, ids: Vec<i64> },
+    /// Only the sessions the index finds can match, however many (counting a common text: every match is read
+    /// anyway, and from the index that is a fraction of the timeframe).
+    Indexed { pattern: String, trigrams: String },
 }
 
 impl Search {
@@ -40,13 +43,30 @@ impl Search {
         matches!(self, Search::Among { ids, .. } if ids.is_empty())
     }
 
+    /// The way to count the matches of this search: whatever the index can narrow, it narrows.
+    pub(crate) fn for_counting(self) -> Search {
+        match self {
+            Search::Scan { pattern, trigrams: Some(trigrams) } => Search::Indexed { pattern, trigrams },
+            other => other,
+        }
+    }
+
     /// Appends ` AND …` for the search, if any.
     pub(crate) fn condition(&self, sql: &mut Sql) {
         let pattern = match self {
             Search::None => return,
-            Search::Scan { pattern } => pattern,
+            Search::Scan { pattern, .. } => pattern,
             Search::Among { pattern, ids } => {
                 sql.push(" AND s.id IN ").bind_list(ids.iter().copied());
+                pattern
+            }
+            Search::Indexed { pattern, trigrams } => {
+                // PostgreSQL's planner takes the pg_trgm indexes for the LIKE below by itself.
+                if sql.backend() != DbBackend::Postgres {
+                    sql.push(" AND s.id IN (SELECT rowid FROM session_search WHERE session_search MATCH ")
+                        .bind(trigrams.clone())
+                        .push(")");
+                }
                 pattern
             }
         };
@@ -67,20 +87,21 @@ impl Store {
         let Some(text) = text else { return Ok(Search::None) };
         let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
         if text.chars().count() < TRIGRAM {
-            return Ok(Search::Scan { pattern });
+            return Ok(Search::Scan { pattern, trigrams: None });
         }
+        let trigrams = trigram_query(text);
         let limit = self.search_candidate_limit;
         let mut sql = Sql::new(self.db.get_database_backend());
         match sql.backend() {
             DbBackend::Postgres => {
                 // The same LIKE the listing runs, answered from the pg_trgm indexes: the candidates are the matches.
                 sql.push("SELECT s.id FROM sessions s WHERE 1 = 1");
-                Search::Scan { pattern: pattern.clone() }.condition(&mut sql);
+                Search::Scan { pattern: pattern.clone(), trigrams: None }.condition(&mut sql);
             }
             _ => {
                 // Every trigram of the text must be in the row (without positions, the index cannot say whether they
                 // are in sequence: the listing's LIKE does).
-                sql.push("SELECT rowid AS id FROM session_search WHERE session_search MATCH ").bind(trigram_query(text));
+                sql.push("SELECT rowid AS id FROM session_search WHERE session_search MATCH ").bind(trigrams.clone());
             }
         }
         sql.push(" LIMIT ").bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1));
@@ -91,7 +112,11 @@ impl Store {
             .iter()
             .map(|row| row.try_get::<i64>("", "id"))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(if ids.len() > limit { Search::Scan { pattern } } else { Search::Among { pattern, ids } })
+        Ok(if ids.len() > limit {
+            Search::Scan { pattern, trigrams: Some(trigrams) }
+        } else {
+            Search::Among { pattern, ids }
+        })
     }
 
     /// Sets how many candidates a search reads before it walks instead (tests use it to take either way).
