@@ -11,8 +11,10 @@ mod m20261129_000002_ingest;
 mod m20261201_000003_sign_in_throttle;
 mod m20261202_000004_audit_seal;
 mod m20261202_000005_search_index;
+mod m20261202_000006_sort_indexes;
 
 pub use m20261202_000004_audit_seal::{unkeyed_chain, GENESIS};
+pub use m20261202_000006_sort_indexes::STATUS_RANK;
 
 pub struct Migrator;
 
@@ -25,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_sign_in_throttle::Migration),
             Box::new(m20261202_000004_audit_seal::Migration),
             Box::new(m20261202_000005_search_index::Migration),
+            Box::new(m20261202_000006_sort_indexes::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 //! cargo bench -p sra-store --bench query                     # SQLite, 1,000,000 sessions
 //! SRA_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres cargo bench -p sra-store --bench query
 //! SRA_BENCH_SESSIONS=100000 cargo bench -p sra-store --bench query   # a smaller store
+//! SRA_BENCH_ONLY=sorts cargo bench -p sra-store --bench query        # one table: views | sorts
 //! ```
 //!
 //! The store: N sessions over the last 30 days, 20,000 users, 500 gateways, about 1% still active (started in the last
@@ -14,7 +15,8 @@
 //! times: the first page (50 rows) through the engine; the floor, the very statement the engine issues run raw on the
 //! same connection (so the ratio is the engine's own overhead: caller and gateway look-ups, cursor signing, row
 //! mapping); for the default view, a naive single statement for contrast; page 100 reached by cursor; the per-status
-//! counts, computed and cached. Each figure is the median of repeated runs.
+//! counts, computed and cached. A second table sorts views by every column, each way round: the first page and page
+//! 100. Each figure is the median of repeated runs.
 
 use std::time::{Duration, Instant};
 
@@ -81,10 +83,22 @@ async fn main() {
         ("search part of a session ID", RawSessionQuery { search: Some("-424242".into()), ..Default::default() }),
         ("search a common word (ssh)", RawSessionQuery { search: Some("ssh".into()), ..Default::default() }),
     ];
+    let only = std::env::var("SRA_BENCH_ONLY").ok();
+    if only.as_deref() != Some("sorts") {
+        views(&store, &callers, &filters).await;
+    }
+    if only.as_deref() != Some("views") {
+        sorts(&store, &callers).await;
+    }
+    store.close().await.unwrap();
+}
+
+/// The views table: each caller and filter, by start time.
+async fn views(store: &Store, callers: &[(&str, Caller)], filters: &[(&str, RawSessionQuery)]) {
     println!("| caller | view | rows | first page | floor: its SQL run raw | ratio | naive single statement | page 100 | counts | counts, cached |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    for (caller_label, caller) in &callers {
-        for (filter_label, raw) in &filters {
+    for (caller_label, caller) in callers {
+        for (filter_label, raw) in filters {
             let query = raw.clone().parse(now_ms()).expect("valid bench query");
             let first = median(RUNS, || async { store.list_sessions(caller, &query).await.unwrap() }).await;
             let rows = store.list_sessions(caller, &query).await.unwrap().sessions.len();
@@ -117,7 +131,48 @@ async fn main() {
             );
         }
     }
-    store.close().await.unwrap();
+}
+
+/// The sorts table: views sorted by every column, each way round — a dense one (everything), a fairly dense one (one
+/// status), a sparse one (one gateway's failures) and Own's views.
+async fn sorts(store: &Store, callers: &[(&str, Caller)]) {
+    let views: [(usize, &str, RawSessionQuery); 5] = [
+        (0, "default view", RawSessionQuery::default()),
+        (0, "completed", RawSessionQuery { statuses: vec!["completed".into()], ..Default::default() }),
+        (
+            0,
+            "one gateway, failed",
+            RawSessionQuery { statuses: vec!["failed".into()], gateways: vec![gateway_name(3)], ..Default::default() },
+        ),
+        (1, "default view", RawSessionQuery::default()),
+        (1, "active only", RawSessionQuery { statuses: vec!["connecting,connected".into()], ..Default::default() }),
+    ];
+    println!();
+    println!("| caller | view | sort | rows | first page | page 100 |");
+    println!("|---|---|---|---|---|---|");
+    for (caller_index, view_label, raw) in &views {
+        let (caller_label, caller) = &callers[*caller_index];
+        for field in sra_domain::SortField::ALL.iter().filter(|f| **f != sra_domain::SortField::StartTime) {
+            for direction in ["asc", "desc"] {
+                let sort = format!("{}:{direction}", field.as_str());
+                let query = RawSessionQuery { sort: Some(sort.clone()), ..raw.clone() }.parse(now_ms()).unwrap();
+                let first = median(RUNS, || async { store.list_sessions(caller, &query).await.unwrap() }).await;
+                let rows = store.list_sessions(caller, &query).await.unwrap().sessions.len();
+                let deep = match cursor_of_page(store, caller, &query, 100).await {
+                    Some(cursor) => {
+                        let q = SessionQuery { cursor: Some(cursor), ..query.clone() };
+                        Some(median(RUNS, || async { store.list_sessions(caller, &q).await.unwrap() }).await)
+                    }
+                    None => None,
+                };
+                println!(
+                    "| {caller_label} | {view_label} | {sort} | {rows} | {} | {} |",
+                    ms(first),
+                    deep.map_or("(fewer pages)".into(), ms)
+                );
+            }
+        }
+    }
 }
 
 fn ms(d: Duration) -> String {

@@ -71,6 +71,7 @@ impl Store {
             keys: std::sync::Arc::new(keys.clone()),
             write_health: Default::default(),
             search_candidate_limit: crate::search::CANDIDATE_LIMIT,
+            walk_above: crate::query::WALK_ABOVE,
         };
         store.adopt_audit_key().await?;
         Ok(store)

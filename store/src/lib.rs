@@ -76,6 +76,8 @@ pub struct Store {
     write_health: std::sync::Arc<outage::WriteHealth>,
     /// How many candidates a search reads before it walks instead (see `search`).
     search_candidate_limit: usize,
+    /// Above how many matching sessions a listing walks the sort column's index (see `query`).
+    walk_above: usize,
 }
 
 impl Store {

@@ -107,19 +107,34 @@ impl Store {
 
         let window = query.timeframe.at(as_of);
         let slices = plan(caller, &scope, filter, query, &search);
+        let reading = self.reading(caller, &scope, filter, query, window, &search).await?;
         let mut sql = Sql::new(self.db.get_database_backend());
         for (i, slice) in slices.iter().enumerate() {
             if slices.len() > 1 {
                 sql.push(if i == 0 { "SELECT * FROM (" } else { " UNION ALL SELECT * FROM (" });
             }
+            let key = SortKey { field, as_of, lifetime: slice.lifetime };
+            let reading = match slice.lifetime {
+                // Active sessions are few: sorted as they come.
+                Lifetime::Active => Reading::Collect,
+                _ => reading,
+            };
             sql.push("SELECT ").push(COLUMNS).push(", ");
-            sort_key(&mut sql, field, as_of);
-            sql.push(" AS sort_key FROM sessions s JOIN gateways g ON g.id = s.gateway_id WHERE ");
+            key.push(&mut sql);
+            sql.push(" AS sort_key FROM ");
+            from(&mut sql, field, reading);
+            sql.push(" WHERE ");
             conditions(&mut sql, query, window, Part::Overlapping, slice, filter, &search);
             if let Some(cursor) = &cursor {
-                keyset(&mut sql, field, as_of, descending, cursor);
+                keyset(&mut sql, &key, descending, cursor);
             }
-            sql.push(" ORDER BY sort_key").push(order).push(", s.session_id").push(order);
+            sql.push(" ORDER BY ");
+            if reading == Reading::Collect && sql.backend() == DbBackend::Sqlite {
+                // A unary plus keeps SQLite from reading the sort column's index (see `Reading::Collect`).
+                sql.push("+");
+            }
+            key.push(&mut sql);
+            sql.push(order).push(", s.session_id").push(order);
             sql.push(" LIMIT ").bind(limit);
             if slices.len() > 1 {
                 sql.push_numbered(") AS slice", i);
@@ -132,6 +147,51 @@ impl Store {
         Ok(Listing { statement: Some(sql.build()), cursor, fingerprint, as_of, direction })
     }
 
+    /// How a listing reads its rows (see [`Reading`]): by a bounded count of the rows its filters match.
+    async fn reading(
+        &self,
+        caller: &Caller,
+        scope: &ScopeIds,
+        filter: Option<&[i64]>,
+        query: &SessionQuery,
+        window: TimeWindow,
+        search: &Search,
+    ) -> Result<Reading, StoreError> {
+        if query.sort.field == SortField::StartTime {
+            return Ok(Reading::ByTime);
+        }
+        if matches!(search, Search::Among { .. }) {
+            return Ok(Reading::Collect);
+        }
+        let slice = Slice {
+            visibility: single_visibility(caller, scope),
+            statuses: Statuses::In(&query.statuses),
+            user: None,
+            lifetime: Lifetime::Any,
+        };
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT COUNT(*) AS n FROM (SELECT 1 FROM sessions s WHERE ");
+        conditions(&mut sql, query, window, Part::Overlapping, &slice, filter, search);
+        sql.push(" LIMIT ").bind(i64::try_from(self.walk_above).unwrap_or(i64::MAX).saturating_add(1));
+        sql.push(") AS probe");
+        let matching = match self.db.query_one(sql.build()).await? {
+            Some(row) => row.try_get::<i64>("", "n")?,
+            None => 0,
+        };
+        Ok(if usize::try_from(matching).unwrap_or(usize::MAX) > self.walk_above {
+            Reading::Walk
+        } else {
+            Reading::Collect
+        })
+    }
+
+    /// Sets above how many matching sessions a listing sorted by another column than start time reads that column's
+    /// index instead of sorting what its filters deliver (tests use it to take either way).
+    #[cfg(feature = "testing")]
+    pub fn set_walk_above(&mut self, sessions: usize) {
+        self.walk_above = sessions;
+    }
+
     /// How many sessions of each status `caller` may see that match `query`'s other filters (its status filter, sort
     /// and cursor are ignored: the counts are what each status chip would show).
     pub async fn status_counts(&self, caller: &Caller, query: &SessionQuery) -> Result<StatusCounts, StoreError> {
@@ -142,7 +202,12 @@ impl Store {
             return Ok(counts);
         }
         let filter = filter.ids();
-        let slice = Slice { visibility: single_visibility(caller, &scope), statuses: Statuses::Any, user: None };
+        let slice = Slice {
+            visibility: single_visibility(caller, &scope),
+            statuses: Statuses::Any,
+            user: None,
+            lifetime: Lifetime::Any,
+        };
         let window = query.timeframe.at(now_ms());
         // The window splits in two disjoint parts that indexes answer without reading the table: sessions started
         // inside it (a range of start times), and the few started earlier that still overlap it (by end time). A
@@ -331,7 +396,35 @@ struct Slice<'a> {
     statuses: Statuses<'a>,
     /// One user of the query's user filter (`None`: the whole filter, if any).
     user: Option<&'a str>,
+    lifetime: Lifetime,
 }
+
+/// Which sessions of a slice by whether they have ended: a listing by duration reads active and ended sessions apart,
+/// since only an ended session's duration is fixed (and indexed).
+#[derive(Clone, Copy, PartialEq)]
+enum Lifetime {
+    Any,
+    Active,
+    Ended,
+}
+
+/// How a listing reads its rows.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Reading {
+    /// By start time: slices from the time indexes (see [`Slice`]).
+    ByTime,
+    /// In the order of the sort column's index, testing each row: when many sessions match, a page is found after a
+    /// few rows, and a deep page starts at its cursor.
+    Walk,
+    /// What the filters' own indexes deliver, sorted: when few sessions match, reading them all is cheaper than
+    /// walking past the many that do not.
+    Collect,
+}
+
+/// Above this many matching sessions, a listing walks the sort column's index rather than collecting and sorting.
+/// At a million sessions, 5,000 rows sort in a few milliseconds, and a view matching more than one session in 200
+/// finds a page after about 10,000 index entries.
+pub(crate) const WALK_ABOVE: usize = 5_000;
 
 #[derive(Clone, Copy)]
 enum Visibility<'a> {
@@ -372,8 +465,20 @@ fn plan<'a>(
             visibility: single_visibility(caller, scope),
             statuses: Statuses::In(&query.statuses),
             user: None,
+            lifetime: Lifetime::Any,
         }]
     };
+    if query.sort.field == SortField::Duration {
+        return [Lifetime::Active, Lifetime::Ended]
+            .into_iter()
+            .map(|lifetime| Slice {
+                visibility: single_visibility(caller, scope),
+                statuses: Statuses::In(&query.statuses),
+                user: None,
+                lifetime,
+            })
+            .collect();
+    }
     // Only the start-time order is held by the indexes; other orders sort whatever the filters leave, as do a
     // search's few candidates.
     if query.sort.field != SortField::StartTime || matches!(search, Search::Among { .. }) {
@@ -387,7 +492,11 @@ fn plan<'a>(
         }
         let visibility = single_visibility(caller, scope);
         let statuses = Statuses::In(&query.statuses);
-        return query.users.iter().map(|user| Slice { visibility, statuses, user: Some(user) }).collect();
+        return query
+            .users
+            .iter()
+            .map(|user| Slice { visibility, statuses, user: Some(user), lifetime: Lifetime::Any })
+            .collect();
     }
     let visibilities: Vec<Visibility<'a>> = match (scope, filter) {
         (None, None) => vec![Visibility::Everything],
@@ -407,7 +516,12 @@ fn plan<'a>(
     visibilities
         .iter()
         .flat_map(|visibility| {
-            statuses.iter().map(|statuses| Slice { visibility: *visibility, statuses: *statuses, user: None })
+            statuses.iter().map(|statuses| Slice {
+                visibility: *visibility,
+                statuses: *statuses,
+                user: None,
+                lifetime: Lifetime::Any,
+            })
         })
         .collect()
 }
@@ -447,6 +561,15 @@ fn conditions(
         }
     }
 
+    match slice.lifetime {
+        Lifetime::Any => {}
+        Lifetime::Active => {
+            sql.push(" AND s.ended_at IS NULL");
+        }
+        Lifetime::Ended => {
+            sql.push(" AND s.ended_at IS NOT NULL");
+        }
+    }
     let filter_applies = visibility_condition(sql, &slice.visibility);
     if let (true, Some(ids)) = (filter_applies, gateway_filter) {
         sql.push(" AND s.gateway_id IN ").bind_list(ids.iter().copied());
@@ -483,43 +606,86 @@ fn conditions(
 /// Rows strictly after the cursor in the direction of travel: `(key, session_id)` beyond the cursor's, so a deep page
 /// starts where the last one ended instead of filtering its way there. PostgreSQL turns a row-value comparison into a
 /// range on a `(key, session_id)` index; SQLite plans the expanded form better (measured: page 100 at 1 ms instead of
-/// 5 ms on a million sessions), so each gets its own spelling of the same condition.
-fn keyset(sql: &mut Sql, field: SortField, as_of: i64, descending: bool, cursor: &Cursor) {
-    let key: sea_orm::Value = match &cursor.key {
+/// 5 ms on a million sessions), with a redundant `key >= K` that lets it seek in the sort column's index.
+fn keyset(sql: &mut Sql, key: &SortKey, descending: bool, cursor: &Cursor) {
+    let value: sea_orm::Value = match &cursor.key {
         SortValue::Int(v) => (*v).into(),
         SortValue::Text(v) => v.clone().into(),
     };
-    let op = if descending { " < " } else { " > " };
+    let (op, or_equal) = if descending { (" < ", " <= ") } else { (" > ", " >= ") };
     sql.push(" AND (");
     if sql.backend() == DbBackend::Postgres {
-        sort_key(sql, field, as_of);
-        sql.push(", s.session_id)").push(op).push("(").bind(key).push(", ").bind(cursor.session_id.clone()).push(")");
+        key.push(sql);
+        sql.push(", s.session_id)").push(op).push("(").bind(value).push(", ").bind(cursor.session_id.clone()).push(")");
     } else {
-        sort_key(sql, field, as_of);
-        sql.push(op).bind(key.clone()).push(" OR (");
-        sort_key(sql, field, as_of);
-        sql.push(" = ").bind(key).push(" AND s.session_id").push(op).bind(cursor.session_id.clone()).push("))");
+        key.push(sql);
+        sql.push(or_equal).bind(value.clone()).push(") AND (");
+        key.push(sql);
+        sql.push(op).bind(value.clone()).push(" OR (");
+        key.push(sql);
+        sql.push(" = ").bind(value).push(" AND s.session_id").push(op).bind(cursor.session_id.clone()).push("))");
     }
 }
 
-/// The expression a listing sorts by.
-fn sort_key(sql: &mut Sql, field: SortField, as_of: i64) {
-    match field {
-        SortField::StartTime => sql.push("s.started_at"),
-        // Active sessions last until `as_of`, fixed for the listing so that pages agree with each other.
-        SortField::Duration => sql.push("(COALESCE(s.ended_at, ").bind(as_of).push(") - s.started_at)"),
-        SortField::User => sql.push("s.user_identifier"),
-        SortField::Gateway => sql.push("g.display_name"),
-        SortField::ResourceType => sql.push("s.resource_type"),
-        SortField::ClientInterface => sql.push("s.client_interface"),
-        SortField::SecretName => sql.push("s.secret_name"),
-        SortField::SessionId => sql.push("s.session_id"),
-        // By lifecycle, not alphabet: connecting, connected, failed, completed, terminated.
-        SortField::Status => sql.push(
-            "CAST(CASE s.status WHEN 'connecting' THEN 0 WHEN 'connected' THEN 1 WHEN 'failed' THEN 2 \
-             WHEN 'completed' THEN 3 ELSE 4 END AS BIGINT)",
-        ),
+/// What a slice sorts by.
+struct SortKey {
+    field: SortField,
+    /// The listing's instant: active sessions last until then, fixed so that pages agree with each other.
+    as_of: i64,
+    lifetime: Lifetime,
+}
+
+impl SortKey {
+    /// The expression. Those with a sort index are written exactly as indexed (see the sort-index migration).
+    fn push(&self, sql: &mut Sql) {
+        match self.field {
+            SortField::StartTime => sql.push("s.started_at"),
+            SortField::Duration => match self.lifetime {
+                Lifetime::Ended => sql.push("(s.ended_at - s.started_at)"),
+                Lifetime::Active => sql.push("(").bind(self.as_of).push(" - s.started_at)"),
+                Lifetime::Any => sql.push("(COALESCE(s.ended_at, ").bind(self.as_of).push(") - s.started_at)"),
+            },
+            SortField::User => sql.push("s.user_identifier"),
+            SortField::Gateway => sql.push("g.display_name"),
+            SortField::ResourceType => sql.push("s.resource_type"),
+            SortField::ClientInterface => sql.push("s.client_interface"),
+            SortField::SecretName => sql.push("s.secret_name"),
+            SortField::SessionId => sql.push("s.session_id"),
+            // By lifecycle, not alphabet: connecting, connected, failed, completed, terminated.
+            SortField::Status => sql.push(sra_migrations::STATUS_RANK),
+        };
+    }
+}
+
+/// The FROM clause. SQLite is told the join order and the index to read in when walking: its planner, which does not
+/// know how many rows the filters match, otherwise prefers a filter's index and sorts every match (seconds at a
+/// million sessions). PostgreSQL's planner estimates from its statistics and chooses by itself.
+fn from(sql: &mut Sql, field: SortField, reading: Reading) {
+    if sql.backend() == DbBackend::Postgres || reading == Reading::ByTime {
+        sql.push("sessions s JOIN gateways g ON g.id = s.gateway_id");
+        return;
+    }
+    let index = match (field, reading) {
+        // Gateways in display-name order, each one's sessions sorted on the way (a display name at a time).
+        (SortField::Gateway, Reading::Walk) => {
+            sql.push("gateways g INDEXED BY idx_gateways_display CROSS JOIN sessions s ON s.gateway_id = g.id");
+            return;
+        }
+        (SortField::User, Reading::Walk) => Some(" INDEXED BY idx_sessions_sort_user"),
+        (SortField::SecretName, Reading::Walk) => Some(" INDEXED BY idx_sessions_sort_secret"),
+        (SortField::ResourceType, Reading::Walk) => Some(" INDEXED BY idx_sessions_sort_resource"),
+        (SortField::ClientInterface, Reading::Walk) => Some(" INDEXED BY idx_sessions_sort_client"),
+        (SortField::Status, Reading::Walk) => Some(" INDEXED BY idx_sessions_sort_status"),
+        (SortField::Duration, Reading::Walk) => Some(" INDEXED BY idx_sessions_sort_duration"),
+        // The unique constraint's index.
+        (SortField::SessionId, Reading::Walk) => Some(" INDEXED BY sqlite_autoindex_sessions_1"),
+        _ => None,
     };
+    sql.push("sessions s");
+    if let Some(index) = index {
+        sql.push(index);
+    }
+    sql.push(" CROSS JOIN gateways g ON g.id = s.gateway_id");
 }
 
 /// Appends ` AND …` limiting rows to what the visibility allows: Self always; Own adds its gateways; All needs no

@@ -38,6 +38,9 @@ const SEARCHES: [&str; 15] =
     ["u0", "PROD", "db_", "%", "_", "web", "x", "gw", "prod/", "B-REP", "0.0.3", "u0x", "50%-", "arget-1", "abcd"];
 /// How many candidates a search reads before it walks instead: never, a few, and the production limit.
 const CANDIDATE_LIMITS: [usize; 3] = [0, 3, 5_000];
+/// Above how many matches a listing by another column than start time walks that column's index: always, past a
+/// few, and the production threshold (never, in these small worlds).
+const WALK_ABOVE: [usize; 3] = [0, 5, 5_000];
 
 #[derive(Debug, Clone)]
 struct Role {
@@ -79,6 +82,7 @@ struct Query {
     sort: Sort,
     page_size: u32,
     candidate_limit: usize,
+    walk_above: usize,
 }
 
 fn pick<T: Clone + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strategy<Value = T> {
@@ -146,7 +150,7 @@ fn query() -> impl Strategy<Value = Query> {
         prop_oneof![4 => Just(None), 1 => pick(&SEARCHES).prop_map(|s| Some(s.to_owned()))],
         pick(SortField::ALL),
         prop_oneof![Just(SortDirection::Asc), Just(SortDirection::Desc)],
-        (1..=7_u32, pick(&CANDIDATE_LIMITS)),
+        (1..=7_u32, pick(&CANDIDATE_LIMITS), pick(&WALK_ABOVE)),
     )
         .prop_map(
             |(
@@ -161,7 +165,7 @@ fn query() -> impl Strategy<Value = Query> {
                 search,
                 field,
                 direction,
-                (page_size, candidate_limit),
+                (page_size, candidate_limit, walk_above),
             )| {
                 Query {
                     caller: caller.to_owned(),
@@ -175,6 +179,7 @@ fn query() -> impl Strategy<Value = Query> {
                     sort: Sort { field, direction },
                     page_size,
                     candidate_limit,
+                    walk_above,
                 }
             },
         )
@@ -332,6 +337,7 @@ async fn check(store: &Store, world: &World, queries: &[Query]) -> Result<(), Te
     for q in queries {
         let mut store = store.clone();
         store.set_search_candidate_limit(q.candidate_limit);
+        store.set_walk_above(q.walk_above);
         let store = &store;
         let caller = store.caller(&q.caller).await.unwrap();
         prop_assert_eq!(&caller, &model_caller(world, &q.caller), "caller resolution");
