@@ -125,6 +125,9 @@ impl Store {
             from(&mut sql, field, reading);
             sql.push(" WHERE ");
             conditions(&mut sql, query, window, Part::Overlapping, slice, filter, &search);
+            if reading == Reading::Walk {
+                walk_bounds(&mut sql, query, slice, filter);
+            }
             if let Some(cursor) = &cursor {
                 keyset(&mut sql, &key, descending, cursor);
             }
@@ -624,6 +627,56 @@ fn keyset(sql: &mut Sql, key: &SortKey, descending: bool, cursor: &Cursor) {
         sql.push(op).bind(value.clone()).push(" OR (");
         key.push(sql);
         sql.push(" = ").bind(value).push(" AND s.session_id").push(op).bind(cursor.session_id.clone()).push("))");
+    }
+}
+
+/// Conditions that let a walk in the sort column's index skip what the filters exclude anyway (without them it reads
+/// past every session of the excluded values: 200 ms to reach the first completed session by status at 1M): the range
+/// of a filter on the sort column itself, and, by gateway, only the gateways that can hold a visible session.
+fn walk_bounds(sql: &mut Sql, query: &SessionQuery, slice: &Slice<'_>, gateway_filter: Option<&[i64]>) {
+    fn range<T: Into<sea_orm::Value>>(sql: &mut Sql, expression: &'static str, values: impl Iterator<Item = T> + Clone)
+    where
+        T: PartialOrd + Clone,
+    {
+        let min = values.clone().reduce(|a, b| if b < a { b } else { a });
+        let max = values.reduce(|a, b| if b > a { b } else { a });
+        if let (Some(min), Some(max)) = (min, max) {
+            sql.push(" AND ").push(expression).push(" BETWEEN ").bind(min).push(" AND ").bind(max);
+        }
+    }
+    match query.sort.field {
+        SortField::Status => range(sql, sra_migrations::STATUS_RANK, query.statuses.iter().map(|s| status_rank(*s))),
+        SortField::ResourceType => range(sql, "s.resource_type", query.resource_types.iter().map(|r| r.as_str())),
+        SortField::ClientInterface => {
+            range(sql, "s.client_interface", query.client_interfaces.iter().map(|c| c.as_str()))
+        }
+        SortField::User => range(sql, "s.user_identifier", query.users.iter().map(String::as_str)),
+        SortField::Gateway => {
+            if let Some(ids) = gateway_filter {
+                sql.push(" AND g.id IN ").bind_list(ids.iter().copied());
+            }
+            if let Visibility::SelfOrGranted { login, granted } = slice.visibility {
+                sql.push(" AND (g.id IN (SELECT own.gateway_id FROM sessions own WHERE own.user_identifier = ")
+                    .bind(login.to_string())
+                    .push(")");
+                if !granted.is_empty() {
+                    sql.push(" OR g.id IN ").bind_list(granted.iter().copied());
+                }
+                sql.push(")");
+            }
+        }
+        SortField::StartTime | SortField::Duration | SortField::SecretName | SortField::SessionId => {}
+    }
+}
+
+/// A status's rank in [`sra_migrations::STATUS_RANK`]: the lifecycle order.
+fn status_rank(status: SessionStatus) -> i64 {
+    match status {
+        SessionStatus::Connecting => 0,
+        SessionStatus::Connected => 1,
+        SessionStatus::Failed => 2,
+        SessionStatus::Completed => 3,
+        SessionStatus::Terminated => 4,
     }
 }
 
