@@ -5,8 +5,8 @@
 //! orders are expressions, indexed as such (both engines index expressions, and use them when a query sorts by the
 //! very same expression):
 //! - status, by lifecycle rank ([`STATUS_RANK`]);
-//! - duration of ended sessions (`ended_at - started_at`); active sessions are ordered by start time, which the
-//!   time index already holds.
+//! - duration of ended sessions (`ended_at - started_at`); active sessions, whose duration grows, are ordered by start
+//!   time in a partial index of just them (a few thousand entries at a million sessions).
 //!
 //! Sorting by gateway follows the gateway's display name: gateways are read in display-name order, each one's sessions
 //! by its gateway index.
@@ -41,6 +41,10 @@ impl MigrationTrait for Migration {
         for (name, indexed) in sort_indexes() {
             db.execute_unprepared(&format!("CREATE INDEX {name} ON sessions ({indexed})")).await?;
         }
+        db.execute_unprepared(
+            "CREATE INDEX idx_sessions_active ON sessions (started_at, session_id) WHERE ended_at IS NULL",
+        )
+        .await?;
         db.execute_unprepared("CREATE INDEX idx_gateways_display ON gateways (display_name)").await?;
         Ok(())
     }
@@ -50,6 +54,7 @@ impl MigrationTrait for Migration {
         for (name, _) in sort_indexes() {
             db.execute_unprepared(&format!("DROP INDEX IF EXISTS {name}")).await?;
         }
+        db.execute_unprepared("DROP INDEX IF EXISTS idx_sessions_active").await?;
         db.execute_unprepared("DROP INDEX IF EXISTS idx_gateways_display").await?;
         Ok(())
     }
