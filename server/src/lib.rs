@@ -166,6 +166,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     ensure_admin(&store, config.admin_password.as_deref()).await?;
     let sweeper = tokio::spawn(sweep_lost_sessions(store.clone(), config.stale_after, tasks_stopped.clone()));
     let sign_ins = tokio::spawn(maintain_sign_ins(store.clone(), tasks_stopped.clone()));
+    let wal = tokio::spawn(bound_wal(store.clone(), tasks_stopped.clone()));
     let checkpoints = tokio::spawn(sign_checkpoints(
         store.clone(),
         config.audit_checkpoints(),
@@ -231,6 +232,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     }
     let _ = sign_ins.await;
     let _ = checkpoints.await;
+    let _ = wal.await;
     stop_demo.store(true, Ordering::Relaxed);
     if let Some(thread) = demo_gateways {
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;
@@ -275,6 +277,21 @@ async fn maintain_sign_ins(store: Store, mut stop: watch::Receiver<bool>) {
     // What was refused since the last round is written before the database closes.
     if let Err(e) = store.maintain_sign_ins().await {
         tracing::warn!(error = %e, "updating the sign-in throttle at shutdown failed");
+    }
+}
+
+/// Keeps SQLite's write-ahead log from growing under constant reads (see `Store::bound_wal`): every 30 s.
+async fn bound_wal(store: Store, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
+            _ = stop.changed() => return,
+        }
+        match store.bound_wal().await {
+            Ok(true) => {}
+            Ok(false) => tracing::info!("the write-ahead log could not be emptied (readers); retrying next round"),
+            Err(e) => tracing::warn!(error = %e, "checkpointing the write-ahead log failed; retrying next round"),
+        }
     }
 }
 

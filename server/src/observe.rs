@@ -44,7 +44,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of everything recorded, plus the database pool's state.
-    pub fn render(&self, pool: sra_store::PoolStats) -> String {
+    pub fn render(&self, pools: [(&str, sra_store::PoolStats); 2]) -> String {
         let routes = self.routes.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut out = String::new();
         out.push_str("# HELP sra_http_requests_total HTTP requests by method, route and status.\n");
@@ -70,13 +70,18 @@ impl Metrics {
             let _ = writeln!(out, "sra_http_request_duration_seconds_sum{{{labels}}} {}", stats.sum_seconds);
             let _ = writeln!(out, "sra_http_request_duration_seconds_count{{{labels}}} {}", stats.count);
         }
-        out.push_str("# HELP sra_db_pool_connections Database pool connections by state.\n");
+        out.push_str("# HELP sra_db_pool_connections Database pool connections by pool (reads, writes) and state.\n");
         out.push_str("# TYPE sra_db_pool_connections gauge\n");
-        let _ = writeln!(out, "sra_db_pool_connections{{state=\"idle\"}} {}", pool.idle);
-        let _ = writeln!(out, "sra_db_pool_connections{{state=\"in_use\"}} {}", pool.size.saturating_sub(pool.idle));
-        out.push_str("# HELP sra_db_pool_max_connections Largest size the database pool may grow to.\n");
+        for (name, pool) in &pools {
+            let _ = writeln!(out, "sra_db_pool_connections{{pool=\"{name}\",state=\"idle\"}} {}", pool.idle);
+            let in_use = pool.size.saturating_sub(pool.idle);
+            let _ = writeln!(out, "sra_db_pool_connections{{pool=\"{name}\",state=\"in_use\"}} {in_use}");
+        }
+        out.push_str("# HELP sra_db_pool_max_connections Largest size each database pool may grow to.\n");
         out.push_str("# TYPE sra_db_pool_max_connections gauge\n");
-        let _ = writeln!(out, "sra_db_pool_max_connections {}", pool.max);
+        for (name, pool) in &pools {
+            let _ = writeln!(out, "sra_db_pool_max_connections{{pool=\"{name}\"}} {}", pool.max);
+        }
         out
     }
 }
@@ -233,15 +238,19 @@ mod tests {
         metrics.record("GET", "/sessions", 200, 0.004);
         metrics.record("GET", "/sessions", 200, 0.2);
         metrics.record("GET", "/sessions", 500, 20.0);
-        let text = metrics.render(sra_store::PoolStats { size: 3, idle: 2, max: 8 });
+        let text = metrics.render([
+            ("reads", sra_store::PoolStats { size: 3, idle: 2, max: 8 }),
+            ("writes", sra_store::PoolStats { size: 1, idle: 1, max: 1 }),
+        ]);
         assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"/sessions\",status=\"200\"} 2"));
         assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"/sessions\",status=\"500\"} 1"));
         assert!(text.contains("_bucket{method=\"GET\",route=\"/sessions\",le=\"0.005\"} 1\n"));
         assert!(text.contains("_bucket{method=\"GET\",route=\"/sessions\",le=\"0.25\"} 2\n"));
         assert!(text.contains("_bucket{method=\"GET\",route=\"/sessions\",le=\"10\"} 2\n"));
         assert!(text.contains("_bucket{method=\"GET\",route=\"/sessions\",le=\"+Inf\"} 3\n"));
-        assert!(text.contains("sra_db_pool_connections{state=\"in_use\"} 1\n"));
-        assert!(text.contains("sra_db_pool_max_connections 8\n"));
+        assert!(text.contains("sra_db_pool_connections{pool=\"reads\",state=\"in_use\"} 1\n"));
+        assert!(text.contains("sra_db_pool_max_connections{pool=\"reads\"} 8\n"));
+        assert!(text.contains("sra_db_pool_max_connections{pool=\"writes\"} 1\n"));
     }
 
     #[test]

@@ -185,7 +185,7 @@ async fn operations_endpoints_report_health_and_metrics(store: &Store) {
     assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 3"), "{text}");
     assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"), "{text}");
     assert!(text.contains("sra_http_request_duration_seconds_count{method=\"GET\",route=\"/login\"} 1"), "{text}");
-    assert!(text.contains("sra_db_pool_max_connections "), "{text}");
+    assert!(text.contains("sra_db_pool_max_connections{pool=\"writes\"} "), "{text}");
 
     // With the database gone, the process is still alive but no longer ready.
     store.clone().close().await.unwrap();

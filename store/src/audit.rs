@@ -57,7 +57,7 @@ impl Store {
             DbBackend::Sqlite => Some(self.writer.clone().lock_owned().await),
             _ => None,
         };
-        let txn = match self.db.begin().await {
+        let txn = match self.writes.begin().await {
             Ok(txn) => txn,
             Err(e) => {
                 let e = StoreError::from(e);

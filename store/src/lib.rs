@@ -56,7 +56,9 @@ use sea_orm::DatabaseConnection;
 /// The application's handle on its database. Cheap to clone: clones share one connection pool.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Reads. Writes have their own connections (see `connect`).
     db: DatabaseConnection,
+    writes: DatabaseConnection,
     backend: Backend,
     cursors: cursor::CursorCodec,
     counts: std::sync::Arc<counts_cache::CountsCache>,

@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn every_trigram_once_quoted() {
         assert_eq!(trigram_query("aaaa"), "\"aaa\"");
-        assert_eq!(trigram_query("a\"bc"), "\"a\"\"b\" AND \"\"\"bc\"");
+        assert_eq!(trigram_query("a\"bc"), "\"\"\"bc\" AND \"a\"\"b\"");
         assert_eq!(trigram_query("user1"), "\"er1\" AND \"ser\" AND \"use\"");
     }
 }

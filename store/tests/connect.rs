@@ -25,8 +25,8 @@ async fn postgres_reopens_with_migrations_applied_once() {
     assert_eq!(db.store.backend(), Backend::Postgres);
     let again = Store::connect(&db.url, &db.keys).await.expect("second connect");
     again.ping().await.unwrap();
-    let stats = again.pool_stats();
-    assert!(stats.size >= 1 && stats.max == 16, "{stats:?}");
+    let [(_, reads), (_, writes)] = again.pool_stats();
+    assert!(writes.size >= 1 && reads.max + writes.max == 16, "{reads:?} {writes:?}");
     again.close().await.unwrap();
     db.finish().await;
 }
@@ -57,3 +57,43 @@ async fn an_unwritable_data_folder_is_named() {
     let err = Store::connect(&format!("sqlite://{}/sra.db", file.display()), &AuditKeys::generate()).await.unwrap_err();
     assert!(err.to_string().contains("not-a-folder"), "{err}");
 }
+
+/// Reads never hold up writes: with every read connection taken (by long reads, as a flood of console users would),
+/// a gateway's batch is still stored at once on the write connections, and a further read is refused as busy after a
+/// short wait — a 503 with `Retry-After` for its caller — instead of queueing without end. Without separate pools the
+/// write waited for a connection and failed after the pool's time-out.
+async fn reads_never_hold_up_writes(store: &Store) {
+    use sea_orm::TransactionTrait;
+    use sra_domain::{Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionUpdate};
+    store.register_gateway(&Actor::System, "gw-1", "Gateway 1").await.unwrap();
+    let [(_, reads), _] = store.pool_stats();
+    let mut held = Vec::new();
+    for _ in 0..reads.max {
+        held.push(store.connection().begin().await.expect("a read connection"));
+    }
+    let started = std::time::Instant::now();
+    let update = SessionUpdate {
+        session_id: "busy-1".into(),
+        at: sra_store::now_ms(),
+        change: SessionChange::Started(NewSession {
+            user: "ida".into(),
+            access_id: None,
+            client_interface: ClientInterface::WebPortalWeb,
+            gateway: "gw-1".into(),
+            resource_type: ResourceType::Ssh,
+            secret_name: "/s".into(),
+            target_name: "t".into(),
+            target_host: "h".into(),
+        }),
+    };
+    store.apply_updates(&Actor::System, &[update]).await.expect("the write goes through while reads are saturated");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "the write waited {:?}", started.elapsed());
+
+    let refused = store.session_count().await.expect_err("no read connection is free");
+    let outage = refused.outage().expect("a saturated read pool is an outage answer (503), not an internal error");
+    assert!(outage.retry_after_secs() >= 1, "{refused}");
+    drop(held);
+    assert_eq!(store.session_count().await.unwrap(), 1, "reads resume when connections are free");
+}
+
+sra_store::on_both_backends!(reads_never_hold_up_writes);
