@@ -14,7 +14,6 @@ mod m20261202_000005_search_index;
 mod m20261202_000006_sort_indexes;
 
 pub use m20261202_000004_audit_seal::{unkeyed_chain, GENESIS};
-pub use m20261202_000006_sort_indexes::STATUS_RANK;
 
 pub struct Migrator;
 

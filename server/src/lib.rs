@@ -166,7 +166,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     ensure_admin(&store, config.admin_password.as_deref()).await?;
     let sweeper = tokio::spawn(sweep_lost_sessions(store.clone(), config.stale_after, tasks_stopped.clone()));
     let sign_ins = tokio::spawn(maintain_sign_ins(store.clone(), tasks_stopped.clone()));
-    let wal = tokio::spawn(bound_wal(store.clone(), tasks_stopped.clone()));
+    let upkeep = tokio::spawn(maintain_database(store.clone(), tasks_stopped.clone()));
     let checkpoints = tokio::spawn(sign_checkpoints(
         store.clone(),
         config.audit_checkpoints(),
@@ -232,7 +232,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     }
     let _ = sign_ins.await;
     let _ = checkpoints.await;
-    let _ = wal.await;
+    let _ = upkeep.await;
     stop_demo.store(true, Ordering::Relaxed);
     if let Some(thread) = demo_gateways {
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;
@@ -280,8 +280,12 @@ async fn maintain_sign_ins(store: Store, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Keeps SQLite's write-ahead log from growing under constant reads (see `Store::bound_wal`): every 30 s.
-async fn bound_wal(store: Store, mut stop: watch::Receiver<bool>) {
+/// SQLite upkeep (nothing to do on PostgreSQL): every 30 s the write-ahead log is kept from growing under constant
+/// reads (see `Store::bound_wal`), every hour the planner's statistics are refreshed (see `Store::refresh_statistics`;
+/// also at every start).
+async fn maintain_database(store: Store, mut stop: watch::Receiver<bool>) {
+    const ROUNDS_PER_STATISTICS: u32 = 120;
+    let mut round = 0_u32;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
@@ -291,6 +295,12 @@ async fn bound_wal(store: Store, mut stop: watch::Receiver<bool>) {
             Ok(true) => {}
             Ok(false) => tracing::info!("the write-ahead log could not be emptied (readers); retrying next round"),
             Err(e) => tracing::warn!(error = %e, "checkpointing the write-ahead log failed; retrying next round"),
+        }
+        round = (round + 1) % ROUNDS_PER_STATISTICS;
+        if round == 0 {
+            if let Err(e) = store.refresh_statistics().await {
+                tracing::warn!(error = %e, "refreshing the planner's statistics failed; retrying in an hour");
+            }
         }
     }
 }

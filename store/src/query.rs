@@ -113,7 +113,11 @@ impl Store {
             if slices.len() > 1 {
                 sql.push(if i == 0 { "SELECT * FROM (" } else { " UNION ALL SELECT * FROM (" });
             }
-            let key = SortKey { field, as_of, lifetime: slice.lifetime };
+            let status = match slice.statuses {
+                Statuses::Is(status) => Some(status),
+                _ => None,
+            };
+            let key = SortKey { field, as_of, lifetime: slice.lifetime, status };
             let reading = match slice.lifetime {
                 // Active sessions are few, and their own index holds them by start time.
                 Lifetime::Active => Reading::Walk,
@@ -465,10 +469,15 @@ fn plan<'a>(
             lifetime: Lifetime::Any,
         }]
     };
+    // By duration: active and ended sessions apart, each only if the status filter lets any through.
     if query.sort.field == SortField::Duration {
-        return [Lifetime::Active, Lifetime::Ended]
+        let any = |active: bool| {
+            query.statuses.is_empty() || query.statuses.iter().any(|status| status.is_active() == active)
+        };
+        return [(Lifetime::Active, any(true)), (Lifetime::Ended, any(false))]
             .into_iter()
-            .map(|lifetime| Slice {
+            .filter(|(_, wanted)| *wanted)
+            .map(|(lifetime, _)| Slice {
                 visibility: single_visibility(caller, scope),
                 statuses: Statuses::In(&query.statuses),
                 user: None,
@@ -476,9 +485,29 @@ fn plan<'a>(
             })
             .collect();
     }
-    // Only the start-time order is held by the indexes; other orders sort whatever the filters leave, as do a
-    // search's few candidates.
-    if query.sort.field != SortField::StartTime || matches!(search, Search::Among { .. }) {
+    // A search's few candidates are sorted as they come.
+    if matches!(search, Search::Among { .. }) {
+        return single();
+    }
+    // By status: one slice per status, each in session-ID order from the `(status, session_id)` index; the cursor's
+    // status tells each slice where it starts (see `keyset`).
+    if query.sort.field == SortField::Status {
+        let statuses: Vec<SessionStatus> = match query.statuses.is_empty() {
+            true => SessionStatus::ALL.to_vec(),
+            false => query.statuses.iter().copied().collect(),
+        };
+        return statuses
+            .into_iter()
+            .map(|status| Slice {
+                visibility: single_visibility(caller, scope),
+                statuses: Statuses::Is(status),
+                user: None,
+                lifetime: Lifetime::Any,
+            })
+            .collect();
+    }
+    // Other orders than start time read one sort index (or sort what the filters leave).
+    if query.sort.field != SortField::StartTime {
         return single();
     }
     // A user filter is the narrowest: each user's sessions come newest first from the (user, start time) index, with
@@ -612,6 +641,18 @@ fn keyset(sql: &mut Sql, key: &SortKey, descending: bool, cursor: &Cursor, walki
     };
     let id = cursor.session_id.clone();
     let (op, or_equal) = if descending { (" < ", " <= ") } else { (" > ", " >= ") };
+    if let (SortField::Status, Some(status), SortValue::Int(cursor_rank)) = (key.field, key.status, &cursor.key) {
+        // A slice of one status: after the cursor's status it is read whole, before it not at all, and in it from the
+        // cursor's session on.
+        let rank = status_rank(status);
+        let after = if descending { rank < *cursor_rank } else { rank > *cursor_rank };
+        if rank == *cursor_rank {
+            sql.push(" AND s.session_id").push(op).bind(id);
+        } else if !after {
+            sql.push(" AND 1 = 0");
+        }
+        return;
+    }
     if key.lifetime == Lifetime::Active && key.field == SortField::Duration {
         // An active session's duration is `as_of - started_at`: the same condition on the start time (reversed), which
         // the active sessions' index holds.
@@ -664,7 +705,6 @@ fn walk_bounds(sql: &mut Sql, query: &SessionQuery, slice: &Slice<'_>, gateway_f
         }
     }
     match query.sort.field {
-        SortField::Status => range(sql, sra_migrations::STATUS_RANK, query.statuses.iter().map(|s| status_rank(*s))),
         SortField::ResourceType => range(sql, "s.resource_type", query.resource_types.iter().map(|r| r.as_str())),
         SortField::ClientInterface => {
             range(sql, "s.client_interface", query.client_interfaces.iter().map(|c| c.as_str()))
@@ -684,11 +724,20 @@ fn walk_bounds(sql: &mut Sql, query: &SessionQuery, slice: &Slice<'_>, gateway_f
                 sql.push(")");
             }
         }
-        SortField::StartTime | SortField::Duration | SortField::SecretName | SortField::SessionId => {}
+        SortField::StartTime
+        | SortField::Duration
+        | SortField::Status
+        | SortField::SecretName
+        | SortField::SessionId => {}
     }
 }
 
-/// A status's rank in [`sra_migrations::STATUS_RANK`]: the lifecycle order.
+/// A session's status as its rank in the lifecycle: connecting, connected, failed, completed, terminated (a listing by
+/// status that sorts in one statement; slices by status bind [`status_rank`] instead).
+const STATUS_RANK: &str = "CAST(CASE s.status WHEN 'connecting' THEN 0 WHEN 'connected' THEN 1 WHEN 'failed' THEN 2 \
+                           WHEN 'completed' THEN 3 ELSE 4 END AS BIGINT)";
+
+/// A status's rank in [`STATUS_RANK`]: the lifecycle order.
 fn status_rank(status: SessionStatus) -> i64 {
     match status {
         SessionStatus::Connecting => 0,
@@ -705,6 +754,8 @@ struct SortKey {
     /// The listing's instant: active sessions last until then, fixed so that pages agree with each other.
     as_of: i64,
     lifetime: Lifetime,
+    /// The one status of a slice by status.
+    status: Option<SessionStatus>,
 }
 
 impl SortKey {
@@ -724,7 +775,10 @@ impl SortKey {
             SortField::SecretName => sql.push("s.secret_name"),
             SortField::SessionId => sql.push("s.session_id"),
             // By lifecycle, not alphabet: connecting, connected, failed, completed, terminated.
-            SortField::Status => sql.push(sra_migrations::STATUS_RANK),
+            SortField::Status => match self.status {
+                Some(status) => sql.push("CAST(").bind(status_rank(status)).push(" AS BIGINT)"),
+                None => sql.push(STATUS_RANK),
+            },
         };
     }
 
@@ -735,6 +789,11 @@ impl SortKey {
         if self.field == SortField::Duration && self.lifetime == Lifetime::Active {
             // The longest-running active session started first.
             sql.push("s.started_at").push(reversed).push(", s.session_id").push(order);
+            return;
+        }
+        if self.field == SortField::Status && self.status.is_some() {
+            // One status: the session ID alone orders it.
+            sql.push("s.session_id").push(order);
             return;
         }
         if reading == Reading::Collect && sql.backend() == DbBackend::Sqlite {
