@@ -161,7 +161,7 @@ impl Store {
         if query.sort.field == SortField::StartTime {
             return Ok(Reading::ByTime);
         }
-        if matches!(search, Search::Among { .. }) {
+        if search.is_few() {
             return Ok(Reading::Collect);
         }
         let slice = Slice {
@@ -214,7 +214,7 @@ impl Store {
         // inside it (a range of start times), and the few started earlier that still overlap it (by end time). A
         // search's few candidates are read directly instead, once.
         let parts: &[Part] = match search {
-            Search::Among { .. } | Search::Indexed { .. } => &[Part::Overlapping],
+            Search::Among { .. } | Search::Few { .. } | Search::Indexed { .. } => &[Part::Overlapping],
             _ => &[Part::StartedInside, Part::StartedBefore],
         };
         let mut sql = Sql::new(self.db.get_database_backend());
@@ -485,8 +485,8 @@ fn plan<'a>(
             })
             .collect();
     }
-    // A search's few candidates are sorted as they come.
-    if matches!(search, Search::Among { .. }) {
+    // A search's few matches are sorted as they come.
+    if search.is_few() {
         return single();
     }
     // By status: one slice per status, each in session-ID order from the `(status, session_id)` index; the cursor's
