@@ -4,7 +4,7 @@
 //! The search looks for its text inside five columns: user, session ID, secret, target name and target host.
 //! - SQLite: an FTS5 table with the `trigram` tokenizer over those columns, its content read from `sessions` (no copy of
 //!   the text), with `detail=none` (no positions: a third of the size, and candidates are checked against the row
-//!   anyway). Triggers keep it in step with `sessions` inside the writing transaction, and re-index a row only when one
+//!   anyway) and `columnsize=0` (no per-row size table, which nothing here reads: it halved the ingest rate). Triggers keep it in step with `sessions` inside the writing transaction, and re-index a row only when one
 //!   of its searched columns changes (a status update does not touch the index).
 //! - PostgreSQL: `pg_trgm` GIN indexes over the lower-cased columns, which `LIKE '%…%'` uses directly. `pg_trgm` ships
 //!   with PostgreSQL (contrib) and is a trusted extension: the database owner may create it.
@@ -39,7 +39,7 @@ impl MigrationTrait for Migration {
                 let changed = COLUMNS.map(|c| format!("old.{c} IS NOT new.{c}")).join(" OR ");
                 db.execute_unprepared(&format!(
                     "CREATE VIRTUAL TABLE session_search USING fts5({columns}, content='sessions', content_rowid='id', \
-                     tokenize='trigram', detail=none)"
+                     tokenize='trigram', detail=none, columnsize=0)"
                 ))
                 .await?;
                 db.execute_unprepared(&format!(
