@@ -285,6 +285,9 @@ async fn maintain_sign_ins(store: Store, mut stop: watch::Receiver<bool>) {
 /// also at every start).
 async fn maintain_database(store: Store, mut stop: watch::Receiver<bool>) {
     const ROUNDS_PER_STATISTICS: u32 = 120;
+    if let Err(e) = store.refresh_statistics().await {
+        tracing::warn!(error = %e, "refreshing the planner's statistics failed; retrying in an hour");
+    }
     let mut round = 0_u32;
     loop {
         tokio::select! {

@@ -55,6 +55,8 @@ async fn main() {
     let keys = sra_store::AuditKeys::load_or_create(&key_file).expect("bench audit key");
     let store = Store::connect(&url, &keys).await.expect("open bench store");
     let shape = ensure_data(&store, sessions).await;
+    // As the server does at start: the planner's statistics cover every index (see `Store::refresh_statistics`).
+    store.refresh_statistics().await.expect("planner statistics");
     println!(
         "# {label}: {} sessions, {USERS} users, {GATEWAYS} gateways (data generated at {})",
         shape.sessions, shape.now

@@ -75,7 +75,6 @@ impl Store {
             walk_above: crate::query::WALK_ABOVE,
         };
         store.adopt_audit_key().await?;
-        store.refresh_statistics().await?;
         Ok(store)
     }
 }
@@ -324,7 +323,8 @@ impl Store {
     /// Brings SQLite's planner statistics up to date (PostgreSQL's autovacuum does it by itself). SQLite plans with
     /// what `ANALYZE` last recorded, and an index it has no figures for looks more selective than any: a new sort index
     /// took over a filtered listing by start time (3 ms → 390 ms at a million sessions) until the statistics knew it.
-    /// Each index is sampled (`analysis_limit`), so this takes milliseconds at any size. It takes the writer's turn.
+    /// Each index is sampled (`analysis_limit`): 1.4 s at a million sessions, so the server runs it in the background
+    /// (at start, then hourly) rather than in `connect`. It takes the writer's turn.
     pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
         if self.backend != Backend::Sqlite {
             return Ok(());
