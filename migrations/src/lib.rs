@@ -12,6 +12,7 @@ mod m20261201_000003_sign_in_throttle;
 mod m20261202_000004_audit_seal;
 mod m20261202_000005_search_index;
 mod m20261202_000006_sort_indexes;
+mod m20261202_000007_session_counts;
 
 pub use m20261202_000004_audit_seal::{unkeyed_chain, GENESIS};
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_audit_seal::Migration),
             Box::new(m20261202_000005_search_index::Migration),
             Box::new(m20261202_000006_sort_indexes::Migration),
+            Box::new(m20261202_000007_session_counts::Migration),
         ]
     }
 }

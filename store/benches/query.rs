@@ -361,6 +361,8 @@ async fn ensure_data(store: &Store, sessions: usize) -> Shape {
         .unwrap();
         written += n;
     }
+    // Bulk-inserted around the store: its roll-up counts them afresh.
+    store.rebuild_session_counts().await.unwrap();
     db.execute_unprepared("ANALYZE").await.unwrap();
     db.execute(Statement::from_sql_and_values(
         backend,

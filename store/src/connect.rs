@@ -73,6 +73,7 @@ impl Store {
             write_health: Default::default(),
             search_candidate_limit: crate::search::CANDIDATE_LIMIT,
             walk_above: crate::query::WALK_ABOVE,
+            count_spans: Default::default(),
         };
         store.adopt_audit_key().await?;
         Ok(store)

@@ -13,6 +13,7 @@ use sra_domain::{Actor, Millis, NewSession, SessionChange, SessionStatus, Sessio
 
 use crate::audit::{Entry, WriteTxn};
 use crate::query::parse_column;
+use crate::rollup;
 use crate::sql::Sql;
 use crate::{now_ms, Store, StoreError};
 
@@ -74,6 +75,19 @@ struct Row {
     error_message: Option<String>,
     updated_at: Millis,
     last_seen_at: Option<Millis>,
+}
+
+impl Row {
+    /// The session as the roll-up counts it, with `status`.
+    fn counted(&self, status: SessionStatus) -> rollup::Counted<'_> {
+        rollup::Counted {
+            gateway_id: self.gateway_id,
+            started_at: self.started_at,
+            resource_type: &self.resource_type,
+            client_interface: &self.client_interface,
+            status,
+        }
+    }
 }
 
 /// What a batch does with a change to a session that has meanwhile ended otherwise.
@@ -141,6 +155,8 @@ impl Store {
             None => HashSet::new(),
         };
         let mut rows = load_sessions(&txn, items).await?;
+        // Where each known session is counted now: the batch moves it out of there if it changes its status.
+        let stored: HashMap<String, SessionStatus> = rows.iter().map(|(id, row)| (id.clone(), row.status)).collect();
         let gateway_ids = resolve_gateways(&txn, items).await?;
 
         let mut outcomes = Vec::with_capacity(items.len());
@@ -242,6 +258,14 @@ impl Store {
 
         let changed: Vec<&Row> = touched.iter().filter_map(|id| rows.get(id)).collect();
         upsert_sessions(&txn, &changed).await?;
+        let mut counts = rollup::Changes::default();
+        for row in &changed {
+            if let Some(&before) = stored.get(&row.session_id) {
+                counts.add(self.count_spans, &row.counted(before), -1);
+            }
+            counts.add(self.count_spans, &row.counted(row.status), 1);
+        }
+        counts.write(&txn).await?;
         let entries: Vec<Entry<'_>> = audits
             .iter()
             .map(|(at, action, session_id, details)| Entry {

@@ -28,6 +28,7 @@ mod ingest;
 mod outage;
 mod query;
 mod reachability;
+mod rollup;
 mod search;
 mod sign_in;
 mod sql;
@@ -80,6 +81,8 @@ pub struct Store {
     search_candidate_limit: usize,
     /// Above how many matching sessions a listing walks the sort column's index (see `query`).
     walk_above: usize,
+    /// The bucket lengths of the session roll-up (see `rollup`).
+    count_spans: rollup::Spans,
 }
 
 impl Store {

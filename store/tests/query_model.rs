@@ -38,6 +38,9 @@ const SEARCHES: [&str; 15] =
     ["u0", "PROD", "db_", "%", "_", "web", "x", "gw", "prod/", "B-REP", "0.0.3", "u0x", "50%-", "arget-1", "abcd"];
 /// How many candidates a search reads before it walks instead: never, a few, and the production limit.
 const CANDIDATE_LIMITS: [usize; 3] = [0, 3, 5_000];
+/// The roll-up's bucket lengths (coarse, fine): production (no bucket fits these worlds), and short ones that cut the
+/// worlds' windows into buckets and edges, aligned with the grid or not.
+const COUNT_SPANS: [(i64, i64); 3] = [(86_400_000, 3_600_000), (4 * STEP, 2 * STEP), (5 * STEP, 2 * STEP)];
 /// Above how many matches a listing by another column than start time walks that column's index: always, past a
 /// few, and the production threshold (never, in these small worlds).
 const WALK_ABOVE: [usize; 3] = [0, 5, 5_000];
@@ -67,6 +70,7 @@ struct World {
     /// For each login, the indexes of its roles.
     holdings: Vec<BTreeSet<usize>>,
     sessions: Vec<Session>,
+    count_spans: (i64, i64),
 }
 
 #[derive(Debug, Clone)]
@@ -126,11 +130,12 @@ fn world() -> impl Strategy<Value = World> {
             proptest::collection::vec(role, 0..=4),
             proptest::collection::vec(proptest::collection::btree_set(0..4_usize, 0..=2), LOGINS.len()),
             proptest::collection::vec(session, 0..=60),
+            pick(&COUNT_SPANS),
         )
-            .prop_map(|(display, roles, holdings, sessions)| {
+            .prop_map(|(display, roles, holdings, sessions, count_spans)| {
                 let holdings =
                     holdings.into_iter().map(|h| h.into_iter().filter(|r| *r < roles.len()).collect()).collect();
-                World { display, roles, holdings, sessions }
+                World { display, roles, holdings, sessions, count_spans }
             })
     })
 }
@@ -192,7 +197,9 @@ fn session_id(i: usize) -> String {
 
 /// Loads a world into an empty store through the normal write paths.
 async fn load(store: &Store, world: &World) {
-    for table in ["audit_log", "sessions", "role_gateways", "user_roles", "roles", "users", "gateways"] {
+    for table in
+        ["audit_log", "session_counts", "sessions", "role_gateways", "user_roles", "roles", "users", "gateways"]
+    {
         store.connection().execute_unprepared(&format!("DELETE FROM {table}")).await.unwrap();
     }
     let admin = Actor::System;
@@ -212,10 +219,12 @@ async fn load(store: &Store, world: &World) {
             store.assign_role(&admin, login, &format!("role-{role}")).await.unwrap();
         }
     }
+    // Two batches: the starts, then every later change, so that the second moves sessions between counts.
+    let mut starts = Vec::new();
     let mut updates = Vec::new();
     for (i, s) in world.sessions.iter().enumerate() {
         let id = session_id(i);
-        updates.push(SessionUpdate {
+        starts.push(SessionUpdate {
             session_id: id.clone(),
             at: s.start,
             change: SessionChange::Started(NewSession {
@@ -242,6 +251,7 @@ async fn load(store: &Store, world: &World) {
             SessionStatus::Terminated => step(SessionChange::Terminated),
         }
     }
+    store.apply_updates(&admin, &starts).await.unwrap();
     store.apply_updates(&admin, &updates).await.unwrap();
 }
 
@@ -333,6 +343,9 @@ fn ids(sessions: &[SessionSummary]) -> Vec<String> {
 }
 
 async fn check(store: &Store, world: &World, queries: &[Query]) -> Result<(), TestCaseError> {
+    let mut store = store.clone();
+    store.set_count_spans(world.count_spans.0, world.count_spans.1);
+    let store = &store;
     load(store, world).await;
     for q in queries {
         let mut store = store.clone();
