@@ -75,6 +75,8 @@ struct Row {
     error_message: Option<String>,
     updated_at: Millis,
     last_seen_at: Option<Millis>,
+    /// The status the database holds for it, under which the roll-up counts it (`None`: new in this batch).
+    stored_status: Option<SessionStatus>,
 }
 
 impl Row {
@@ -155,8 +157,6 @@ impl Store {
             None => HashSet::new(),
         };
         let mut rows = load_sessions(&txn, items).await?;
-        // Where each known session is counted now: the batch moves it out of there if it changes its status.
-        let stored: HashMap<String, SessionStatus> = rows.iter().map(|(id, row)| (id.clone(), row.status)).collect();
         let gateway_ids = resolve_gateways(&txn, items).await?;
 
         let mut outcomes = Vec::with_capacity(items.len());
@@ -260,7 +260,7 @@ impl Store {
         upsert_sessions(&txn, &changed).await?;
         let mut counts = rollup::Changes::default();
         for row in &changed {
-            if let Some(&before) = stored.get(&row.session_id) {
+            if let Some(before) = row.stored_status {
                 counts.add(self.count_spans, &row.counted(before), -1);
             }
             counts.add(self.count_spans, &row.counted(row.status), 1);
@@ -407,6 +407,7 @@ fn started_row(session_id: &str, gateway_id: i64, at: Millis, now: Millis, new: 
         error_message: None,
         updated_at: at,
         last_seen_at: Some(now),
+        stored_status: None,
     }
 }
 
@@ -462,6 +463,7 @@ async fn load_sessions(
         .bind_list(chunk.iter().map(|id| (*id).to_owned()));
         for r in txn.query_all(sql.build()).await? {
             let status: String = r.try_get("", "status")?;
+            let status = parse_column(&status, "status")?;
             let row = Row {
                 session_id: r.try_get("", "session_id")?,
                 user: r.try_get("", "user_identifier")?,
@@ -472,12 +474,13 @@ async fn load_sessions(
                 secret_name: r.try_get("", "secret_name")?,
                 target_name: r.try_get("", "target_name")?,
                 target_host: r.try_get("", "target_host")?,
-                status: parse_column(&status, "status")?,
+                status,
                 started_at: r.try_get("", "started_at")?,
                 ended_at: r.try_get("", "ended_at")?,
                 error_message: r.try_get("", "error_message")?,
                 updated_at: r.try_get("", "updated_at")?,
                 last_seen_at: r.try_get("", "last_seen_at")?,
+                stored_status: Some(status),
             };
             rows.insert(row.session_id.clone(), row);
         }

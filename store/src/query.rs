@@ -325,10 +325,7 @@ impl Store {
             parts += 1;
         };
         if let Some(level) = level {
-            let ids = match level {
-                rollup::Level::Every => None,
-                rollup::Level::Gateways(ids) => Some(ids),
-            };
+            let ids = level.gateway_ids();
             let resource_types: Vec<&'static str> = query.resource_types.iter().map(|r| r.as_str()).collect();
             let client_interfaces: Vec<&'static str> = query.client_interfaces.iter().map(|c| c.as_str()).collect();
             let every = Slice {

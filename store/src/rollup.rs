@@ -35,6 +35,14 @@ impl Default for Spans {
     }
 }
 
+impl Spans {
+    /// What the roll-up holds, one entry per level: whether it is per gateway, and its bucket length. Writes, rebuilds
+    /// and reads all follow this list.
+    fn levels(self) -> [(bool, Millis); 3] {
+        [(false, self.coarse), (false, self.fine), (true, self.coarse)]
+    }
+}
+
 /// Which rows of the roll-up a count reads.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Level<'a> {
@@ -44,12 +52,18 @@ pub(crate) enum Level<'a> {
     Gateways(&'a [i64]),
 }
 
-impl Level<'_> {
+impl<'a> Level<'a> {
     /// The bucket lengths this level is kept in, longest first.
     fn spans(self, spans: Spans) -> Vec<Millis> {
+        let per_gateway = matches!(self, Level::Gateways(_));
+        spans.levels().into_iter().filter(|(g, _)| *g == per_gateway).map(|(_, span)| span).collect()
+    }
+
+    /// The gateways the level is restricted to (`None`: every gateway).
+    pub fn gateway_ids(self) -> Option<&'a [i64]> {
         match self {
-            Level::Every => vec![spans.coarse, spans.fine],
-            Level::Gateways(_) => vec![spans.coarse],
+            Level::Every => None,
+            Level::Gateways(ids) => Some(ids),
         }
     }
 }
@@ -139,10 +153,9 @@ pub(crate) struct Changes(BTreeMap<Key, i64>);
 impl Changes {
     /// Adds `delta` (1: the session now counts here; -1: it no longer does) to each of the session's buckets.
     pub fn add(&mut self, spans: Spans, session: &Counted<'_>, delta: i64) {
-        let levels = [(EVERY_GATEWAY, spans.coarse), (EVERY_GATEWAY, spans.fine), (session.gateway_id, spans.coarse)];
-        for (gateway_id, span_ms) in levels {
+        for (per_gateway, span_ms) in spans.levels() {
             let key = Key {
-                gateway_id,
+                gateway_id: if per_gateway { session.gateway_id } else { EVERY_GATEWAY },
                 span_ms,
                 bucket: session.started_at.div_euclid(span_ms) * span_ms,
                 resource_type: session.resource_type.to_owned(),
@@ -198,10 +211,8 @@ impl Store {
     pub async fn rebuild_session_counts(&self) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
         txn.execute_unprepared("DELETE FROM session_counts").await?;
-        let spans = self.count_spans;
-        for (gateway, grouped, span) in
-            [("0", "", spans.coarse), ("0", "", spans.fine), ("gateway_id", "gateway_id, ", spans.coarse)]
-        {
+        for (per_gateway, span) in self.count_spans.levels() {
+            let (gateway, grouped) = if per_gateway { ("gateway_id", "gateway_id, ") } else { ("0", "") };
             txn.execute_unprepared(&format!(
                 "INSERT INTO session_counts (gateway_id, span_ms, bucket, resource_type, client_interface, status, \
                  sessions) SELECT {gateway}, {span}, (started_at / {span}) * {span} AS b, resource_type, \
