@@ -24,7 +24,10 @@ pub use gateway::{
     Heartbeat, HeartbeatError, HeartbeatOutput, ReportError, ReportResult, ReportResults, SessionReport,
     SessionReports, MAX_BATCH, MAX_CLOCK_AHEAD_MS, MAX_ID_LEN, MAX_LIVE,
 };
-pub use sessions::{ListSraSessions, ListSraSessionsOutput, RequestError, SraGateway, SraSession};
+pub use sessions::{
+    ChangeKind, ListSraSessions, ListSraSessionsAnswer, ListSraSessionsOutput, RequestError, SraGateway, SraSession,
+    SraSessionChanges,
+};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use sra_domain::{
     parse_rfc3339, ClientInterface, ConnectionType, GatewayInfo, InvalidTime, Millis, RawSessionQuery, ResourceType,
-    SessionStatus, SessionSummary,
+    SessionStatus, SessionSummary, ViewChanges,
 };
 use utoipa::ToSchema;
 
@@ -60,6 +60,10 @@ pub struct ListSraSessions {
     /// Extension: sessions per page, 1 to 500 (default 50).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
+    /// Extension: the `changes_token` of an earlier answer for the same keys: answers what changed in that view since
+    /// ([`SraSessionChanges`]) instead of a page. Not with `pagination-token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes_since: Option<String>,
 }
 
 /// A request value this layer could not read (the query's own values are checked by the domain).
@@ -148,6 +152,58 @@ pub struct ListSraSessionsOutput {
     pub next_page: Option<String>,
     /// The gateways whose every session the caller may see (Own or All grants).
     pub allowed_gateways: Vec<SraGateway>,
+    /// Extension: send as `changes-since` (with the same other keys) to learn what changed in this view since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes_token: Option<String>,
+}
+
+/// The answer to a request with `changes-since`: what changed in its view since that token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SraSessionChanges {
+    pub changes: ChangeKind,
+    /// The changed sessions that are in the view, as they are now (new ones among them), newest first.
+    pub sessions: Vec<SraSession>,
+    /// The IDs of changed sessions the caller may see that are not in the view now (e.g. ended, when listing active
+    /// sessions): drop those shown; some may never have been in the view.
+    pub removed_session_ids: Vec<String>,
+    /// Send as `changes-since` next time.
+    pub changes_token: String,
+}
+
+/// Whether the view changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Nothing the caller may see changed: `sessions` and `removed_session_ids` are empty.
+    Unchanged,
+    /// Some sessions changed: apply `sessions` and `removed_session_ids`.
+    Changed,
+    /// Too much changed, or stored data was pruned: list the view again (without `changes-since`).
+    Reset,
+}
+
+/// What `POST /list-sra-sessions` answers: a page, or with `changes-since` the view's changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ListSraSessionsAnswer {
+    Page(ListSraSessionsOutput),
+    Changes(SraSessionChanges),
+}
+
+impl From<sra_domain::SessionChanges> for SraSessionChanges {
+    fn from(c: sra_domain::SessionChanges) -> SraSessionChanges {
+        let (changes, sessions, removed) = match c.changes {
+            ViewChanges::Unchanged => (ChangeKind::Unchanged, Vec::new(), Vec::new()),
+            ViewChanges::Reset => (ChangeKind::Reset, Vec::new(), Vec::new()),
+            ViewChanges::Changed { sessions, removed } => (ChangeKind::Changed, sessions, removed),
+        };
+        SraSessionChanges {
+            changes,
+            sessions: sessions.into_iter().map(Into::into).collect(),
+            removed_session_ids: removed,
+            changes_token: c.token,
+        }
+    }
 }
 
 /// A gateway (SRA server).

@@ -20,7 +20,9 @@ pub use query::{
     DEFAULT_PAGE_SIZE, DEFAULT_WINDOW_MS, MAX_CURSOR_LEN, MAX_LIST_LEN, MAX_NAME_LEN, MAX_PAGE_SIZE, MAX_SEARCH_LEN,
     RANGES,
 };
-pub use session::{GatewayInfo, SessionSummary, SessionsPage, StatusCounts, VisibleGateways};
+pub use session::{
+    GatewayInfo, SessionChanges, SessionSummary, SessionsPage, StatusCounts, ViewChanges, VisibleGateways,
+};
 pub use time::{
     format_duration, format_rfc3339, parse_rfc3339, InvalidTime, Millis, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS,
 };

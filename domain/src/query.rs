@@ -370,6 +370,8 @@ pub enum QueryError {
     SearchTooLong { len: usize },
     #[error("invalid page cursor: it was not issued for this query, was altered, or is from another server")]
     InvalidCursor,
+    #[error("invalid changes token: it was not issued for this view, was altered, or is from another server; list the view again for a new one")]
+    InvalidChangesToken,
     #[error("{key}: more than {limit} values; allowed: up to {limit}")]
     TooMany { key: &'static str, limit: usize },
     #[error("{key}: a value is {len} characters long; allowed: up to {limit}")]

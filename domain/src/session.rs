@@ -55,6 +55,30 @@ pub struct SessionsPage {
     /// The server time durations of active sessions are measured to. It is fixed for every page of one listing, so
     /// sorting by duration stays consistent while paging; clients tick live durations on from it.
     pub as_of: Millis,
+    /// Ask what changed in this listing's view since it was read ([`SessionChanges`]) with this, instead of reading
+    /// the page again.
+    #[serde(default)]
+    pub changes_token: Option<String>,
+}
+
+/// What changed in a listing's view since a changes token, and the token to ask with next time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionChanges {
+    pub token: String,
+    pub changes: ViewChanges,
+}
+
+/// The changes of a view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ViewChanges {
+    /// No session the caller may see has changed.
+    Unchanged,
+    /// `sessions`: the changed sessions that are in the view, as they are now (new ones among them); `removed`: the
+    /// IDs of changed sessions the caller may see that are no longer in the view (e.g. ended, under "active only").
+    Changed { sessions: Vec<SessionSummary>, removed: Vec<String> },
+    /// Too much changed to list, or stored data was pruned meanwhile: read the view again.
+    Reset,
 }
 
 /// How many sessions of each status match a query's other filters (the status filter's chips).

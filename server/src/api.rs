@@ -11,7 +11,8 @@ use axum::extract::{Request, State};
 use axum::Json;
 use sra_api::{
     AccessType, AuditEntry, Auth, AuthOutput, ErrorBody, ListSraAudit, ListSraAuditOutput, ListSraSessionAudit,
-    ListSraSessionAuditOutput, ListSraSessions, ListSraSessionsOutput, TerminateSraSession, TerminateSraSessionOutput,
+    ListSraSessionAuditOutput, ListSraSessions, ListSraSessionsAnswer, ListSraSessionsOutput, TerminateSraSession,
+    TerminateSraSessionOutput,
 };
 use sra_domain::Caller;
 use sra_store::{Attempt, Channel, Credential, Store, StoreError};
@@ -93,7 +94,7 @@ pub async fn auth(State(store): State<Store>, request: Request) -> Result<Json<A
 }
 
 /// `POST /list-sra-sessions`: one page of the sessions the caller may see — active ones unless `status-type` says
-/// otherwise — and the gateways they may see.
+/// otherwise — and the gateways they may see; or, with `changes-since`, what changed in that view since.
 #[utoipa::path(
     post,
     path = "/list-sra-sessions",
@@ -101,7 +102,7 @@ pub async fn auth(State(store): State<Store>, request: Request) -> Result<Json<A
     request_body = ListSraSessions,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "One page of sessions", body = ListSraSessionsOutput),
+        (status = 200, description = "One page of sessions; with `changes-since`, the view's changes", body = ListSraSessionsAnswer),
         (status = 400, description = "A value is not allowed (the message names it and what is allowed)", body = ErrorBody),
         (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
     )
@@ -109,7 +110,7 @@ pub async fn auth(State(store): State<Store>, request: Request) -> Result<Json<A
 pub async fn list_sra_sessions(
     State(store): State<Store>,
     request: Request,
-) -> Result<Json<ListSraSessionsOutput>, ApiError> {
+) -> Result<Json<ListSraSessionsAnswer>, ApiError> {
     let (headers, body) = read::<ListSraSessions>(request, MAX_BODY).await?;
     let caller = bearer(&store, &headers, body.token.as_deref(), body.uid_token.as_deref()).await?;
     let query = body
@@ -117,13 +118,23 @@ pub async fn list_sra_sessions(
         .map_err(|e| ApiError::bad_request(e.to_string()))?
         .parse(sra_store::now_ms())
         .map_err(StoreError::Query)?;
+    if let Some(token) = body.changes_since.as_deref() {
+        if query.cursor.is_some() {
+            return Err(ApiError::bad_request(
+                "give either \"changes-since\" (what changed in the whole view) or \"pagination-token\" (a page), not both",
+            ));
+        }
+        let changes = store.session_changes(&caller, &query, token).await?;
+        return Ok(Json(ListSraSessionsAnswer::Changes(changes.into())));
+    }
     let page = store.list_sessions(&caller, &query).await?;
     let gateways = store.visible_gateways(&caller).await?;
-    Ok(Json(ListSraSessionsOutput {
+    Ok(Json(ListSraSessionsAnswer::Page(ListSraSessionsOutput {
         sessions: page.sessions.into_iter().map(Into::into).collect(),
         next_page: page.next_cursor,
         allowed_gateways: gateways.allowed.into_iter().map(Into::into).collect(),
-    }))
+        changes_token: page.changes_token,
+    })))
 }
 
 /// `POST /list-sra-session-audit`: the audit trail of one session the caller may see, oldest first.

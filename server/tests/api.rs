@@ -250,6 +250,67 @@ async fn pages_follow_next_page_to_the_end(store: &Store) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "another caller's token is refused");
 }
 
+/// `changes-since`: a refresh that asks what changed in its view since the listing's `changes_token`.
+async fn a_refresh_asks_only_what_changed_since_its_token(store: &Store) {
+    let (router, _site) = world(store).await;
+    let admin = token(store, "admin").await;
+    let view = json!({"token": admin, "gateway": "gw-a"});
+    let (status, listed) = post(&router, "/list-sra-sessions", &view.to_string(), None).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let since = listed["changes_token"].as_str().expect("a listing carries its changes token").to_owned();
+    let ask = |since: &str| {
+        let mut body = view.clone();
+        body["changes-since"] = json!(since);
+        body.to_string()
+    };
+    let (status, answer) = post(&router, "/list-sra-sessions", &ask(&since), None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["changes"], "unchanged");
+    assert_eq!((answer["sessions"].clone(), answer["removed_session_ids"].clone()), (json!([]), json!([])));
+
+    // s-01 (gw-a, connected) ends: it leaves the active view; s-03 (gw-b) ends: another view's; s-11 starts on gw-a.
+    let now = now_ms();
+    let gateway = Actor::Gateway("test".into());
+    let started =
+        updates(&("s-11", "dave", "gw-a", ResourceType::Ssh, ClientInterface::Cli, SessionStatus::Connecting, 0), now);
+    store.apply_updates(&gateway, &started).await.unwrap();
+    for id in ["s-01", "s-03"] {
+        let done = SessionUpdate { session_id: id.into(), at: now, change: SessionChange::Completed };
+        store.apply_updates(&gateway, &[done]).await.unwrap();
+    }
+    let (status, answer) = post(&router, "/list-sra-sessions", &ask(&since), None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["changes"], "changed");
+    assert_eq!(answer["sessions"].as_array().unwrap().len(), 1, "{answer}");
+    assert_eq!(
+        (answer["sessions"][0]["session_id"].clone(), answer["sessions"][0]["status"].clone()),
+        (json!("s-11"), json!("connecting"))
+    );
+    // s-01 left the view; s-03 never was in it, but the caller may see it and cannot be told it apart.
+    assert_eq!(answer["removed_session_ids"], json!(["s-01", "s-03"]));
+    let next = answer["changes_token"].as_str().unwrap();
+    let (_, answer) = post(&router, "/list-sra-sessions", &ask(next), None).await;
+    assert_eq!(answer["changes"], "unchanged");
+
+    // A token of another view, an altered one, or with a page cursor: 400, naming the problem.
+    let mut other = view.clone();
+    other["gateway"] = json!("gw-b");
+    other["changes-since"] = json!(since);
+    let mut altered = since.clone();
+    altered.insert(3, 'x');
+    let mut paged = serde_json::from_str::<Value>(&ask(&since)).unwrap();
+    paged["pagination-token"] = json!("c");
+    for (body, says) in [
+        (other.to_string(), "invalid changes token"),
+        (ask(&altered), "invalid changes token"),
+        (paged.to_string(), "not both"),
+    ] {
+        let (status, answer) = post(&router, "/list-sra-sessions", &body, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(answer["error"].as_str().unwrap().contains(says), "{answer}");
+    }
+}
+
 async fn tokens_come_in_the_body_or_the_header_and_bad_ones_are_refused(store: &Store) {
     let (router, _site) = world(store).await;
     let admin = token(store, "admin").await;
@@ -487,6 +548,7 @@ sra_store::on_both_backends!(
     the_default_lists_active_sessions_in_the_akeyless_shape,
     every_filter_key_narrows_the_listing,
     pages_follow_next_page_to_the_end,
+    a_refresh_asks_only_what_changed_since_its_token,
     tokens_come_in_the_body_or_the_header_and_bad_ones_are_refused,
     bad_input_is_named_with_what_is_allowed,
     a_visible_sessions_audit_trail_is_listed,

@@ -39,6 +39,7 @@ pub(crate) struct WriteTxn {
     /// The chain's head as this transaction leaves it, once read.
     head: Option<String>,
     dirty: bool,
+    feed: std::sync::Arc<crate::changes::ChangeFeed>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -66,7 +67,15 @@ impl Store {
             }
         };
         let health = self.write_health.clone();
-        let mut write = WriteTxn { txn, keys: self.keys.clone(), health, head: None, dirty: false, _turn: turn };
+        let mut write = WriteTxn {
+            txn,
+            keys: self.keys.clone(),
+            health,
+            head: None,
+            dirty: false,
+            feed: self.feed.clone(),
+            _turn: turn,
+        };
         if write.txn.get_database_backend() == DbBackend::Postgres {
             // Writes look rows up by lists of IDs in tables that grow fast (a gateway's update IDs). PostgreSQL's
             // generic plans for prepared statements, made without the values, stayed sequential scans as such a table
@@ -129,12 +138,15 @@ impl WriteTxn {
 
     /// Commits, moving the chain's head forward if entries were appended.
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
-        let (health, wrote) = (self.health.clone(), self.dirty);
+        let (health, wrote, feed) = (self.health.clone(), self.dirty, self.feed.clone());
         let committed = async {
             if let (true, Some(head)) = (self.dirty, &self.head) {
                 let mut sql = Sql::new(self.txn.get_database_backend());
                 sql.push("UPDATE settings SET value = ").bind(head.clone()).push(" WHERE name = ").bind(HEAD);
                 self.txn.execute(sql.build()).await?;
+                if let Some(notify) = crate::changes::notify_statement(self.txn.get_database_backend()) {
+                    self.txn.execute_unprepared(&notify).await?;
+                }
             }
             self.txn.commit().await?;
             Ok(())
@@ -142,7 +154,10 @@ impl WriteTxn {
         .await;
         // Only a write that appended something says writes work again (a probe that wrote nothing lasting does not).
         match &committed {
-            Ok(()) if wrote => health.note(Ok(())),
+            Ok(()) if wrote => {
+                health.note(Ok(()));
+                feed.moved();
+            }
             Ok(()) => {}
             Err(e) => health.note(Err(e)),
         }

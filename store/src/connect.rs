@@ -63,6 +63,7 @@ impl Store {
             backend,
             cursors: CursorCodec::new(&cursor_key),
             counts: Default::default(),
+            feed: Default::default(),
             writer: Default::default(),
             sign_ins: Default::default(),
             #[cfg(feature = "testing")]

@@ -8,6 +8,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sra_domain::{Caller, Millis, QueryError, SessionQuery};
@@ -74,28 +75,38 @@ impl CursorCodec {
     }
 
     pub fn encode(&self, cursor: &Cursor) -> String {
-        let payload = serde_json::to_vec(cursor).expect("a cursor always serializes");
-        let tag = self.mac(&payload).finalize().into_bytes();
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(&tag[..MAC_LEN]))
+        self.seal(cursor)
     }
 
     /// The cursor, if `text` is one this server issued, unaltered, for exactly this query and caller.
     pub fn decode(&self, text: &str, fingerprint: &str) -> Result<Cursor, QueryError> {
-        if text.len() > MAX_CURSOR_LEN {
-            return Err(QueryError::InvalidCursor);
-        }
-        let (payload, tag) = text.trim().split_once('.').ok_or(QueryError::InvalidCursor)?;
-        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| QueryError::InvalidCursor)?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| QueryError::InvalidCursor)?;
-        if tag.len() != MAC_LEN {
-            return Err(QueryError::InvalidCursor);
-        }
-        self.mac(&payload).verify_truncated_left(&tag).map_err(|_| QueryError::InvalidCursor)?;
-        let cursor: Cursor = serde_json::from_slice(&payload).map_err(|_| QueryError::InvalidCursor)?;
+        let cursor: Cursor = self.open(text).ok_or(QueryError::InvalidCursor)?;
         if cursor.fingerprint != fingerprint {
             return Err(QueryError::InvalidCursor);
         }
         Ok(cursor)
+    }
+
+    /// `value` as signed text (cursors, changes tokens).
+    pub fn seal<T: Serialize>(&self, value: &T) -> String {
+        let payload = serde_json::to_vec(value).expect("cursors and tokens always serialize");
+        let tag = self.mac(&payload).finalize().into_bytes();
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(&tag[..MAC_LEN]))
+    }
+
+    /// The value `text` holds, if this server sealed it and it is unaltered.
+    pub fn open<T: DeserializeOwned>(&self, text: &str) -> Option<T> {
+        if text.len() > MAX_CURSOR_LEN {
+            return None;
+        }
+        let (payload, tag) = text.trim().split_once('.')?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        if tag.len() != MAC_LEN {
+            return None;
+        }
+        self.mac(&payload).verify_truncated_left(&tag).ok()?;
+        serde_json::from_slice(&payload).ok()
     }
 }
 

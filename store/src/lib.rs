@@ -16,6 +16,7 @@ mod api_keys;
 mod audit;
 mod audit_keys;
 mod audit_listing;
+mod changes;
 mod checkpoint;
 mod connect;
 mod counts_cache;
@@ -40,6 +41,7 @@ pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
 pub use audit::{verify_audit, AuditVerdict};
 pub use audit_keys::{AuditKeys, KeyFileError, KeyOrigin};
 pub use audit_listing::{AuditPage, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
+pub use changes::MAX_CHANGES;
 pub use checkpoint::{read_checkpoints, Checkpoint, CheckpointFileError};
 pub use connect::{Backend, PoolStats};
 pub use error::{ErrorKind, StoreError};
@@ -63,6 +65,8 @@ pub struct Store {
     backend: Backend,
     cursors: cursor::CursorCodec,
     counts: std::sync::Arc<counts_cache::CountsCache>,
+    /// Moved after every commit that changed something (see `changes`).
+    feed: std::sync::Arc<changes::ChangeFeed>,
     /// Writers take turns on SQLite (see `audit`).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Hashing slots and refused sign-ins not yet written (see `sign_in`).

@@ -18,7 +18,7 @@ use crate::sql::Sql;
 use crate::{now_ms, Backend, Store, StoreError};
 
 /// The columns a listing reads; `row_to_summary` reads them back.
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "s.session_id, s.user_identifier, s.access_id, s.gateway_id, s.client_interface, s.resource_type, s.secret_name, \
      s.target_name, s.target_host, s.status, s.started_at, s.ended_at, s.error_message, s.updated_at, s.terminate_requested_at, \
      g.name AS gateway_name, g.display_name AS gateway_display_name";
@@ -40,9 +40,18 @@ type ScopeIds = Option<Vec<i64>>;
 impl Store {
     /// One page of the sessions `caller` may see that match `query`, in the query's order.
     pub async fn list_sessions(&self, caller: &Caller, query: &SessionQuery) -> Result<SessionsPage, StoreError> {
+        // Read before the page: a change committed while the page is read is then reported again, never missed.
+        let seen = self.change_head().await?;
+        let changes_token = Some(self.changes_token(caller, query, seen));
         let Listing { statement, sliced, cursor, fingerprint, as_of, direction } = self.listing(caller, query).await?;
         let Some(statement) = statement else {
-            return Ok(SessionsPage { sessions: Vec::new(), next_cursor: None, prev_cursor: None, as_of });
+            return Ok(SessionsPage {
+                sessions: Vec::new(),
+                next_cursor: None,
+                prev_cursor: None,
+                as_of,
+                changes_token,
+            });
         };
         let field = query.sort.field;
         let rows = self.run_listing(statement, sliced).await?;
@@ -73,7 +82,8 @@ impl Store {
         };
         let next_cursor = page.last().filter(|_| more_after).map(|last| make(Direction::Next, last));
         let prev_cursor = page.first().filter(|_| more_before).map(|first| make(Direction::Prev, first));
-        Ok(SessionsPage { sessions: page.into_iter().map(|(s, _)| s).collect(), next_cursor, prev_cursor, as_of })
+        let sessions = page.into_iter().map(|(s, _)| s).collect();
+        Ok(SessionsPage { sessions, next_cursor, prev_cursor, as_of, changes_token })
     }
 
     /// The statement behind [`Store::list_sessions`], without running it (for benchmarks: the engine's own SQL is
@@ -461,6 +471,30 @@ enum GatewayFilter {
     Ids(Vec<i64>),
     /// The filter names only gateways that do not exist.
     MatchesNothing,
+}
+
+impl Gateways {
+    /// Appends ` AND …` limiting rows to the sessions `caller` may see (whose grants these are).
+    pub(crate) fn visible_to(&self, sql: &mut Sql, caller: &Caller) {
+        visibility_condition(sql, &single_visibility(caller, &self.scope));
+    }
+}
+
+/// The condition that a session is in the view of `query` at `now` — timeframe, filters and search — visibility
+/// aside (see [`Gateways::visible_to`]): the very conditions of a listing, for a few rows found otherwise.
+pub(crate) fn view_condition(sql: &mut Sql, query: &SessionQuery, gateways: &Gateways, now: i64) {
+    if matches!(gateways.filter, GatewayFilter::MatchesNothing) {
+        sql.push("1 = 0");
+        return;
+    }
+    let slice = Slice {
+        visibility: Visibility::Everything,
+        statuses: Statuses::In(&query.statuses),
+        user: None,
+        lifetime: Lifetime::Any,
+    };
+    let search = Search::testing_rows(query.search.as_deref());
+    conditions(sql, query, query.timeframe.at(now), Part::Overlapping, &slice, gateways.filter.ids(), &search);
 }
 
 impl GatewayFilter {
@@ -983,7 +1017,7 @@ fn read_sort_value(row: &QueryResult, field: SortField) -> Result<SortValue, Sto
     })
 }
 
-fn row_to_summary(row: &QueryResult) -> Result<SessionSummary, StoreError> {
+pub(crate) fn row_to_summary(row: &QueryResult) -> Result<SessionSummary, StoreError> {
     let text = |column: &str| row.try_get::<String>("", column);
     Ok(SessionSummary {
         session_id: text("session_id")?,

@@ -88,11 +88,21 @@ impl Search {
     }
 }
 
+impl Search {
+    /// The search `text` as a plain test of each row read (for a few rows found otherwise).
+    pub(crate) fn testing_rows(text: Option<&str>) -> Search {
+        match text {
+            Some(text) => Search::Scan { pattern: like_pattern(text), trigrams: None },
+            None => Search::None,
+        }
+    }
+}
+
 impl Store {
     /// Decides how to apply the search `text` (see the module's documentation).
     pub(crate) async fn plan_search(&self, text: Option<&str>) -> Result<Search, StoreError> {
         let Some(text) = text else { return Ok(Search::None) };
-        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        let pattern = like_pattern(text);
         if text.chars().count() < TRIGRAM {
             return Ok(Search::Scan { pattern, trigrams: None });
         }
@@ -151,6 +161,11 @@ fn trigram_query(text: &str) -> String {
     trigrams.sort_unstable();
     trigrams.dedup();
     trigrams.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ")
+}
+
+/// The case-insensitive `LIKE` pattern that finds `text` anywhere.
+fn like_pattern(text: &str) -> String {
+    format!("%{}%", escape_like(&text.to_lowercase()))
 }
 
 /// Escapes LIKE's wildcards (and the escape character) so search text matches literally.

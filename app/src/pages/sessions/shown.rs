@@ -129,7 +129,7 @@ mod tests {
     }
 
     fn page(sessions: Vec<SessionSummary>) -> Option<Result<SessionsPage, ConsoleError>> {
-        Some(Ok(SessionsPage { sessions, next_cursor: None, prev_cursor: None, as_of: 10 }))
+        Some(Ok(SessionsPage { sessions, next_cursor: None, prev_cursor: None, as_of: 10, changes_token: None }))
     }
 
     fn failure(kind: Failure) -> Option<Result<SessionsPage, ConsoleError>> {
