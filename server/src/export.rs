@@ -16,7 +16,9 @@ use axum::Extension;
 use futures_util::{stream, StreamExt};
 use sra_api::SraSession;
 use sra_domain::{format_rfc3339, Caller, RawSessionQuery, SessionQuery, SessionSummary, MAX_PAGE_SIZE};
-use sra_store::{Store, StoreError};
+use sra_store::Store;
+
+use crate::http::{plain, plain_failure as failure};
 
 /// The two formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,10 +57,6 @@ pub async fn sessions_json(
     Query(params): Query<Vec<(String, String)>>,
 ) -> Response {
     export(store, signed_in, params, Format::Json).await
-}
-
-fn plain(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, format!("{}\n", message.into())).into_response()
 }
 
 async fn export(
@@ -146,14 +144,6 @@ fn export_query(params: &[(String, String)]) -> Result<SessionQuery, String> {
     let raw = RawSessionQuery { cursor: None, page_size: Some(MAX_PAGE_SIZE), ..raw };
     let query = raw.parse(sra_store::now_ms()).map_err(|e| e.to_string())?;
     Ok(SessionQuery { page_size: EXPORT_PAGE, ..query })
-}
-
-fn failure(e: StoreError) -> Response {
-    let mut response = plain(crate::http::status_of(e.kind()), e.public_message());
-    if let Some(seconds) = e.retry_after_secs() {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    response
 }
 
 /// The CSV columns, in order. Times are RFC 3339 in UTC: an export is data for other tools, not a reading view.

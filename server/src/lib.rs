@@ -8,6 +8,7 @@ pub mod api;
 pub mod assets;
 pub mod config;
 pub mod demo;
+pub mod events;
 pub mod export;
 pub mod gateway_api;
 pub mod guard;
@@ -95,6 +96,19 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
         .with_state(store.clone())
         .layer(axum::middleware::from_fn(guard::signed_in_pages));
 
+    // Pushed changes: the API's stream (bearer tokens) and the console's (its cookie, resolved with the console's).
+    let streams = Arc::new(events::Streams::default());
+    let api_events = Router::new().route("/stream-sra-sessions", get(events::api_events)).with_state((
+        store.clone(),
+        cookies,
+        streams.clone(),
+    ));
+    let console_events = Router::new().route("/events/sessions", get(events::console_events)).with_state((
+        store.clone(),
+        cookies,
+        streams,
+    ));
+
     let resolver = (store.clone(), cookies);
     let database = store.clone();
     // What every page render and server function finds in its context.
@@ -116,10 +130,15 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
         .layer(axum::middleware::from_fn(security::limit_server_fn_body));
 
     // Who is signed in is resolved once, for the console and the export (the API uses bearer tokens only).
-    let signed_in = exports.merge(console).layer(axum::middleware::from_fn_with_state(resolver, guard::resolve_caller));
+    let signed_in = exports
+        .merge(console_events)
+        .merge(console)
+        .layer(axum::middleware::from_fn_with_state(resolver, guard::resolve_caller));
     // While the database is known to be down, what needs it is answered at once instead of after the pool's timeout.
-    let needs_database =
-        api.merge(signed_in).layer(axum::middleware::from_fn_with_state(database, guard::database_reachable));
+    let needs_database = api
+        .merge(api_events)
+        .merge(signed_in)
+        .layer(axum::middleware::from_fn_with_state(database, guard::database_reachable));
     let app = operations
         .merge(assets::router(site_root))
         .merge(needs_database)
@@ -157,6 +176,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
         .context("cannot open the database (DATABASE_URL, or --data-dir for the embedded SQLite)")?;
     tracing::info!(backend = ?store.backend(), "database ready");
     store.watch_reachability();
+    store.listen_for_changes();
     warn_if_front_end_missing(&config.site_root);
 
     // One signal stops the background tasks (lost-session sweeper) at shutdown; the demo's gateways have their own.

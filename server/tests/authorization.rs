@@ -47,9 +47,11 @@ enum Expect {
     Sessions(&'static [&'static str]),
     /// 200, naming this signed-in login (or nobody).
     User(Option<&'static str>),
+    /// 200, an event stream that starts with its `ready` event.
+    Stream,
 }
 
-use Expect::{Sessions, Status, User};
+use Expect::{Sessions, Status, Stream, User};
 
 const ALL_SESSIONS: &[&str] = &["alice@gw-a", "bob@gw-b", "carol@gw-a", "olivia@gw-a"];
 
@@ -172,6 +174,27 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
         Cookie,
         [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303), Status(303)],
     ),
+    (
+        "GET",
+        "/events/sessions",
+        "",
+        Cookie,
+        [Status(401), Stream, Stream, Stream, Status(401), Status(401), Status(401)],
+    ),
+    (
+        "GET",
+        "/stream-sra-sessions?status=connecting",
+        "",
+        Bearer,
+        [Status(401), Stream, Stream, Stream, Status(401), Status(401), Status(401)],
+    ),
+    (
+        "GET",
+        "/stream-sra-sessions?status=paused",
+        "",
+        Bearer,
+        [Status(401), Status(400), Status(400), Status(400), Status(401), Status(401), Status(401)],
+    ),
     // The other credential is refused everywhere: the API takes no cookies (a page elsewhere could make the browser
     // send them), the console no bearer tokens.
     ("POST", "/list-sra-sessions", "{}", Cookie, [Status(401); 7]),
@@ -181,6 +204,8 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
     ("POST", "/api/terminate_session", r#"{"session_id": "s-0"}"#, Bearer, [Status(401); 7]),
     ("GET", "/sessions", "", Bearer, [Status(303); 7]),
     ("GET", "/export/sessions.csv", "", Bearer, [Status(303); 7]),
+    ("GET", "/events/sessions", "", Bearer, [Status(401); 7]),
+    ("GET", "/stream-sra-sessions", "", Cookie, [Status(401); 7]),
 ];
 
 async fn world(store: &Store) -> Router {
@@ -283,6 +308,15 @@ async fn every_endpoint_answers_every_caller_as_the_table_says(store: &Store) {
             }
             let response = router.clone().oneshot(request.body(Body::from(*body)).unwrap()).await.unwrap();
             let status = response.status();
+            if *expect == Stream {
+                // A stream does not end: its first event is enough.
+                use futures_util::StreamExt;
+                let context = format!("{method} {path} with {send:?} as {who:?}: {status}");
+                assert_eq!(status, StatusCode::OK, "{context}");
+                let first = response.into_body().into_data_stream().next().await.unwrap().unwrap();
+                assert!(String::from_utf8_lossy(&first).contains("event: ready"), "{context}");
+                continue;
+            }
             let bytes = axum::body::to_bytes(response.into_body(), 4 << 20).await.unwrap();
             let text = String::from_utf8_lossy(&bytes);
             let context = format!("{method} {path} with {send:?} as {who:?}: {status} {text}");
@@ -302,6 +336,7 @@ async fn every_endpoint_answers_every_caller_as_the_table_says(store: &Store) {
                     got.sort();
                     assert_eq!(got, *expected, "{context}");
                 }
+                Stream => unreachable!("answered above"),
                 User(expected) => {
                     assert_eq!(status, StatusCode::OK, "{context}");
                     let user: Option<app::auth::SignedIn> = serde_json::from_str(&text).unwrap();

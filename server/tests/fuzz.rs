@@ -149,6 +149,7 @@ const SESSIONS_KEYS: &[&str] = &[
     "status-type",
     "resource-type",
     "pagination-token",
+    "changes-since",
     "from",
     "to",
     "gateway",
@@ -306,6 +307,7 @@ fn time_and_sort_values_parse_or_say_what_is_allowed() {
 /// A served world: a SQLite store with a gateway, a user with a token, a console sign-in and sessions.
 struct World {
     router: Router,
+    store: Store,
     token: String,
     cookie: String,
     gateway_key: String,
@@ -336,7 +338,7 @@ fn world() -> &'static World {
             let caller = store.caller("admin").await.unwrap();
             let query = RawSessionQuery { page_size: Some(2), ..Default::default() }.parse(now_ms()).unwrap();
             let cursor = store.list_sessions(&caller, &query).await.unwrap().next_cursor.unwrap();
-            World { router, token, cookie, gateway_key, cursor, _site: site, _db: db }
+            World { router, store: store.clone(), token, cookie, gateway_key, cursor, _site: site, _db: db }
         })
     })
 }
@@ -489,6 +491,64 @@ fn the_console_never_fails_on_what_it_is_sent() {
         }
     });
     serve_all(requests, router_cases());
+}
+
+/// The event streams: any view, any starting token (an altered real one, or generated text) in the URL or in
+/// `Last-Event-ID`. A stream that opens must start with its `ready` event; anything else is a 4xx that says why.
+#[test]
+fn the_event_streams_never_fail_on_what_they_are_sent() {
+    let world = world();
+    let (cookie, token) = (world.cookie.clone(), world.token.clone());
+    let real = runtime().block_on(async {
+        let caller = world.store.caller("admin").await.unwrap();
+        let query = RawSessionQuery::default().parse(now_ms()).unwrap();
+        world.store.current_changes_token(&caller, &query).await.unwrap()
+    });
+    const KEYS: &[&str] =
+        &["range", "from", "to", "tz", "status", "resource", "client", "gateway", "user", "q", "since"];
+    let key = prop_oneof![6 => prop::sample::select(KEYS).prop_map(str::to_owned), 1 => hostile_text()];
+    let query = prop::collection::vec((key, hostile_text()), 0..6).prop_map(|pairs| {
+        pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+    });
+    let altered = (0..real.len(), any::<char>()).prop_map(move |(at, c)| {
+        let mut text: Vec<char> = real.chars().collect();
+        text[at] = c;
+        text.into_iter().collect::<String>()
+    });
+    let last_event = prop_oneof![altered, hostile_text()];
+    let requests = (any::<bool>(), query, prop::option::of(last_event)).prop_map(move |(console, query, last)| {
+        let mut request = if console {
+            Request::get(format!("/events/sessions?{query}")).header(header::COOKIE, format!("sra_session={cookie}"))
+        } else {
+            Request::get(format!("/stream-sra-sessions?{query}"))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        };
+        if let Some(last) = last.and_then(|l| axum::http::HeaderValue::from_str(&l).ok()) {
+            request = request.header("last-event-id", last);
+        }
+        request.body(Body::empty()).unwrap()
+    });
+    runner(router_cases())
+        .run(&requests, |request| {
+            use futures_util::StreamExt;
+            let what = format!("{} {}", request.method(), request.uri());
+            let (status, first) = runtime().block_on(async {
+                let response = world.router.clone().oneshot(request).await.unwrap();
+                let status = response.status();
+                let mut body = response.into_body().into_data_stream();
+                let first = tokio::time::timeout(std::time::Duration::from_secs(10), body.next()).await;
+                (status, first.ok().flatten().and_then(Result::ok).unwrap_or_default())
+            });
+            let first = String::from_utf8_lossy(&first).into_owned();
+            prop_assert!(!status.is_server_error(), "{what}: {status} {first}");
+            if status == StatusCode::OK {
+                prop_assert!(first.contains("event: ready"), "{what}: {first}");
+            } else {
+                prop_assert!(status.is_client_error() && !first.trim().is_empty(), "{what}: {status} with no reason");
+            }
+            Ok(())
+        })
+        .unwrap();
 }
 
 fn encode(text: &str) -> String {

@@ -87,6 +87,11 @@ impl Store {
         })
     }
 
+    /// A changes token for the view of `query` as it is now (for a stream that starts without a listing).
+    pub async fn current_changes_token(&self, caller: &Caller, query: &SessionQuery) -> Result<String, StoreError> {
+        Ok(self.changes_token(caller, query, self.change_head().await?))
+    }
+
     /// The token with which the view of `query`, read after change `seq`, asks for its changes.
     pub(crate) fn changes_token(&self, caller: &Caller, query: &SessionQuery, seq: i64) -> String {
         self.cursors.seal(&ChangeToken { fingerprint: fingerprint(caller, query), seq })
