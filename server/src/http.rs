@@ -109,6 +109,20 @@ pub async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "this endpoint takes POST with a JSON body")
 }
 
+/// A plain-text answer (for browsers' downloads and event streams, which show no JSON).
+pub fn plain(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, format!("{}\n", message.into())).into_response()
+}
+
+/// A store error as a plain-text answer, with `Retry-After` when there is a time to wait.
+pub fn plain_failure(e: StoreError) -> Response {
+    let mut response = plain(status_of(e.kind()), e.public_message());
+    if let Some(seconds) = e.retry_after_secs() {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,18 +152,4 @@ mod tests {
         let response = ApiError::from(StoreError::Busy { retry_after_secs: 2 }).into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "2");
     }
-}
-
-/// A plain-text answer (for browsers' downloads and event streams, which show no JSON).
-pub fn plain(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, format!("{}\n", message.into())).into_response()
-}
-
-/// A store error as a plain-text answer, with `Retry-After` when there is a time to wait.
-pub fn plain_failure(e: StoreError) -> Response {
-    let mut response = plain(status_of(e.kind()), e.public_message());
-    if let Some(seconds) = e.retry_after_secs() {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    response
 }
