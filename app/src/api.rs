@@ -7,7 +7,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
-use sra_domain::{Millis, RawSessionQuery, SessionSummary, SessionsPage, StatusCounts, VisibleGateways};
+use sra_domain::{
+    Millis, RawSessionQuery, SessionChanges, SessionSummary, SessionsPage, StatusCounts, VisibleGateways,
+};
 
 use crate::error::ConsoleError;
 
@@ -18,6 +20,19 @@ pub async fn list_sessions(#[server(default)] query: RawSessionQuery) -> Result<
     let caller = server::caller().await?;
     let query = query.parse(sra_store::now_ms()).map_err(|e| server::failure(sra_store::StoreError::Query(e)))?;
     server::store()?.list_sessions(&caller, &query).await.map_err(server::failure)
+}
+
+/// What changed in the view of `query` since `token` (a page's or an earlier answer's): the refresh of a console
+/// whose event stream is down asks this instead of reading the page again.
+#[server(prefix = "/api", endpoint = "session_changes", input = Json)]
+pub async fn changes_since(
+    #[server(default)] query: RawSessionQuery,
+    token: String,
+) -> Result<SessionChanges, ConsoleError> {
+    use crate::auth::server;
+    let caller = server::caller().await?;
+    let query = query.parse(sra_store::now_ms()).map_err(|e| server::failure(sra_store::StoreError::Query(e)))?;
+    server::store()?.session_changes(&caller, &query, &token).await.map_err(server::failure)
 }
 
 /// How many sessions of each status match the query's other filters (the status filter's counts; cached briefly).

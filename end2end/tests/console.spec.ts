@@ -1,11 +1,11 @@
 import { test, expect, type Page } from '@playwright/test';
-import { expectEvery, hydrated, screen, signIn, watchErrors } from './helpers';
+import { expectEvery, hydrated, readsView, screen, signIn, watchErrors, withoutStream } from './helpers';
 
 const rows = (page: Page) => page.locator('table.sessions tbody tr');
 const listCalls = (page: Page) => {
   const calls: string[] = [];
   page.on('request', (r) => {
-    if (r.url().includes('/api/list_sessions')) calls.push(r.url());
+    if (readsView(r.url())) calls.push(r.url());
   });
   return calls;
 };
@@ -116,6 +116,7 @@ const snapshot = (page: Page) =>
 test('the 20-second refresh shows what changed, highlighted, and keeps scroll and the open detail', async ({ page }) => {
   test.setTimeout(60_000);
   await page.setViewportSize({ width: 1280, height: 500 });
+  await withoutStream(page);
   await signIn(page, 'admin');
   await page.clock.install();
   await page.goto('/sessions');
@@ -135,7 +136,8 @@ test('the 20-second refresh shows what changed, highlighted, and keeps scroll an
 
   // Someone else asks for the end of a live session on this page; the next automatic refresh shows it.
   await terminateElsewhere(page, id);
-  const refreshed = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  // Without its stream the page asks only what changed since it was read.
+  const refreshed = page.waitForResponse((r) => r.url().includes('/api/session_changes'));
   await page.clock.runFor(20_000);
   await refreshed;
   const same = page.locator(`table.sessions tbody tr[data-session-id="${id}"]`);
@@ -155,7 +157,40 @@ test('the 20-second refresh shows what changed, highlighted, and keeps scroll an
   await screen(page, 'refreshed-with-change');
 });
 
+test('live: pushed changes update rows in place, new sessions wait behind a control, and the page is not read again', async ({ page }) => {
+  test.setTimeout(90_000);
+  await signIn(page, 'admin');
+  const mode = page.locator('.overview-head .updated');
+  await expect(mode).toHaveAttribute('data-mode', 'live');
+  await expect(mode).toHaveText('Live: changes show as they happen');
+  let reads = 0;
+  page.on('request', (r) => {
+    if (readsView(r.url())) reads++;
+  });
+  const first = (await rows(page).first().getAttribute('data-session-id'))!;
+  // A session terminated elsewhere changes in place, where it is.
+  const live = rows(page).filter({ has: page.getByRole('button', { name: /^Terminate session/ }) });
+  const id = (await live.last().getAttribute('data-session-id'))!;
+  const place = await rows(page).evaluateAll((trs, id) => trs.findIndex((tr) => tr.getAttribute('data-session-id') === id), id);
+  await terminateElsewhere(page, id);
+  const row = page.locator(`table.sessions tbody tr[data-session-id="${id}"]`);
+  await expect(row.locator('td:nth-child(7)')).toHaveText(/^Terminat(ing…|ed)$/, { timeout: 10_000 });
+  await expect(row).toHaveClass(/\bchanged\b/);
+  expect(await rows(page).evaluateAll((trs, id) => trs.findIndex((tr) => tr.getAttribute('data-session-id') === id), id)).toBe(place);
+  // The demo's gateways keep starting sessions: they wait above the rows instead of pushing them down.
+  const control = page.locator('button.new-sessions');
+  await expect(control).toBeVisible({ timeout: 60_000 });
+  await expect(control).toHaveText(/^\d+ new sessions? — show$/);
+  expect(await rows(page).first().getAttribute('data-session-id')).toBe(first);
+  expect(reads, 'the page was read again while its stream was live').toBe(0);
+  await screen(page, 'live-new-sessions');
+  // Showing them reads the view again: they are on top now (and the demo may already have started more).
+  await control.click();
+  await expect(rows(page).first()).not.toHaveAttribute('data-session-id', first);
+});
+
 test('a refresh keeps the page, sort and filters it was asked for', async ({ page }) => {
+  await withoutStream(page);
   await signIn(page, 'admin');
   await page.clock.install();
   await page.goto('/sessions?status=completed&sort=user%3Aasc&size=10');
@@ -163,7 +198,7 @@ test('a refresh keeps the page, sort and filters it was asked for', async ({ pag
   await page.getByRole('link', { name: 'Older →' }).click();
   await expect(page).toHaveURL(/cursor=/);
   const url = page.url();
-  const refreshed = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  const refreshed = page.waitForResponse((r) => readsView(r.url()));
   await page.clock.runFor(20_000);
   const answer = await refreshed;
   // The same view was asked for again: its page cursor went with it.
@@ -179,6 +214,7 @@ test('a refresh keeps the page, sort and filters it was asked for', async ({ pag
 });
 
 test('auto-refresh pauses while the tab is hidden, catches up when it shows, and the toggle turns it off', async ({ page }) => {
+  await withoutStream(page);
   await signIn(page, 'admin');
   await page.clock.install();
   await page.reload();
@@ -194,7 +230,7 @@ test('auto-refresh pauses while the tab is hidden, catches up when it shows, and
   await setHidden(true);
   await page.clock.runFor(65_000);
   expect(calls).toEqual([]);
-  const shown = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  const shown = page.waitForResponse((r) => readsView(r.url()));
   await setHidden(false);
   await shown;
   expect(calls.length).toBe(1);
@@ -209,7 +245,7 @@ test('auto-refresh pauses while the tab is hidden, catches up when it shows, and
   await page.getByRole('button', { name: 'Refresh' }).click();
   await manual;
   await page.getByRole('checkbox', { name: 'Auto-refresh' }).check();
-  const resumed = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  const resumed = page.waitForResponse((r) => readsView(r.url()));
   await page.clock.runFor(21_000);
   await resumed;
 });
@@ -363,6 +399,7 @@ test('each filter narrows the grid, the filters combine, and search finds a sess
 });
 
 test('the termination confirmation is a modal dialog: it names the session, keeps the focus, outlives a refresh, and Escape, Cancel or a click outside change nothing', async ({ page }) => {
+  await withoutStream(page);
   await signIn(page, 'admin');
   await page.clock.install();
   await page.reload();
@@ -388,7 +425,7 @@ test('the termination confirmation is a modal dialog: it names the session, keep
   await expect(yes).toBeFocused();
 
   // The grid refreshes underneath; the question stays.
-  const refreshed = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  const refreshed = page.waitForResponse((r) => readsView(r.url()));
   await page.clock.runFor(20_000);
   await refreshed;
   await expect(dialog).toBeVisible();

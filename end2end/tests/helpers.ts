@@ -53,3 +53,14 @@ export async function signIn(page: Page, login: string) {
 export async function screen(page: Page, name: string, fullPage = false) {
   await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage });
 }
+
+/**
+ * Keeps the overview off its event stream (the connection is refused), so it falls back to the 20-second refresh,
+ * which asks what changed since the page (`/api/session_changes`). Call before the page loads.
+ */
+export async function withoutStream(page: Page) {
+  await page.route('**/events/sessions**', (route) => route.abort('connectionrefused'));
+}
+
+/** Whether a request is the overview reading its view: the page again, or what changed since. */
+export const readsView = (url: string) => /\/api\/(list_sessions|session_changes)/.test(url);

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { expectEvery, expectSorted, hydrated, screen, signIn, watchErrors } from './helpers';
+import { expectEvery, expectSorted, hydrated, screen, signIn, watchErrors, withoutStream } from './helpers';
 
 const COLUMNS = [
   'Client Interface',
@@ -47,14 +47,18 @@ test('the Refresh button fetches the list again through the server function', as
   expect(errors).toEqual([]);
 });
 
-test('the list refreshes itself every 20 seconds', async ({ page }) => {
+test('without its event stream the list refreshes itself every 20 seconds, asking only what changed', async ({ page }) => {
+  await withoutStream(page);
   await signIn(page, 'admin');
   await page.clock.install();
   await page.reload();
   await hydrated(page);
-  const call = page.waitForResponse((r) => r.url().includes('/api/list_sessions'));
+  await expect(page.locator('.overview-head .updated')).toHaveAttribute('data-mode', 'polling');
+  const call = page.waitForResponse((r) => r.url().includes('/api/session_changes'));
   await page.clock.fastForward(20_000);
-  expect((await call).status()).toBe(200);
+  const answer = await call;
+  expect(answer.status()).toBe(200);
+  expect(['unchanged', 'changed', 'reset']).toContain((await answer.json()).changes.kind);
 });
 
 test('the root leads to the overview, through sign-in, and unknown pages say so', async ({ page }) => {

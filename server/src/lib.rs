@@ -177,6 +177,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     tracing::info!(backend = ?store.backend(), "database ready");
     store.watch_reachability();
     store.listen_for_changes();
+    store.seek_leadership();
     warn_if_front_end_missing(&config.site_root);
 
     // One signal stops the background tasks (lost-session sweeper) at shutdown; the demo's gateways have their own.
@@ -233,10 +234,17 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
 
     // The demo's gateways report through the ingest API of this very server, as real ones would.
     let stop_demo = Arc::new(AtomicBool::new(false));
+    // With several replicas on one PostgreSQL, only the leader plays the demo's gateways (the others serve).
     let demo_gateways = demo.map(|prepared| {
         let base = demo::loopback_url(local);
-        let (ready, stop) = (ready.clone(), stop_demo.clone());
-        std::thread::spawn(move || demo::run_gateways(&base, prepared, &ready, &stop))
+        let (ready, stop, store) = (ready.clone(), stop_demo.clone(), store.clone());
+        std::thread::spawn(move || {
+            while !store.is_leader() && !stop.load(Ordering::Relaxed) {
+                ready.store(true, Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            demo::run_gateways(&base, prepared, &ready, &stop)
+        })
     });
 
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -271,6 +279,10 @@ async fn sweep_lost_sessions(store: Store, stale_after: std::time::Duration, mut
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = stop.changed() => return,
+        }
+        // One replica at a time (see `Store::is_leader`); the others stand by.
+        if !store.is_leader() {
+            continue;
         }
         match store.close_lost_sessions(silent_for).await {
             Ok(lost) if !lost.is_empty() => {

@@ -174,6 +174,14 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
         Cookie,
         [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303), Status(303)],
     ),
+    // A refresh asking what changed: a made-up token is a bad request, for whoever may ask at all.
+    (
+        "POST",
+        "/api/session_changes",
+        r#"{"query": {}, "token": "made-up"}"#,
+        Cookie,
+        [Status(401), Status(400), Status(400), Status(400), Status(401), Status(401), Status(401)],
+    ),
     (
         "GET",
         "/events/sessions",
@@ -205,6 +213,7 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
     ("GET", "/sessions", "", Bearer, [Status(303); 7]),
     ("GET", "/export/sessions.csv", "", Bearer, [Status(303); 7]),
     ("GET", "/events/sessions", "", Bearer, [Status(401); 7]),
+    ("POST", "/api/session_changes", r#"{"query": {}, "token": "made-up"}"#, Bearer, [Status(401); 7]),
     ("GET", "/stream-sra-sessions", "", Cookie, [Status(401); 7]),
 ];
 

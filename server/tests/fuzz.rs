@@ -480,8 +480,14 @@ fn the_console_never_fails_on_what_it_is_sent() {
                 .body(Body::empty())
                 .unwrap()
         } else {
-            let body = serde_json::json!({ "query": serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null) });
-            Request::post("/api/list_sessions")
+            // Half of them the listing, half the refresh that asks what changed (with a generated token).
+            let query = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+            let (path, body) = if body.len() % 4 == 1 {
+                ("/api/list_sessions", serde_json::json!({ "query": query }))
+            } else {
+                ("/api/session_changes", serde_json::json!({ "query": query, "token": String::from_utf8_lossy(&body) }))
+            };
+            Request::post(path)
                 .header(header::HOST, "console.test")
                 .header(header::ORIGIN, "http://console.test")
                 .header(header::CONTENT_TYPE, "application/json")

@@ -4,7 +4,7 @@
 //! cargo bench -p sra-store --bench query                     # SQLite, 1,000,000 sessions
 //! SRA_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1/postgres cargo bench -p sra-store --bench query
 //! SRA_BENCH_SESSIONS=100000 cargo bench -p sra-store --bench query   # a smaller store
-//! SRA_BENCH_ONLY=sorts cargo bench -p sra-store --bench query        # one table: views | sorts
+//! SRA_BENCH_ONLY=sorts cargo bench -p sra-store --bench query        # one table: views | sorts | changes
 //! ```
 //!
 //! The store: N sessions over the last 30 days, 20,000 users, 500 gateways, about 1% still active (started in the last
@@ -16,7 +16,8 @@
 //! same connection (so the ratio is the engine's own overhead: caller and gateway look-ups, cursor signing, row
 //! mapping); for the default view, a naive single statement for contrast; page 100 reached by cursor; the per-status
 //! counts, computed and cached. A second table sorts views by every column, each way round: the first page and page
-//! 100. Each figure is the median of repeated runs.
+//! 100. A third table times the refresh that asks what changed since a changes token (`changes-since`): with nothing
+//! changed, and after 10 sessions started. Each figure is the median of repeated runs.
 
 use std::time::{Duration, Instant};
 
@@ -86,11 +87,15 @@ async fn main() {
         ("search a common word (ssh)", RawSessionQuery { search: Some("ssh".into()), ..Default::default() }),
     ];
     let only = std::env::var("SRA_BENCH_ONLY").ok();
-    if only.as_deref() != Some("sorts") {
+    let wanted = |table: &str| only.as_deref().is_none_or(|only| only == table);
+    if wanted("views") {
         views(&store, &callers, &filters).await;
     }
-    if only.as_deref() != Some("views") {
+    if wanted("sorts") {
         sorts(&store, &callers).await;
+    }
+    if wanted("changes") {
+        changes(&store, &callers, &filters[..2]).await;
     }
     store.close().await.unwrap();
 }
@@ -173,6 +178,53 @@ async fn sorts(store: &Store, callers: &[(&str, Caller)]) {
                     deep.map_or("(fewer pages)".into(), ms)
                 );
             }
+        }
+    }
+}
+
+/// The changes table: a refresh that asks what changed since its page's changes token, against reading the page and
+/// counts again. Starts 10 sessions (on the Own caller's first gateway, by one of its users) for the changed case.
+async fn changes(store: &Store, callers: &[(&str, Caller)], filters: &[(&str, RawSessionQuery)]) {
+    use sra_domain::{Actor, NewSession, SessionChange, SessionUpdate, ViewChanges};
+    println!("| caller | view | unchanged | 10 sessions changed | changed in view | read the page + counts instead |");
+    println!("|---|---|---|---|---|---|");
+    for (who, caller) in callers {
+        for (what, raw) in filters {
+            let query = raw.clone().parse(now_ms()).unwrap();
+            let token = store.list_sessions(caller, &query).await.unwrap().changes_token.unwrap();
+            let unchanged =
+                median(RUNS, || async { store.session_changes(caller, &query, &token).await.unwrap() }).await;
+            let answer = store.session_changes(caller, &query, &token).await.unwrap();
+            assert_eq!(answer.changes, ViewChanges::Unchanged, "{who} {what}");
+            let at = now_ms();
+            let started: Vec<SessionUpdate> = (0..10)
+                .map(|i| SessionUpdate {
+                    session_id: format!("bench-{at}-{i}"),
+                    at,
+                    change: SessionChange::Started(NewSession {
+                        user: user_name(7),
+                        access_id: None,
+                        client_interface: ClientInterface::Cli,
+                        gateway: gateway_name(0),
+                        resource_type: ResourceType::Ssh,
+                        secret_name: "/prod/ssh/bench".into(),
+                        target_name: "bench".into(),
+                        target_host: "10.0.0.1:22".into(),
+                    }),
+                })
+                .collect();
+            store.apply_updates(&Actor::System, &started).await.unwrap();
+            let changed = median(RUNS, || async { store.session_changes(caller, &query, &token).await.unwrap() }).await;
+            let in_view = match store.session_changes(caller, &query, &token).await.unwrap().changes {
+                ViewChanges::Changed { sessions, .. } => sessions.len(),
+                _ => 0,
+            };
+            let again = median(5, || async {
+                store.list_sessions(caller, &query).await.unwrap();
+                store.status_counts(caller, &query).await.unwrap()
+            })
+            .await;
+            println!("| {who} | {what} | {} | {} | {in_view} | {} |", ms(unchanged), ms(changed), ms(again));
         }
     }
 }

@@ -70,6 +70,7 @@ impl Store {
             page_limit,
             postgres,
             reachability: Default::default(),
+            leadership: Default::default(),
             keys: std::sync::Arc::new(keys.clone()),
             write_health: Default::default(),
             search_candidate_limit: crate::search::CANDIDATE_LIMIT,

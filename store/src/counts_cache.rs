@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sra_domain::StatusCounts;
 
 /// How long counts are reused.
-pub const TTL: Duration = Duration::from_secs(15);
+pub const TTL: Duration = Duration::from_secs(5);
 /// Windows that differ by less than this share cached counts (a "last 30 days" window moves with every request).
 pub const WINDOW_GRAIN_MS: i64 = 5_000;
 /// Beyond this many entries, expired ones are dropped, and if none has expired, all are.

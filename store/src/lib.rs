@@ -26,6 +26,7 @@ mod error;
 mod gateways;
 mod identity;
 mod ingest;
+mod leader;
 mod outage;
 mod query;
 mod reachability;
@@ -77,6 +78,8 @@ pub struct Store {
     /// How to connect to PostgreSQL directly, for the reachability watcher (`None` on SQLite).
     postgres: Option<sea_orm::sqlx::postgres::PgConnectOptions>,
     reachability: std::sync::Arc<reachability::Reachability>,
+    /// Whether this replica holds the leader's lock (see `leader`).
+    leadership: std::sync::Arc<leader::Leadership>,
     /// The audit chain's keys (not in the database; see `audit_keys`).
     keys: std::sync::Arc<AuditKeys>,
     /// Whether writes have been failing for an outage (see `outage`).

@@ -832,9 +832,9 @@ fn keyset(sql: &mut Sql, key: &SortKey, descending: bool, cursor: &Cursor, walki
 /// past every session of the excluded values: 200 ms to reach the first completed session by status at 1M): the range
 /// of a filter on the sort column itself, and, by gateway, only the gateways that can hold a visible session.
 fn walk_bounds(sql: &mut Sql, query: &SessionQuery, slice: &Slice<'_>, gateway_filter: Option<&[i64]>) {
-    fn range<T: Into<sea_orm::Value>>(sql: &mut Sql, expression: &'static str, values: impl Iterator<Item = T> + Clone)
+    fn range<T>(sql: &mut Sql, expression: &'static str, values: impl Iterator<Item = T> + Clone)
     where
-        T: PartialOrd + Clone,
+        T: Into<sea_orm::Value> + PartialOrd + Clone,
     {
         let min = values.clone().reduce(|a, b| if b < a { b } else { a });
         let max = values.reduce(|a, b| if b > a { b } else { a });

@@ -86,6 +86,11 @@ impl Shown {
         }
     }
 
+    /// The view the page on screen belongs to.
+    pub fn view(&self) -> Option<&RawSessionQuery> {
+        self.seen.as_ref().map(|(view, _)| view)
+    }
+
     pub fn layout(&self) -> Layout {
         match (&self.problem, &self.page) {
             (Some(problem), _) => Layout::Problem(problem.clone()),

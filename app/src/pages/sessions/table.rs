@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_router::params::ParamsMap;
 use sra_domain::{format_duration, url_keys, SessionStatus, SessionSummary, SortDirection, SortField, StatusCounts};
 
+use super::live::Live;
 use super::panel::{link_id, open_detail};
 use super::shown::{row_state, Layout, Shown};
 use super::url::href_with;
@@ -32,6 +33,8 @@ const COLUMNS: [(&str, SortField); 9] = [
 #[component]
 pub(super) fn Grid(
     shown: Memo<Shown>,
+    /// Changes heard since the page was read, laid over it.
+    live: RwSignal<Live>,
     now: RwSignal<i64>,
     params: Memo<ParamsMap>,
     grants: Resource<Result<sra_domain::VisibleGateways, ConsoleError>>,
@@ -77,7 +80,7 @@ pub(super) fn Grid(
             }
             .into_any()
         }
-        Layout::Rows => view! { <SessionsTable shown now params grants counts changed /> }.into_any(),
+        Layout::Rows => view! { <SessionsTable shown live now params grants counts changed /> }.into_any(),
     }
 }
 
@@ -105,14 +108,17 @@ pub(super) fn GridSkeleton() -> impl IntoView {
 #[component]
 fn SessionsTable(
     shown: Memo<Shown>,
+    live: RwSignal<Live>,
     now: RwSignal<i64>,
     params: Memo<ParamsMap>,
     grants: Resource<Result<sra_domain::VisibleGateways, ConsoleError>>,
     counts: Resource<Option<StatusCounts>>,
     changed: Memo<HashSet<String>>,
 ) -> impl IntoView {
-    let rows =
-        Memo::new(move |_| shown.with(|s| s.page.as_ref().map(|(page, _)| page.sessions.clone()).unwrap_or_default()));
+    let rows = Memo::new(move |_| {
+        shown.with(|s| s.page.as_ref().map(|(page, _)| live.with(|l| l.rows(page))).unwrap_or_default())
+    });
+    let gone = Memo::new(move |_| live.with(|l| l.gone.clone()));
     let cursors = Memo::new(move |_| {
         shown.with(|s| s.page.as_ref().map(|(page, _)| (page.prev_cursor.clone(), page.next_cursor.clone())))
     });
@@ -172,7 +178,7 @@ fn SessionsTable(
                 </thead>
                 <tbody>
                     <For each=move || rows.get() key=|s| (s.session_id.clone(), row_state(s)) let:session>
-                        <SessionRow session server_now allowed changed params />
+                        <SessionRow session server_now allowed changed gone params />
                     </For>
                 </tbody>
             </table>
@@ -233,10 +239,14 @@ fn SessionRow(
     allowed: Signal<Vec<String>>,
     /// Rows changed since the last refresh: highlighted for a moment.
     changed: Memo<HashSet<String>>,
+    /// Rows no longer in the view (they stay in place until the view is read again).
+    gone: Memo<HashSet<String>>,
     params: Memo<ParamsMap>,
 ) -> impl IntoView {
     let own = session.session_id.clone();
     let changed = Signal::derive(move || changed.with(|c| c.contains(&own)));
+    let own = session.session_id.clone();
+    let gone = Signal::derive(move || gone.with(|g| g.contains(&own)));
     let started = session.started_at;
     let ended = session.ended_at;
     let duration = move || format_duration(ended.unwrap_or_else(|| server_now.get()) - started);
@@ -274,6 +284,8 @@ fn SessionRow(
             data-session-id=data_id
             class:changed=changed
             class:open=is_open
+            class:gone=gone
+            title=move || gone.get().then_some("No longer in this view: it changed (Refresh to read the view again)")
             data-changed=move || changed.get().to_string()
             // A click anywhere on the row (outside its link and button) opens the detail, as the ID link does.
             on:click=move |ev| {
