@@ -77,6 +77,16 @@ pub struct Config {
     #[arg(long, env = "SRA_AUDIT_CHECKPOINT_EVERY", default_value = "5m", value_parser = parse_span)]
     pub audit_checkpoint_every: std::time::Duration,
 
+    /// Delete ended sessions this long after they ended: `180d`, `12h` (off unless set). Pruned by one replica at a
+    /// time, in small batches, audited.
+    #[arg(long, env = "SRA_RETAIN_SESSIONS", value_parser = parse_span)]
+    pub retain_sessions: Option<std::time::Duration>,
+
+    /// Delete audit entries recorded this long ago: `400d` (off unless set; needs --retain-sessions, and at least as
+    /// long). The chain stays verifiable from a signed anchor.
+    #[arg(long, env = "SRA_RETAIN_AUDIT", value_parser = parse_span)]
+    pub retain_audit: Option<std::time::Duration>,
+
     /// Demo mode: seed realistic gateways, users, roles and sessions into an empty database, and keep a few sessions
     /// changing while the server runs.
     #[arg(long, env = "SRA_DEMO", default_value_t = false)]
@@ -96,7 +106,8 @@ fn parse_span(text: &str) -> Result<std::time::Duration, String> {
         "s" => n,
         "m" => n * 60,
         "h" => n * 3600,
-        _ => return Err(format!("invalid span {text:?}; expected a number and s, m or h, e.g. 90s, 10m, 1h")),
+        "d" => n * 86_400,
+        _ => return Err(format!("invalid span {text:?}; expected a number and s, m, h or d, e.g. 90s, 10m, 1h, 180d")),
     };
     if seconds < 10 {
         return Err(format!("span {text:?} is too short; allowed: 10s or more"));
@@ -144,6 +155,13 @@ impl Config {
         }
     }
 
+    /// What `--retain-sessions` and `--retain-audit` keep.
+    pub fn retention(&self) -> anyhow::Result<sra_store::Retention> {
+        let ms = |d: Option<std::time::Duration>| d.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        sra_store::Retention::new(ms(self.retain_sessions), ms(self.retain_audit))
+            .map_err(|e| anyhow::anyhow!("--retain-sessions / --retain-audit: {e}"))
+    }
+
     /// The audit key file: `--audit-key-file`, else `DATA_DIR/audit.key`.
     pub fn audit_key_file(&self) -> PathBuf {
         self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit.key"))
@@ -164,6 +182,7 @@ impl Config {
         if self.metrics_token.as_deref().is_some_and(|t| t.trim().len() < 16) {
             bail!("invalid --metrics-token / SRA_METRICS_TOKEN: use at least 16 characters");
         }
+        self.retention()?;
         match &self.database_url {
             None => ensure_writable_dir(&self.data_dir)?,
             Some(url) if url.trim().is_empty() => {

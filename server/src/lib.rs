@@ -187,6 +187,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     ensure_admin(&store, config.admin_password.as_deref()).await?;
     let sweeper = tokio::spawn(sweep_lost_sessions(store.clone(), config.stale_after, tasks_stopped.clone()));
     let sign_ins = tokio::spawn(maintain_sign_ins(store.clone(), tasks_stopped.clone()));
+    let pruning = tokio::spawn(prune(store.clone(), config.retention()?, tasks_stopped.clone()));
     let upkeep = tokio::spawn(maintain_database(store.clone(), tasks_stopped.clone()));
     let checkpoints = tokio::spawn(sign_checkpoints(
         store.clone(),
@@ -259,6 +260,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
         let _ = task.await;
     }
     let _ = sign_ins.await;
+    let _ = pruning.await;
     let _ = checkpoints.await;
     let _ = upkeep.await;
     stop_demo.store(true, Ordering::Relaxed);
@@ -291,6 +293,32 @@ async fn sweep_lost_sessions(store: Store, stale_after: std::time::Duration, mut
             Ok(_) => {}
             // A session may have changed between the look-up and the write: the next round sees it as it is now.
             Err(e) => tracing::warn!(error = %e, "closing lost sessions failed; retrying next round"),
+        }
+    }
+}
+
+/// Deletes what the retention settings no longer keep, a minute after start and then every 10 minutes, on the leader
+/// replica (see `Store::prune`).
+async fn prune(store: Store, retention: sra_store::Retention, mut stop: watch::Receiver<bool>) {
+    if !retention.is_set() {
+        return;
+    }
+    let mut wait = std::time::Duration::from_secs(60);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+        wait = std::time::Duration::from_secs(600);
+        if !store.is_leader() {
+            continue;
+        }
+        match store.prune(&retention, sra_store::now_ms()).await {
+            Ok(pruned) if pruned != sra_store::Pruned::default() => {
+                tracing::info!(sessions = pruned.sessions, audit_entries = pruned.audit_entries, "pruned")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning failed; retrying next round"),
         }
     }
 }

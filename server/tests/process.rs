@@ -133,6 +133,13 @@ fn bad_flags_are_usage_errors() {
     let (code, stderr) = run(server().args(["--log-level", "info,=[x"]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("SRA_LOG"), "{stderr}");
+    // Retention: audit entries kept for less time than sessions would leave sessions without their timelines.
+    let (code, stderr) = run(server().args(["--retain-sessions", "180d", "--retain-audit", "90d"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--retain-audit") && stderr.contains("at least as long"), "{stderr}");
+    let (code, stderr) = run(server().args(["--retain-sessions", "180 days"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("180d"), "{stderr}");
 }
 
 #[test]

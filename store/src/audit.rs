@@ -312,6 +312,11 @@ impl Store {
     pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
         walk(&self.db, &self.keys, &[]).await
     }
+
+    /// [`Store::verify_audit`], checking `checkpoints` on the way.
+    pub async fn verify_audit_with(&self, checkpoints: &[Checkpoint]) -> Result<AuditVerdict, StoreError> {
+        walk(&self.db, &self.keys, checkpoints).await
+    }
 }
 
 /// Walks the chain of the database at `url` without writing to it: SQLite is opened read-only, PostgreSQL sessions are
@@ -358,12 +363,22 @@ async fn walk(
             });
         }
     }
-    let mut pending: Vec<&Checkpoint> = checkpoints.iter().collect();
+    // After pruning, the chain starts at its signed anchor: the last entry deleted, its hash and how many went.
+    let anchor = crate::retention::anchor(db).await?;
+    if let Some(anchor) = &anchor {
+        if !anchor.signed_by(keys) {
+            let reason = "the anchor the pruned chain starts from is not signed by this checkpoint key: it was forged                           or altered, and entries before the first one present may be missing";
+            return Ok(AuditVerdict::Broken { id: anchor.last_id, reason: reason.into() });
+        }
+    }
+    // Checkpoints of entries pruned since are covered by the anchor, which was signed when they were deleted.
+    let mut pending: Vec<&Checkpoint> =
+        checkpoints.iter().filter(|c| anchor.as_ref().is_none_or(|a| c.last_id > a.last_id)).collect();
     pending.sort_by_key(|c| c.last_id);
     let mut pending = pending.into_iter().peekable();
-    let mut previous = GENESIS.to_owned();
-    let mut last_id: Option<i64> = None;
-    let mut entries = 0_u64;
+    let mut previous = anchor.as_ref().map_or_else(|| GENESIS.to_owned(), |a| a.head.clone());
+    let mut last_id: Option<i64> = anchor.as_ref().map(|a| a.last_id);
+    let mut entries = anchor.as_ref().map_or(0, |a| a.entries);
     loop {
         let mut sql = Sql::new(backend);
         sql.push("SELECT id, at, actor, action, session_id, details, hash FROM audit_log WHERE id > ")

@@ -48,6 +48,12 @@ impl Checkpoint {
         format!("sra-audit-checkpoint/v1\n{at}\n{entries}\n{last_id}\n{head}").into_bytes()
     }
 
+    /// The chain's state (`entries` in all, the last one's ID and hash) at `at`, signed with the checkpoint key.
+    pub(crate) fn sign(keys: &AuditKeys, at: Millis, entries: u64, last_id: i64, head: String) -> Checkpoint {
+        let signature = keys.sign(&Checkpoint::message(at, entries, last_id, &head));
+        Checkpoint { at, entries, last_id, head, signature }
+    }
+
     pub(crate) fn signed_by(&self, keys: &AuditKeys) -> bool {
         keys.verify_signature(&Checkpoint::message(self.at, self.entries, self.last_id, &self.head), &self.signature)
     }
@@ -150,9 +156,8 @@ impl Store {
                 })
             }
         };
-        let at = crate::now_ms();
-        let entries = entries as u64;
-        let signature = self.keys.sign(&Checkpoint::message(at, entries, last_id, &head));
-        Ok(Some(Checkpoint { at, entries, last_id, head, signature }))
+        // Entries pruned before the first one present still count (see `retention`).
+        let pruned = crate::retention::anchor(&self.db).await?.map_or(0, |a| a.entries);
+        Ok(Some(Checkpoint::sign(&self.keys, crate::now_ms(), pruned + entries as u64, last_id, head)))
     }
 }

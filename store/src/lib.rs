@@ -30,6 +30,7 @@ mod leader;
 mod outage;
 mod query;
 mod reachability;
+mod retention;
 mod rollup;
 mod search;
 mod sign_in;
@@ -50,6 +51,7 @@ pub use gateways::TerminationRequest;
 pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use ingest::{GatewayIdentity, GatewayUpdate, HeartbeatAnswer, Outcome};
 pub use outage::Outage;
+pub use retention::{Pruned, Retention, RetentionError};
 pub use sign_in::{
     Attempt, Channel, Credential, Throttled, ADDRESS_LIMIT, FIRST_DELAY_MS, MAX_ACCOUNT_LEN, MAX_SECRET_LEN,
     PAIR_FREE_FAILURES, WINDOW_MS as THROTTLE_WINDOW_MS,

@@ -372,7 +372,7 @@ mod search {
             .execute_unprepared("UPDATE sessions SET secret_name = '/ops/none' WHERE session_id = 'q-2'")
             .await
             .unwrap();
-        assert_eq!(found(&store, "abcd").await, ["q-3", "q-1"], "the index follows updates");
+        assert_eq!(found(store, "abcd").await, ["q-3", "q-1"], "the index follows updates");
     }
 
     sra_store::on_both_backends!(a_search_finds_substrings_by_index_or_walk);
