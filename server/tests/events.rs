@@ -9,27 +9,14 @@ use axum::body::{Body, BodyDataStream};
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use futures_util::StreamExt;
-use sra_domain::{Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionUpdate};
+use sra_domain::{Actor, SessionUpdate};
 use sra_store::{now_ms, Store};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "events-password-1";
 
 fn started(session_id: &str, user: &str, gateway: &str) -> SessionUpdate {
-    SessionUpdate {
-        session_id: session_id.into(),
-        at: now_ms() - 1_000,
-        change: SessionChange::Started(NewSession {
-            user: user.into(),
-            access_id: None,
-            client_interface: ClientInterface::Cli,
-            gateway: gateway.into(),
-            resource_type: ResourceType::Ssh,
-            secret_name: "/prod/ssh".into(),
-            target_name: "bastion".into(),
-            target_host: "10.0.0.5:22".into(),
-        }),
-    }
+    sra_store::testing::started(session_id, now_ms() - 1_000, user, gateway)
 }
 
 async fn world(store: &Store) -> (Router, tempfile::TempDir) {

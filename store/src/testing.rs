@@ -256,3 +256,21 @@ async fn rehash(store: &Store, hash: impl Fn(&str, &EntryFields) -> String) {
     update.push("UPDATE settings SET value = ").bind(head).push(" WHERE name = 'audit_head'");
     store.db.execute(update.build()).await.expect("rewrite head");
 }
+
+/// A session's start as a gateway reports it: `user` on `gateway`, SSH from the CLI, to `target-SESSION_ID`.
+pub fn started(session_id: &str, at: sra_domain::Millis, user: &str, gateway: &str) -> sra_domain::SessionUpdate {
+    sra_domain::SessionUpdate {
+        session_id: session_id.to_owned(),
+        at,
+        change: sra_domain::SessionChange::Started(sra_domain::NewSession {
+            user: user.to_owned(),
+            access_id: None,
+            client_interface: sra_domain::ClientInterface::Cli,
+            gateway: gateway.to_owned(),
+            resource_type: sra_domain::ResourceType::Ssh,
+            secret_name: "/prod/ssh".to_owned(),
+            target_name: format!("target-{session_id}"),
+            target_host: "10.0.0.5:22".to_owned(),
+        }),
+    }
+}

@@ -4,27 +4,12 @@
 use std::collections::BTreeSet;
 
 use sra_domain::{
-    Actor, Caller, ClientInterface, NewSession, QueryError, ResourceType, Scope, SessionChange, SessionChanges,
-    SessionQuery, SessionStatus, SessionUpdate, ViewChanges,
+    Actor, Caller, QueryError, Scope, SessionChange, SessionChanges, SessionQuery, SessionStatus, SessionUpdate,
+    ViewChanges,
 };
 use sra_store::{now_ms, Store, StoreError};
 
-fn started(session_id: &str, at: i64, user: &str, gateway: &str) -> SessionUpdate {
-    SessionUpdate {
-        session_id: session_id.to_owned(),
-        at,
-        change: SessionChange::Started(NewSession {
-            user: user.to_owned(),
-            access_id: None,
-            client_interface: ClientInterface::Cli,
-            gateway: gateway.to_owned(),
-            resource_type: ResourceType::Ssh,
-            secret_name: "/prod/ssh".to_owned(),
-            target_name: "bastion".to_owned(),
-            target_host: "10.0.0.5:22".to_owned(),
-        }),
-    }
-}
+use sra_store::testing::started;
 
 fn change(session_id: &str, at: i64, change: SessionChange) -> SessionUpdate {
     SessionUpdate { session_id: session_id.to_owned(), at, change }

@@ -5,26 +5,13 @@
 
 use sea_orm::ConnectionTrait;
 use sra_domain::{
-    Actor, Caller, ClientInterface, NewSession, ResourceType, SessionChange, SessionQuery, SessionStatus,
-    SessionUpdate, TimeWindow, Timeframe, ViewChanges, DAY_MS,
+    Actor, Caller, SessionChange, SessionQuery, SessionStatus, SessionUpdate, TimeWindow, Timeframe, ViewChanges,
+    DAY_MS,
 };
 use sra_store::{now_ms, AuditVerdict, Retention, Store};
 
 fn started(session_id: &str, at: i64) -> SessionUpdate {
-    SessionUpdate {
-        session_id: session_id.into(),
-        at,
-        change: SessionChange::Started(NewSession {
-            user: "alice".into(),
-            access_id: None,
-            client_interface: ClientInterface::Cli,
-            gateway: "gw-a".into(),
-            resource_type: ResourceType::Ssh,
-            secret_name: "/prod/ssh".into(),
-            target_name: format!("target-{session_id}"),
-            target_host: "10.0.0.5:22".into(),
-        }),
-    }
+    sra_store::testing::started(session_id, at, "alice", "gw-a")
 }
 
 fn change(session_id: &str, at: i64, change: SessionChange) -> SessionUpdate {
@@ -62,6 +49,13 @@ async fn backdate_administration(store: &Store, at: i64) {
     let sql = format!("UPDATE audit_log SET at = {} WHERE session_id IS NULL", at - 1_000);
     store.connection().execute_unprepared(&sql).await.unwrap();
     sra_store::testing::rehash_chain_with_the_key(store).await;
+}
+
+/// The column `v` of every row `sql` answers, as text.
+async fn texts(store: &Store, sql: &str) -> Vec<String> {
+    let db = store.connection();
+    let rows = db.query_all(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+    rows.iter().map(|r| r.try_get::<String>("", "v").unwrap()).collect()
 }
 
 async fn pruning_keeps_listings_counts_and_the_chain_whole(store: &Store) {
@@ -118,17 +112,7 @@ async fn pruning_keeps_listings_counts_and_the_chain_whole(store: &Store) {
         }
         other => panic!("{other:?}"),
     }
-    let actions: Vec<String> = store
-        .connection()
-        .query_all(sea_orm::Statement::from_string(
-            store.connection().get_database_backend(),
-            "SELECT action FROM audit_log WHERE action LIKE '%.pruned' ORDER BY id",
-        ))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get::<String>("", "action").unwrap())
-        .collect();
+    let actions = texts(store, "SELECT action AS v FROM audit_log WHERE action LIKE '%.pruned' ORDER BY id").await;
     assert_eq!(actions, ["sessions.pruned", "audit.pruned"]);
     // A token from before the pruning: read the view again.
     let changes = store.session_changes(&admin, &SessionQuery::recent(), &token).await.unwrap();
@@ -137,17 +121,8 @@ async fn pruning_keeps_listings_counts_and_the_chain_whole(store: &Store) {
     assert_eq!(store.prune(&retention, now).await.unwrap(), sra_store::Pruned::default());
 
     // Deleting the first entry kept breaks the chain at the next one.
+    let first = texts(store, "SELECT CAST(MIN(id) AS TEXT) AS v FROM audit_log").await.remove(0);
     let db = store.connection();
-    let first: i64 = db
-        .query_one(sea_orm::Statement::from_string(
-            store.connection().get_database_backend(),
-            "SELECT MIN(id) AS id FROM audit_log",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "id")
-        .unwrap();
     db.execute_unprepared(&format!("DELETE FROM audit_log WHERE id = {first}")).await.unwrap();
     assert!(matches!(store.verify_audit().await.unwrap(), AuditVerdict::Broken { .. }));
 }

@@ -91,27 +91,10 @@ pub(super) fn newest_first(sort: Option<&str>, cursor: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sra_domain::{ClientInterface, GatewayInfo, ResourceType, SessionStatus};
+    use sra_domain::SessionStatus;
 
     fn session(id: &str, started_at: i64, status: SessionStatus) -> SessionSummary {
-        SessionSummary {
-            session_id: id.to_owned(),
-            user: "olivia".to_owned(),
-            access_id: None,
-            client_interface: ClientInterface::Cli,
-            gateway: GatewayInfo { cluster_name: "gw".to_owned(), cluster_display_name: "GW".to_owned() },
-            gateway_id: 1,
-            resource_type: ResourceType::Ssh,
-            secret_name: "/s".to_owned(),
-            target_name: "t".to_owned(),
-            target_host: "h".to_owned(),
-            status,
-            started_at,
-            ended_at: None,
-            error_message: None,
-            updated_at: started_at,
-            terminate_requested_at: None,
-        }
+        crate::pages::sessions::shown::sample(id, started_at, status)
     }
 
     fn page() -> SessionsPage {

@@ -107,30 +107,37 @@ pub(super) fn row_state(s: &SessionSummary) -> String {
     format!("{}|{:?}|{:?}|{:?}", s.status.as_str(), s.ended_at, s.terminate_requested_at, s.error_message)
 }
 
+/// A session for the overview's unit tests.
+#[cfg(test)]
+pub(super) fn sample(id: &str, started_at: i64, status: sra_domain::SessionStatus) -> SessionSummary {
+    use sra_domain::{ClientInterface, GatewayInfo, ResourceType};
+    SessionSummary {
+        session_id: id.to_owned(),
+        user: "olivia".to_owned(),
+        access_id: None,
+        client_interface: ClientInterface::Cli,
+        gateway: GatewayInfo { cluster_name: "gw".to_owned(), cluster_display_name: "GW".to_owned() },
+        gateway_id: 1,
+        resource_type: ResourceType::Ssh,
+        secret_name: "/s".to_owned(),
+        target_name: "t".to_owned(),
+        target_host: "h".to_owned(),
+        status,
+        started_at,
+        ended_at: None,
+        error_message: None,
+        updated_at: started_at,
+        terminate_requested_at: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sra_domain::{ClientInterface, GatewayInfo, ResourceType, SessionStatus};
+    use sra_domain::SessionStatus;
 
     fn session(id: &str, status: SessionStatus) -> SessionSummary {
-        SessionSummary {
-            session_id: id.to_owned(),
-            user: "olivia".to_owned(),
-            access_id: None,
-            client_interface: ClientInterface::Cli,
-            gateway: GatewayInfo { cluster_name: "gw".to_owned(), cluster_display_name: "GW".to_owned() },
-            gateway_id: 1,
-            resource_type: ResourceType::Ssh,
-            secret_name: "/s".to_owned(),
-            target_name: "t".to_owned(),
-            target_host: "h".to_owned(),
-            status,
-            started_at: 1,
-            ended_at: None,
-            error_message: None,
-            updated_at: 1,
-            terminate_requested_at: None,
-        }
+        sample(id, 1, status)
     }
 
     fn page(sessions: Vec<SessionSummary>) -> Option<Result<SessionsPage, ConsoleError>> {
