@@ -87,6 +87,10 @@ pub struct Config {
     #[arg(long, env = "SRA_RETAIN_AUDIT", value_parser = parse_span)]
     pub retain_audit: Option<std::time::Duration>,
 
+    /// How many event streams (`/events/sessions`, `/stream-sra-sessions`) one user may hold open at once.
+    #[arg(long, env = "SRA_STREAMS_PER_USER", default_value_t = crate::events::MAX_PER_USER, value_parser = streams_per_user)]
+    pub streams_per_user: usize,
+
     /// Demo mode: seed realistic gateways, users, roles and sessions into an empty database, and keep a few sessions
     /// changing while the server runs.
     #[arg(long, env = "SRA_DEMO", default_value_t = false)]
@@ -95,6 +99,14 @@ pub struct Config {
     /// Without a command, the server runs.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// 1 to 10,000 streams.
+fn streams_per_user(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+        _ => Err(format!("invalid number of streams {text:?}; allowed: 1 to 10000")),
+    }
 }
 
 /// A span such as `90s`, `10m` or `1h` (at least 10 seconds).

@@ -31,7 +31,7 @@ use tokio::sync::mpsc;
 
 use crate::http::{plain, plain_failure as failure};
 
-/// Streams one user may hold at once (console tabs, scripts).
+/// Streams one user may hold at once by default (console tabs, scripts; `--streams-per-user`).
 pub const MAX_PER_USER: usize = 8;
 /// Streams the server holds at once.
 pub const MAX_STREAMS: usize = 4_096;
@@ -47,9 +47,10 @@ const REVALIDATE: Duration = Duration::from_secs(60);
 const RETRY_MS: u64 = 3_000;
 
 /// The open streams, per user.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Streams {
     open: Mutex<HashMap<String, usize>>,
+    per_user: usize,
 }
 
 /// A stream's place among the open ones, given back when the stream ends.
@@ -71,6 +72,10 @@ impl Drop for Slot {
 }
 
 impl Streams {
+    pub fn new(per_user: usize) -> Streams {
+        Streams { open: Mutex::default(), per_user }
+    }
+
     fn take(self: &Arc<Self>, login: &str) -> Result<Slot, String> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let total: usize = open.values().sum();
@@ -78,8 +83,8 @@ impl Streams {
             return Err(format!("the server holds {MAX_STREAMS} streams already; refresh instead"));
         }
         let mine = open.entry(login.to_owned()).or_default();
-        if *mine >= MAX_PER_USER {
-            return Err(format!("{MAX_PER_USER} streams are open for this user already; close one"));
+        if *mine >= self.per_user {
+            return Err(format!("{} streams are open for this user already; close one", self.per_user));
         }
         *mine += 1;
         Ok(Slot { streams: self.clone(), login: login.to_owned() })

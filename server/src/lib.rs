@@ -43,19 +43,21 @@ pub struct Surface {
     pub cookies: CookiePolicy,
     /// Who may read `/metrics` on the main listener.
     pub metrics: observe::MetricsAccess,
+    /// How many event streams one user may hold.
+    pub streams_per_user: usize,
 }
 
 /// The whole HTTP surface: console pages, server functions, the HTTP API, static files and `/healthz`, `/readyz`,
 /// `/metrics`.
 pub fn router(site_root: &Path, store: Store, cookies: CookiePolicy) -> Router {
-    let surface = Surface { cookies, metrics: observe::MetricsAccess::Open };
+    let surface = Surface { cookies, metrics: observe::MetricsAccess::Open, streams_per_user: events::MAX_PER_USER };
     router_with(site_root, store, surface, Arc::new(AtomicBool::new(true))).0
 }
 
 /// [`router`] for a surface, with `/readyz` answering 503 until `ready` is set; also returns the metrics, for a
 /// separate metrics listener.
 fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<AtomicBool>) -> (Router, Observed) {
-    let Surface { cookies, metrics } = surface;
+    let Surface { cookies, metrics, streams_per_user } = surface;
     let options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(site_root.to_string_lossy().as_ref())
@@ -97,7 +99,7 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
         .layer(axum::middleware::from_fn(guard::signed_in_pages));
 
     // Pushed changes: the API's stream (bearer tokens) and the console's (its cookie, resolved with the console's).
-    let streams = Arc::new(events::Streams::default());
+    let streams = Arc::new(events::Streams::new(streams_per_user));
     let api_events = Router::new().route("/stream-sra-sessions", get(events::api_events)).with_state((
         store.clone(),
         cookies,
@@ -197,7 +199,11 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     ));
 
     let ready = Arc::new(AtomicBool::new(demo.is_none()));
-    let surface = Surface { cookies: CookiePolicy { secure: config.secure_cookies }, metrics: config.metrics_access() };
+    let surface = Surface {
+        cookies: CookiePolicy { secure: config.secure_cookies },
+        metrics: config.metrics_access(),
+        streams_per_user: config.streams_per_user,
+    };
     let (app, observed) = router_with(&config.site_root, store.clone(), surface, ready.clone());
     // `/metrics` on a listener of its own (an address only the monitoring network reaches), when configured.
     let metrics_listener = match config.metrics_listen {

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+# The load benchmark (issue #13): the release server under N console users and gateways ingesting at a set rate, on
+# SQLite or PostgreSQL. Not part of CI (it runs for minutes); figures go to BENCHMARKS.md.
+#
+#   scripts/build && python3 scripts/bench-load.py --engine sqlite --consoles 500 --rate 2000 --seconds 300
+#   python3 scripts/bench-load.py --engine postgres --postgres-url postgres://postgres@127.0.0.1:5432/postgres ...
+#
+# It starts the server itself (demo users, a fresh database), registers gateways with `sra-server admin`, then:
+# - each console user lists a view (a mix of six filter sets, as a person would use them), opens that view's event
+#   stream from the listing's changes token, and every 20 s asks what changed since its latest token (the console's
+#   fallback refresh, run here alongside the stream to load both paths); a `reset` answer lists the view again;
+# - gateways report batches of session changes (start, connect, complete) at the set rate in all;
+# and reports per request kind the count, rate, p50 / p99 latency and errors, the stream events received, the ingest
+# rate achieved, and the server's RssAnon (before, peak, after).
+import argparse, collections, json, os, random, select, socket, subprocess, sys, tempfile, threading, time
+import urllib.error, urllib.parse, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVER = os.path.join(ROOT, "target", "release", "sra-server")
+ALL = ["connecting", "connected", "failed", "completed", "terminated"]
+LOGINS = ["admin", "olivia", "oscar", "alice", "bob", "carol"]
+# (console URL parameters, the same view as API keys)
+VIEWS = [
+    ([("status", "connecting"), ("status", "connected")], {"status-type": ["connecting", "connected"]}),
+    ([("status", s) for s in ALL], {"status-type": ALL}),
+    ([("status", "failed"), ("resource", "ssh")], {"status-type": ["failed"], "resource-type": ["ssh"]}),
+    ([("status", s) for s in ALL] + [("gateway", "gw-load-03")], {"status-type": ALL, "gateway": ["gw-load-03"]}),
+    ([("status", s) for s in ALL] + [("client", "cli"), ("resource", "k8s")],
+     {"status-type": ALL, "client-interface": ["cli"], "resource-type": ["k8s"]}),
+    ([("status", s) for s in ALL] + [("q", "alice")], {"status-type": ALL, "search": "alice"}),
+]
+
+args = argparse.ArgumentParser(description=__doc__)
+args.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
+args.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+args.add_argument("--consoles", type=int, default=500)
+args.add_argument("--rate", type=int, default=2000, help="updates per second, all gateways together")
+args.add_argument("--gateways", type=int, default=20)
+args.add_argument("--seconds", type=float, default=300)
+args.add_argument("--port", type=int, default=3191)
+opts = args.parse_args()
+
+stats = collections.defaultdict(list)  # kind -> latencies (s)
+errors = collections.Counter()
+events = collections.Counter()
+applied = [0]
+lock = threading.Lock()
+stop = threading.Event()
+
+
+def note(kind, seconds=None, error=None):
+    with lock:
+        if error is not None:
+            errors[f"{kind}: {error}"[:120]] += 1
+        else:
+            stats[kind].append(seconds)
+
+
+def post(path, body, token=None, timeout=60):
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(f"http://127.0.0.1:{opts.port}{path}", data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
+        return json.loads(answer.read())
+
+
+def timed(kind, path, body, token=None):
+    started = time.monotonic()
+    try:
+        answer = post(path, body, token)
+    except urllib.error.HTTPError as e:
+        note(kind, error=f"{e.code} {e.read()[:80]!r}")
+        return None
+    except Exception as e:  # noqa: BLE001 — any failure is counted, by kind
+        note(kind, error=type(e).__name__)
+        return None
+    note(kind, time.monotonic() - started)
+    return answer
+
+
+def rss(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("RssAnon"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        return 0
+    return 0
+
+
+# The server, on a fresh database.
+data = tempfile.mkdtemp(prefix="sra-load-")
+env = {k: v for k, v in os.environ.items() if not k.startswith("SRA_") and k != "DATABASE_URL"}
+if opts.engine == "postgres":
+    subprocess.run(["psql", opts.postgres_url, "-qc", "DROP DATABASE IF EXISTS sra_load WITH (FORCE)"], check=True)
+    subprocess.run(["psql", opts.postgres_url, "-qc", "CREATE DATABASE sra_load"], check=True)
+    env["DATABASE_URL"] = opts.postgres_url.rsplit("/", 1)[0] + "/sra_load"
+common = ["--data-dir", data, "--audit-key-file", os.path.join(data, "audit.key")]
+server = subprocess.Popen(
+    [SERVER, *common, "--demo", "--port", str(opts.port), "--log-level", "warn", "--streams-per-user", "10000"],
+    env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+for line in server.stdout:
+    if "is serving" in line:
+        break
+threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+keys = []
+for g in range(opts.gateways):
+    name = f"gw-load-{g:02d}"
+    subprocess.run([SERVER, *common, "admin", "gateway", "register", name], env=env, check=True, capture_output=True)
+    out = subprocess.run([SERVER, *common, "admin", "gateway", "key", name], env=env, check=True, capture_output=True,
+                         text=True).stdout
+    keys.append((name, next(w for w in out.split() if w.startswith("g-"))))
+tokens = {login: post("/auth", {"access-type": "password", "admin-email": login,
+                                "admin-password": f"{login}-sra-demo"})["token"] for login in LOGINS}
+print(f"# {opts.engine}: {opts.consoles} console users, {opts.gateways} gateways at {opts.rate} updates/s, "
+      f"{opts.seconds:.0f} s; server pid {server.pid}", flush=True)
+
+
+def gateway(name, key, share):
+    rng = random.Random(name)
+    connecting, connected, n = [], [], 0
+    batch_every = 0.25
+    per_batch = max(1, round(share * batch_every))
+    next_at = time.monotonic()
+    while not stop.is_set():
+        now_ms = int(time.time() * 1000)
+        at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now_ms / 1000)) + f".{now_ms % 1000:03d}Z"
+        reports = []
+        while len(reports) < per_batch:
+            pick = rng.random()
+            if connected and pick < 0.33:
+                sid = connected.pop(0)
+                reports.append({"update-id": f"{sid}:done", "session-id": sid, "status": "completed", "at": at})
+            elif connecting and pick < 0.66:
+                sid = connecting.pop(0)
+                connected.append(sid)
+                reports.append({"update-id": f"{sid}:up", "session-id": sid, "status": "connected", "at": at})
+            else:
+                sid = f"{name}-{n}"
+                n += 1
+                connecting.append(sid)
+                reports.append({"update-id": f"{sid}:start", "session-id": sid, "status": "connecting", "at": at,
+                                "user": rng.choice(LOGINS), "client-interface": rng.choice(["cli", "desktop_app"]),
+                                "resource-type": rng.choice(["ssh", "rdp", "k8s", "postgres"]),
+                                "secret-name": f"/load/{name}/{rng.randrange(50)}", "target-name": "t"})
+        answer = timed("ingest batch", "/gateway/session-updates", {"updates": reports}, key)
+        if answer is not None:
+            with lock:
+                applied[0] += sum(1 for r in answer["results"] if r["outcome"] == "applied")
+        next_at += batch_every
+        time.sleep(max(0.0, next_at - time.monotonic()))
+
+
+def console(i):
+    login = LOGINS[i % len(LOGINS)]
+    token = tokens[login]
+    params, body = VIEWS[i % len(VIEWS)]
+    time.sleep(random.random() * 20)  # users arrive over the first 20 s
+    listed = timed("list (full page)", "/list-sra-sessions", body, token)
+    if listed is None:
+        return
+    since = listed.get("changes_token", "")
+    query = urllib.parse.urlencode(params + [("since", since)])
+    try:
+        sock = socket.create_connection(("127.0.0.1", opts.port), timeout=30)
+        sock.sendall(f"GET /stream-sra-sessions?{query} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+                     .encode())
+    except OSError as e:
+        note("stream open", error=type(e).__name__)
+        return
+    buffer, refresh_at = b"", time.monotonic() + 20
+    while not stop.is_set():
+        ready, _, _ = select.select([sock], [], [], 0.5)
+        if ready:
+            chunk = sock.recv(65536)
+            if not chunk:
+                note("stream", error="closed by the server")
+                break
+            buffer += chunk
+            while b"\n\n" in buffer:
+                block, buffer = buffer.split(b"\n\n", 1)
+                for line in block.decode(errors="replace").splitlines():
+                    if line.startswith("event:"):
+                        with lock:
+                            events[line[6:].strip()] += 1
+                    elif line.startswith("id:"):
+                        since = line[3:].strip()
+        if time.monotonic() >= refresh_at:
+            refresh_at += 20
+            answer = timed("refresh (changes-since)", "/list-sra-sessions", {**body, "changes-since": since}, token)
+            if answer is not None:
+                since = answer["changes_token"]
+                if answer["changes"] == "reset":
+                    again = timed("list (full page)", "/list-sra-sessions", body, token)
+                    since = (again or {}).get("changes_token", since)
+    sock.close()
+
+
+before = rss(server.pid)
+peak = [before]
+
+
+def sample():
+    while not stop.is_set():
+        peak[0] = max(peak[0], rss(server.pid))
+        time.sleep(1)
+
+
+threads = [threading.Thread(target=sample, daemon=True)]
+threads += [threading.Thread(target=gateway, args=(n, k, opts.rate / opts.gateways), daemon=True) for n, k in keys]
+threads += [threading.Thread(target=console, args=(i,), daemon=True) for i in range(opts.consoles)]
+started = time.monotonic()
+for t in threads:
+    t.start()
+time.sleep(opts.seconds)
+stop.set()
+elapsed = time.monotonic() - started
+for t in threads:
+    t.join(timeout=30)
+after = rss(server.pid)
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
+
+
+print("| request | count | per second | p50 | p99 | errors |")
+print("|---|---|---|---|---|---|")
+for kind in sorted(set(stats) | {k.split(":")[0] for k in errors}):
+    values = stats.get(kind, [])
+    failed = sum(n for k, n in errors.items() if k.startswith(kind + ":"))
+    print(f"| {kind} | {len(values)} | {len(values) / elapsed:.1f} | {pct(values, 0.5):.1f} ms | "
+          f"{pct(values, 0.99):.1f} ms | {failed} |")
+print(f"\nupdates applied: {applied[0]} ({applied[0] / elapsed:.0f}/s of {opts.rate}/s asked)")
+print(f"stream events: {dict(events)}")
+print(f"server RssAnon: {before} MB before, {peak[0]} MB at peak, {after} MB after")
+for error, n in errors.most_common(8):
+    print(f"  {n} × {error}")
+server.terminate()
+server.wait(timeout=60)
