@@ -144,7 +144,10 @@ def gateway(name, key, share):
                                 "user": rng.choice(LOGINS), "client-interface": rng.choice(["cli", "desktop_app"]),
                                 "resource-type": rng.choice(["ssh", "rdp", "k8s", "postgres"]),
                                 "secret-name": f"/load/{name}/{rng.randrange(50)}", "target-name": "t"})
-        answer = timed("ingest batch", "/gateway/session-updates", {"updates": reports}, key)
+        # As a gateway does: the same batch (same update IDs) again until it is acknowledged.
+        answer = None
+        while answer is None and not stop.is_set():
+            answer = timed("ingest batch", "/gateway/session-updates", {"updates": reports}, key)
         if answer is not None:
             with lock:
                 applied[0] += sum(1 for r in answer["results"] if r["outcome"] == "applied")
