@@ -34,8 +34,11 @@ use crate::{now_ms, Store, StoreError};
 pub(crate) const CHANNEL: &str = "sra_changes";
 /// Audit actions after which a token's view cannot be brought up to date from the log (rows were deleted).
 const RESET_ACTIONS: [&str; 2] = ["sessions.pruned", "audit.pruned"];
-/// Beyond this many audit entries or changed sessions since a token, reading the view again is cheaper.
+/// Beyond this many changed sessions since a token, reading the view again is cheaper.
 pub const MAX_CHANGES: usize = 5_000;
+/// Beyond this many audit entries since a token, too (at 2,000 updates a second, a 20-second refresh finds 40,000:
+/// reading their session IDs from the primary key costs a few milliseconds).
+const MAX_ENTRIES: usize = 100_000;
 /// Session IDs per `IN` list.
 const CHUNK: usize = 500;
 
@@ -145,9 +148,9 @@ impl Store {
     async fn changed_sessions(&self, since: i64, head: i64) -> Result<Option<BTreeSet<String>>, StoreError> {
         let mut sql = Sql::new(self.db.get_database_backend());
         sql.push("SELECT session_id, action FROM audit_log WHERE id > ").bind(since).push(" AND id <= ").bind(head);
-        sql.push(" ORDER BY id LIMIT ").bind(i64::try_from(MAX_CHANGES).unwrap_or(i64::MAX) + 1);
+        sql.push(" ORDER BY id LIMIT ").bind(i64::try_from(MAX_ENTRIES).unwrap_or(i64::MAX) + 1);
         let rows = self.db.query_all(sql.build()).await?;
-        if rows.len() > MAX_CHANGES {
+        if rows.len() > MAX_ENTRIES {
             return Ok(None);
         }
         let mut changed = BTreeSet::new();
@@ -160,7 +163,7 @@ impl Store {
                 changed.insert(id);
             }
         }
-        Ok(Some(changed))
+        Ok((changed.len() <= MAX_CHANGES).then_some(changed))
     }
 
     /// Of `changed`, those the caller may see: in the view (as they are now), and not in it (their IDs: the log does
