@@ -7,7 +7,8 @@
 //!   `changes_token`) resumes right after it, without a gap. Events: `ready` (the position the stream starts from),
 //!   `changes` (changed sessions in the view, and IDs that left it) and `reset` (read the view again).
 //! - A stream waits on the store's change feed (moved by this process's commits and, on PostgreSQL, by other
-//!   replicas' `NOTIFY`), asks at most twice a second, and checks again every 15 s whatever happens.
+//!   replicas' `NOTIFY`), then looks on the next common tick (twice a second), where the streams of one view and
+//!   visibility share one reading; and checks again every 15 s whatever happens.
 //! - Bounded: events wait in a short queue; a consumer that lets it fill is dropped (its client reconnects and resumes
 //!   from its last event), never buffered for. A user may hold a few streams; the server a bounded number.
 //! - The credential is checked again every minute: a sign-out or revoked token ends the stream.
@@ -37,7 +38,7 @@ pub const MAX_PER_USER: usize = 8;
 pub const MAX_STREAMS: usize = 4_096;
 /// Events queued for a consumer before it counts as too slow and is dropped.
 const QUEUE: usize = 8;
-/// The shortest time between two looks at the store: changes arriving meanwhile go out together.
+/// The tick streams look at the store on (at most once each): changes arriving meanwhile go out together.
 const MIN_INTERVAL: Duration = Duration::from_millis(500);
 /// Looks at the store this often even without a wake-up (a notification lost with a connection).
 const RECHECK: Duration = Duration::from_secs(15);
@@ -248,7 +249,6 @@ struct Producer {
 async fn produce(mut state: Producer, sender: mpsc::Sender<Event>) {
     let mut feed = state.store.subscribe_changes();
     feed.mark_unchanged();
-    let mut looked = Instant::now();
     let mut validated = Instant::now();
     loop {
         tokio::select! {
@@ -256,12 +256,8 @@ async fn produce(mut state: Producer, sender: mpsc::Sender<Event>) {
             moved = feed.changed() => if moved.is_err() { return },
             _ = tokio::time::sleep(RECHECK) => {}
         }
-        let wait = MIN_INTERVAL.saturating_sub(looked.elapsed());
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
+        next_tick().await;
         feed.mark_unchanged();
-        looked = Instant::now();
         if validated.elapsed() >= REVALIDATE {
             validated = Instant::now();
             match state.credential.still_valid(&state.store).await {
@@ -273,7 +269,7 @@ async fn produce(mut state: Producer, sender: mpsc::Sender<Event>) {
                 }
             }
         }
-        match state.store.session_changes(&state.caller, &state.query, &state.token).await {
+        match state.store.stream_changes(&state.caller, &state.query, &state.token).await {
             Ok(changes) => {
                 state.token = changes.token.clone();
                 if let Some(event) = event_of(changes, state.shape) {
@@ -290,6 +286,15 @@ async fn produce(mut state: Producer, sender: mpsc::Sender<Event>) {
             }
         }
     }
+}
+
+/// Waits for the next tick: every [`MIN_INTERVAL`] of the wall clock, the same moments for every stream, so streams of
+/// one view and visibility look together and share one reading (`Store::stream_changes`).
+async fn next_tick() {
+    let period = MIN_INTERVAL.as_millis().max(1);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
+    let wait = u64::try_from(period - now % period).unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(wait)).await;
 }
 
 /// The event for a view's changes, if any.

@@ -18,6 +18,7 @@
 //! streams of all.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sea_orm::{ConnectionTrait, DbBackend};
@@ -117,30 +118,69 @@ impl Store {
             .ok_or(QueryError::InvalidChangesToken)?
             .seq;
         let head = self.change_head().await?;
-        let answer = |seq: i64, changes: ViewChanges| SessionChanges {
-            token: self.cursors.seal(&ChangeToken { fingerprint: fingerprint.clone(), seq }),
-            changes,
+        let changes = self.changes_between(caller, query, since, head).await?;
+        Ok(SessionChanges { token: self.cursors.seal(&ChangeToken { fingerprint, seq: head }), changes })
+    }
+
+    /// [`Store::session_changes`] for event streams: every stream of one view and visibility that looks at the same
+    /// moment from the same position shares one reading. Streams look on a common tick (see the server's `events`), the
+    /// newest sequence number is read at most once per [`HEAD_REUSE`], so after their first look such streams hold the
+    /// same position, and the changes of each (view, visibility, position, newest) are read once — by the first to ask,
+    /// while the others wait for its answer. Administrators' views share across logins (All sees the same sessions
+    /// whoever holds it); Self and Own are per login.
+    pub async fn stream_changes(
+        &self,
+        caller: &Caller,
+        query: &SessionQuery,
+        token: &str,
+    ) -> Result<SessionChanges, StoreError> {
+        let fingerprint = fingerprint(caller, query);
+        let since = self
+            .cursors
+            .open::<ChangeToken>(token)
+            .filter(|t| t.fingerprint == fingerprint)
+            .ok_or(QueryError::InvalidChangesToken)?
+            .seq;
+        let head = self.shared.head(self).await?;
+        let shared_view = match caller.scope {
+            sra_domain::Scope::All => fingerprint_of_all(query),
+            _ => fingerprint.clone(),
         };
+        let cell = self.shared.cell((shared_view, since, head));
+        let changes = cell
+            .get_or_try_init(|| async {
+                let answer = self.changes_between(caller, query, since, head).await?;
+                Ok::<_, StoreError>(answer)
+            })
+            .await?
+            .clone();
+        Ok(SessionChanges { token: self.cursors.seal(&ChangeToken { fingerprint, seq: head }), changes })
+    }
+
+    /// The changes of a view between two positions (see [`Store::session_changes`]).
+    async fn changes_between(
+        &self,
+        caller: &Caller,
+        query: &SessionQuery,
+        since: i64,
+        head: i64,
+    ) -> Result<ViewChanges, StoreError> {
         if head == since {
-            return Ok(answer(head, ViewChanges::Unchanged));
+            return Ok(ViewChanges::Unchanged);
         }
         if head < since {
-            // The log is behind the token: a database restored from a backup, say. The view may hold anything.
-            return Ok(answer(head, ViewChanges::Reset));
+            return Ok(ViewChanges::Reset);
         }
-        let Some(changed) = self.changed_sessions(since, head).await? else {
-            return Ok(answer(head, ViewChanges::Reset));
-        };
+        let Some(changed) = self.changed_sessions(since, head).await? else { return Ok(ViewChanges::Reset) };
         if changed.is_empty() {
-            return Ok(answer(head, ViewChanges::Unchanged));
+            return Ok(ViewChanges::Unchanged);
         }
         let (sessions, removed) = self.changed_in_view(caller, query, &changed).await?;
-        let changes = if sessions.is_empty() && removed.is_empty() {
+        Ok(if sessions.is_empty() && removed.is_empty() {
             ViewChanges::Unchanged
         } else {
             ViewChanges::Changed { sessions, removed }
-        };
-        Ok(answer(head, changes))
+        })
     }
 
     /// The sessions named by the audit entries numbered in `(since, head]`, or `None` when the view must be read again
@@ -229,6 +269,57 @@ async fn relay(pool: &PgPool, feed: &ChangeFeed) -> Result<std::convert::Infalli
         // `None`: the connection was lost; the next call reconnects.
         listener.try_recv().await?;
     }
+}
+
+/// How long streams reuse one reading of the newest sequence number (so that streams looking on the same tick see the
+/// same position).
+pub const HEAD_REUSE: std::time::Duration = std::time::Duration::from_millis(100);
+/// Shared readings kept (per view and visibility, position and newest).
+const SHARED_READINGS: usize = 1_024;
+
+type ReadingKey = (String, i64, i64);
+
+/// What streams share: the newest sequence number of the moment, and the readings of changes by key.
+#[derive(Debug, Default)]
+pub(crate) struct SharedReadings {
+    /// When it was read, the feed's count then, and the number.
+    head: tokio::sync::Mutex<Option<(std::time::Instant, u64, i64)>>,
+    readings: std::sync::Mutex<std::collections::HashMap<ReadingKey, Arc<tokio::sync::OnceCell<ViewChanges>>>>,
+}
+
+impl SharedReadings {
+    /// The newest sequence number, read again unless read within [`HEAD_REUSE`] and no commit was signalled since
+    /// (a reading from before a commit the feed announced would miss it).
+    async fn head(&self, store: &Store) -> Result<i64, StoreError> {
+        let mut head = self.head.lock().await;
+        let moved = *store.feed.moved.borrow();
+        if let Some((at, seen, seq)) = *head {
+            if at.elapsed() < HEAD_REUSE && seen == moved {
+                return Ok(seq);
+            }
+        }
+        let seq = store.change_head().await?;
+        *head = Some((std::time::Instant::now(), moved, seq));
+        Ok(seq)
+    }
+
+    fn cell(&self, key: ReadingKey) -> Arc<tokio::sync::OnceCell<ViewChanges>> {
+        let mut readings = self.readings.lock().unwrap_or_else(|p| p.into_inner());
+        if readings.len() >= SHARED_READINGS && !readings.contains_key(&key) {
+            // Readings of older positions are not asked for again once every stream moved on.
+            let newest = key.2;
+            readings.retain(|(_, _, head), _| *head >= newest);
+            if readings.len() >= SHARED_READINGS {
+                readings.clear();
+            }
+        }
+        readings.entry(key).or_default().clone()
+    }
+}
+
+/// The fingerprint of a view as an administrator (All) sees it, whoever they are.
+fn fingerprint_of_all(query: &SessionQuery) -> String {
+    fingerprint(&Caller { login: String::new(), scope: sra_domain::Scope::All }, query)
 }
 
 /// The newest audit entry's number, from the primary key.

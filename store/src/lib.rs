@@ -43,7 +43,7 @@ pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
 pub use audit::{verify_audit, AuditVerdict};
 pub use audit_keys::{AuditKeys, KeyFileError, KeyOrigin};
 pub use audit_listing::{AuditPage, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
-pub use changes::MAX_CHANGES;
+pub use changes::{HEAD_REUSE, MAX_CHANGES};
 pub use checkpoint::{read_checkpoints, Checkpoint, CheckpointFileError};
 pub use connect::{Backend, PoolStats};
 pub use error::{ErrorKind, StoreError};
@@ -70,6 +70,8 @@ pub struct Store {
     counts: std::sync::Arc<counts_cache::CountsCache>,
     /// Moved after every commit that changed something (see `changes`).
     feed: std::sync::Arc<changes::ChangeFeed>,
+    /// Readings of changes shared by event streams (see `changes`).
+    shared: std::sync::Arc<changes::SharedReadings>,
     /// Writers take turns on SQLite (see `audit`).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Hashing slots and refused sign-ins not yet written (see `sign_in`).

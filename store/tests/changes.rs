@@ -140,7 +140,41 @@ async fn commits_wake_the_feed(store: &Store) {
     tokio::time::timeout(std::time::Duration::from_secs(5), feed.changed()).await.unwrap().unwrap();
 }
 
+/// The streams' shared reading answers what each caller's own would, with each caller's own token.
+async fn streams_share_readings_and_answer_as_each_callers_own(store: &Store) {
+    for gateway in ["gw-a", "gw-b"] {
+        store.register_gateway(&Actor::System, gateway, gateway).await.unwrap();
+    }
+    let query = active_only();
+    let callers = [Caller::admin("root"), Caller::admin("ada"), own("carol", "gw-a"), Caller::self_only("bob")];
+    let mut tokens = Vec::new();
+    for caller in &callers {
+        tokens.push(token(store, caller, &query).await);
+    }
+    let t0 = now_ms() - 60_000;
+    store
+        .apply_updates(&Actor::System, &[started("a-1", t0, "alice", "gw-a"), started("b-1", t0, "bob", "gw-b")])
+        .await
+        .unwrap();
+    tokio::time::sleep(sra_store::HEAD_REUSE).await;
+    for (caller, token) in callers.iter().zip(&tokens) {
+        let shared = store.stream_changes(caller, &query, token).await.unwrap();
+        let own_answer = store.session_changes(caller, &query, token).await.unwrap();
+        assert_eq!(shared, own_answer, "{caller:?}");
+        // The token is the caller's: it serves them next time, and no one else.
+        assert_eq!(ids(&store.session_changes(caller, &query, &shared.token).await.unwrap()), None);
+    }
+    let mut seen = Vec::new();
+    for (caller, token) in callers.iter().zip(&tokens) {
+        let answer = store.stream_changes(caller, &query, token).await.unwrap();
+        seen.push(ids(&answer).map(|(sessions, _)| sessions.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
+    }
+    let of = |ids: &[&str]| Some(ids.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(seen, [of(&["b-1", "a-1"]), of(&["b-1", "a-1"]), of(&["a-1"]), of(&["b-1"])]);
+}
+
 sra_store::on_both_backends!(
+    streams_share_readings_and_answer_as_each_callers_own,
     changes_are_those_of_the_view_under_visibility,
     a_token_serves_only_its_own_view,
     too_many_changes_ask_for_a_new_reading,
