@@ -104,13 +104,24 @@ for line in server.stdout:
     if "is serving" in line:
         break
 threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+
+
+def admin(*words):
+    # The running server writes too (the demo's gateways): a command that found the database busy is run again.
+    for attempt in range(10):
+        done = subprocess.run([SERVER, *common, "admin", *words], env=env, capture_output=True, text=True)
+        if done.returncode == 0:
+            return done.stdout
+        time.sleep(0.5)
+    server.kill()
+    sys.exit(f"sra-server admin {' '.join(words)} failed: {done.stderr}")
+
+
 keys = []
 for g in range(opts.gateways):
     name = f"gw-load-{g:02d}"
-    subprocess.run([SERVER, *common, "admin", "gateway", "register", name], env=env, check=True, capture_output=True)
-    out = subprocess.run([SERVER, *common, "admin", "gateway", "key", name], env=env, check=True, capture_output=True,
-                         text=True).stdout
-    keys.append((name, next(w for w in out.split() if w.startswith("g-"))))
+    admin("gateway", "register", name)
+    keys.append((name, next(w for w in admin("gateway", "key", name).split() if w.startswith("g-"))))
 tokens = {login: post("/auth", {"access-type": "password", "admin-email": login,
                                 "admin-password": f"{login}-sra-demo"})["token"] for login in LOGINS}
 print(f"# {opts.engine}: {opts.consoles} console users, {opts.gateways} gateways at {opts.rate} updates/s, "

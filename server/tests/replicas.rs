@@ -98,18 +98,30 @@ fn stream(port: u16, path: &str, token: &str) -> std::sync::mpsc::Receiver<Strin
     receive
 }
 
+/// The running replicas: killed when the test ends, however it ends (a failed assertion must not leave servers).
+struct Replicas(Vec<Started>);
+
+impl Drop for Replicas {
+    fn drop(&mut self) {
+        for replica in &mut self.0 {
+            let _ = replica.child.kill();
+            let _ = replica.child.wait();
+        }
+    }
+}
+
 #[test]
 fn three_replicas_share_sign_ins_changes_throttle_and_survive_one_lost() {
     let (admin_url, name, url) = fresh_database();
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("audit.key");
-    let mut replicas: Vec<Started> = Vec::new();
+    let mut replicas = Replicas(Vec::new());
     for i in 0..3 {
         let data = dir.path().join(format!("replica-{i}"));
         // The first creates the schema, the key file and the administrator; the others find them.
-        replicas.push(start_on(&mut replica_command(&url, &key_file, &data), 0));
+        replicas.0.push(start_on(&mut replica_command(&url, &key_file, &data), 0));
     }
-    let ports: Vec<u16> = replicas.iter().map(|r| r.port).collect();
+    let ports: Vec<u16> = replicas.0.iter().map(|r| r.port).collect();
     let (a, b, c) = (ports[0], ports[1], ports[2]);
 
     // A gateway and its key, registered from the command line against the same database.
@@ -202,7 +214,7 @@ fn three_replicas_share_sign_ins_changes_throttle_and_survive_one_lost() {
         }));
     }
     std::thread::sleep(Duration::from_secs(3));
-    let mut killed = replicas.remove(0);
+    let killed = &mut replicas.0[0];
     killed.child.kill().unwrap();
     killed.child.wait().unwrap();
     std::thread::sleep(Duration::from_secs(4));
@@ -243,8 +255,9 @@ fn three_replicas_share_sign_ins_changes_throttle_and_survive_one_lost() {
         acknowledged.len()
     );
 
-    for replica in replicas {
+    for replica in replicas.0.drain(1..) {
         common::terminate(replica.child);
     }
+    drop(replicas);
     drop_database(&admin_url, &name);
 }
