@@ -101,6 +101,14 @@ impl Store {
         self.cursors.seal(&ChangeToken { fingerprint: fingerprint(caller, query), seq })
     }
 
+    /// The view's fingerprint and the position `token` holds, if it is this view's token, unaltered.
+    fn position(&self, caller: &Caller, query: &SessionQuery, token: &str) -> Result<(String, i64), StoreError> {
+        let fingerprint = fingerprint(caller, query);
+        let token = self.cursors.open::<ChangeToken>(token).filter(|t| t.fingerprint == fingerprint);
+        let since = token.ok_or(QueryError::InvalidChangesToken)?.seq;
+        Ok((fingerprint, since))
+    }
+
     /// What changed in the view of `query` (the same caller's, the same filters) since `token` was issued: the changed
     /// sessions in it as they are now, those the caller may see that left it, or that nothing did. A token from another
     /// view, altered or from another server is refused ([`QueryError::InvalidChangesToken`]).
@@ -110,13 +118,7 @@ impl Store {
         query: &SessionQuery,
         token: &str,
     ) -> Result<SessionChanges, StoreError> {
-        let fingerprint = fingerprint(caller, query);
-        let since = self
-            .cursors
-            .open::<ChangeToken>(token)
-            .filter(|t| t.fingerprint == fingerprint)
-            .ok_or(QueryError::InvalidChangesToken)?
-            .seq;
+        let (fingerprint, since) = self.position(caller, query, token)?;
         let head = self.change_head().await?;
         let changes = self.changes_between(caller, query, since, head).await?;
         Ok(SessionChanges { token: self.cursors.seal(&ChangeToken { fingerprint, seq: head }), changes })
@@ -134,13 +136,7 @@ impl Store {
         query: &SessionQuery,
         token: &str,
     ) -> Result<SessionChanges, StoreError> {
-        let fingerprint = fingerprint(caller, query);
-        let since = self
-            .cursors
-            .open::<ChangeToken>(token)
-            .filter(|t| t.fingerprint == fingerprint)
-            .ok_or(QueryError::InvalidChangesToken)?
-            .seq;
+        let (fingerprint, since) = self.position(caller, query, token)?;
         let head = self.shared.head(self).await?;
         let shared_view = match caller.scope {
             sra_domain::Scope::All => fingerprint_of_all(query),
