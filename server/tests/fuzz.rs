@@ -523,6 +523,11 @@ fn the_event_streams_never_fail_on_what_they_are_sent() {
     });
     let last_event = prop_oneof![altered, hostile_text()];
     let requests = (any::<bool>(), query, prop::option::of(last_event)).prop_map(move |(console, query, last)| {
+        // A URL longer than the HTTP library builds is refused before any server sees it: keep it below that.
+        let mut query = query;
+        while query.len() > 16_384 {
+            query.pop();
+        }
         let mut request = if console {
             Request::get(format!("/events/sessions?{query}")).header(header::COOKIE, format!("sra_session={cookie}"))
         } else {
