@@ -44,6 +44,7 @@ stats = collections.defaultdict(list)  # kind -> latencies (s)
 errors = collections.Counter()
 events = collections.Counter()
 applied = [0]
+received = [0]  # stream bytes
 lock = threading.Lock()
 stop = threading.Event()
 
@@ -77,6 +78,15 @@ def timed(kind, path, body, token=None):
         return None
     note(kind, time.monotonic() - started)
     return answer
+
+
+def cpu_seconds(pid):
+    # utime + stime, in clock ticks, fields 14 and 15 of /proc/<pid>/stat (after the command's parenthesis).
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
 
 
 def rss(pid):
@@ -133,7 +143,9 @@ def gateway(name, key, share):
     connecting, connected, n = [], [], 0
     batch_every = 0.25
     per_batch = max(1, round(share * batch_every))
-    next_at = time.monotonic()
+    # Gateways are not synchronized: each reports at its own phase of the period (all at once would queue every batch
+    # behind the others' at the one writer, and measure the generator's lockstep rather than the server).
+    next_at = time.monotonic() + batch_every * (int(name.rsplit("-", 1)[1]) % opts.gateways) / opts.gateways
     while not stop.is_set():
         now_ms = int(time.time() * 1000)
         at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now_ms / 1000)) + f".{now_ms % 1000:03d}Z"
@@ -187,19 +199,27 @@ def console(i):
     while not stop.is_set():
         ready, _, _ = select.select([sock], [], [], 0.5)
         if ready:
-            chunk = sock.recv(65536)
+            chunk = sock.recv(262144)
             if not chunk:
                 note("stream", error="closed by the server")
                 break
+            with lock:
+                received[0] += len(chunk)
             buffer += chunk
-            while b"\n\n" in buffer:
-                block, buffer = buffer.split(b"\n\n", 1)
-                for line in block.decode(errors="replace").splitlines():
-                    if line.startswith("event:"):
+            # Only an event's name and ID are read (they come before its data): the generator must not spend the
+            # cores the server is measured on parsing what it receives.
+            end = buffer.find(b"\n\n")
+            while end >= 0:
+                for line in buffer[:min(end, 4096)].split(b"\n"):
+                    if line.startswith(b"event:"):
                         with lock:
-                            events[line[6:].strip()] += 1
-                    elif line.startswith("id:"):
-                        since = line[3:].strip()
+                            events[line[6:].strip().decode()] += 1
+                    elif line.startswith(b"id:"):
+                        since = line[3:].strip().decode()
+                    elif line.startswith(b"data:"):
+                        break
+                buffer = buffer[end + 2:]
+                end = buffer.find(b"\n\n")
         if time.monotonic() >= refresh_at:
             refresh_at += 20
             answer = timed("refresh (changes-since)", "/list-sra-sessions", {**body, "changes-since": since}, token)
@@ -213,6 +233,8 @@ def console(i):
 
 before = rss(server.pid)
 peak = [before]
+import resource
+cpu_before = (cpu_seconds(server.pid), resource.getrusage(resource.RUSAGE_SELF))
 
 
 def sample():
@@ -233,6 +255,9 @@ elapsed = time.monotonic() - started
 for t in threads:
     t.join(timeout=30)
 after = rss(server.pid)
+server_cpu = cpu_seconds(server.pid) - cpu_before[0]
+own = resource.getrusage(resource.RUSAGE_SELF)
+own_cpu = own.ru_utime + own.ru_stime - cpu_before[1].ru_utime - cpu_before[1].ru_stime
 
 
 def pct(values, p):
@@ -247,9 +272,41 @@ for kind in sorted(set(stats) | {k.split(":")[0] for k in errors}):
     failed = sum(n for k, n in errors.items() if k.startswith(kind + ":"))
     print(f"| {kind} | {len(values)} | {len(values) / elapsed:.1f} | {pct(values, 0.5):.1f} ms | "
           f"{pct(values, 0.99):.1f} ms | {failed} |")
+# The server's own latency histogram (/metrics): what the server took, without the generator's threads waiting for
+# Python's interpreter lock (its clients share 2 cores with the server). Reported as the bucket bound reached.
+buckets = collections.defaultdict(dict)
+try:
+    with urllib.request.urlopen(f"http://127.0.0.1:{opts.port}/metrics", timeout=30) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith("sra_http_request_duration_seconds_bucket{"):
+                labels, value = line[len("sra_http_request_duration_seconds_bucket{"):].rsplit("} ", 1)
+                fields = dict(part.split("=", 1) for part in labels.split(","))
+                route = fields["route"].strip('"')
+                le = fields["le"].strip('"')
+                buckets[route][float("inf") if le == "+Inf" else float(le)] = int(value)
+except OSError as e:
+    print(f"/metrics could not be read: {e}")
+
+
+def bound(cumulative, q):
+    total = cumulative[max(cumulative)]
+    for le in sorted(cumulative):
+        if cumulative[le] >= total * q:
+            return "≤ %g ms" % (le * 1000) if le != float("inf") else "> 10 s"
+    return "?"
+
+
+print("\n| route (server side, /metrics) | requests | p50 | p99 |")
+print("|---|---|---|---|")
+for route in ["/list-sra-sessions", "/gateway/session-updates"]:
+    if buckets.get(route):
+        b = buckets[route]
+        print(f"| {route} | {b[max(b)]} | {bound(b, 0.5)} | {bound(b, 0.99)} |")
 print(f"\nupdates applied: {applied[0]} ({applied[0] / elapsed:.0f}/s of {opts.rate}/s asked)")
 print(f"stream events: {dict(events)}")
+print(f"stream data received: {received[0] / elapsed / 1e6:.1f} MB/s")
 print(f"server RssAnon: {before} MB before, {peak[0]} MB at peak, {after} MB after")
+print(f"CPU: server {server_cpu / elapsed:.2f} cores, this load generator {own_cpu / elapsed:.2f} cores (of 2)")
 for error, n in errors.most_common(8):
     print(f"  {n} × {error}")
 server.terminate()

@@ -43,7 +43,7 @@ pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
 pub use audit::{verify_audit, AuditVerdict};
 pub use audit_keys::{AuditKeys, KeyFileError, KeyOrigin};
 pub use audit_listing::{AuditPage, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
-pub use changes::{HEAD_REUSE, MAX_CHANGES};
+pub use changes::{StreamChanges, HEAD_REUSE, MAX_CHANGES};
 pub use checkpoint::{read_checkpoints, Checkpoint, CheckpointFileError};
 pub use connect::{Backend, PoolStats};
 pub use error::{ErrorKind, StoreError};

@@ -19,8 +19,11 @@ const FAILURE_MEMORY: Duration = Duration::from_secs(30);
 pub enum Outage {
     /// The disk (or the database's size limit) is full: nothing more can be written until space is freed.
     Full,
-    /// The database cannot be reached (connection refused or lost, no free connection in time).
+    /// The database cannot be reached (connection refused or lost).
     Unreachable,
+    /// No connection came free in time: every one was busy with other requests, or the database stopped answering
+    /// (a request waiting for the pool cannot tell which; on SQLite, where the file is always there, it is busy).
+    NoConnection,
     /// The embedded database's disk refused a read or write (an I/O error, a file-size limit).
     Storage,
     /// Another writer held the database longer than a request may wait.
@@ -35,6 +38,10 @@ impl Outage {
             Outage::Unreachable => "the database cannot be reached: nothing of this request was done; try again",
             Outage::Storage => "the database's disk refused the write: nothing of this request was stored; try again",
             Outage::Busy => "the database is busy: nothing of this request was done; try again",
+            Outage::NoConnection => {
+                "no database connection came free in time (the database is busy, or cannot be reached): nothing of \
+                 this request was done; try again"
+            }
         }
     }
 
@@ -44,16 +51,15 @@ impl Outage {
             Outage::Full => 10,
             Outage::Unreachable => 2,
             Outage::Storage => 5,
-            Outage::Busy => 1,
+            Outage::Busy | Outage::NoConnection => 1,
         }
     }
 
     /// The outage behind a database error, if it is one.
     pub fn of(error: &DbErr) -> Option<Outage> {
         match error {
-            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed) => {
-                Some(Outage::Unreachable)
-            }
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => Some(Outage::NoConnection),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed) => Some(Outage::Unreachable),
             DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => match e {
                 RuntimeErr::SqlxError(e) => of_sqlx(e),
                 RuntimeErr::Internal(_) => None,
@@ -103,11 +109,9 @@ impl Store {
 
 fn of_sqlx(error: &sqlx::Error) -> Option<Outage> {
     match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => Some(Outage::Unreachable),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+            Some(Outage::Unreachable)
+        }
         sqlx::Error::Database(e) => {
             let code = e.code()?;
             // SQLite reports its (extended) result code as a number, PostgreSQL its SQLSTATE.
@@ -117,6 +121,7 @@ fn of_sqlx(error: &sqlx::Error) -> Option<Outage> {
                 of_sqlstate(&code)
             }
         }
+        sqlx::Error::PoolTimedOut => Some(Outage::NoConnection),
         _ => None,
     }
 }
@@ -160,6 +165,6 @@ mod tests {
         assert_eq!(of_sqlstate("53100"), Some(Outage::Full));
         assert_eq!(of_sqlstate("08006"), Some(Outage::Unreachable));
         assert_eq!(of_sqlstate("23505"), None);
-        assert_eq!(Outage::of(&DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)), Some(Outage::Unreachable));
+        assert_eq!(Outage::of(&DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)), Some(Outage::NoConnection));
     }
 }

@@ -497,6 +497,28 @@ pub(crate) fn view_condition(sql: &mut Sql, query: &SessionQuery, gateways: &Gat
     conditions(sql, query, query.timeframe.at(now), Part::Overlapping, &slice, gateways.filter.ids(), &search);
 }
 
+/// [`view_condition`] and the caller's visibility tested on a session already read, in memory: for the event streams,
+/// which read the sessions changed in a moment once and test every open view on them. `None` where memory cannot be
+/// sure to agree with the engines (a search when the text or the row is not plain ASCII: SQLite folds only ASCII
+/// letters' case, PostgreSQL others too); the caller then asks the database. The property test in
+/// `tests/changes.rs` holds the two to the same answers.
+pub(crate) fn view_admits(caller: &Caller, query: &SessionQuery, session: &SessionSummary, now: i64) -> Option<bool> {
+    let gateway = &session.gateway.cluster_name;
+    let in_set = |empty: bool, contains: bool| empty || contains;
+    let every_status = query.statuses.is_empty() || query.statuses.len() == SessionStatus::ALL.len();
+    let admitted = caller.may_see(&session.user, gateway)
+        && query.timeframe.at(now).overlaps(session.started_at, session.ended_at)
+        && (every_status || query.statuses.contains(&session.status))
+        && in_set(query.gateways.is_empty(), query.gateways.contains(gateway))
+        && in_set(query.users.is_empty(), query.users.contains(&session.user))
+        && in_set(query.resource_types.is_empty(), query.resource_types.contains(&session.resource_type))
+        && in_set(query.client_interfaces.is_empty(), query.client_interfaces.contains(&session.client_interface));
+    match (&query.search, admitted) {
+        (Some(text), true) => crate::search::row_matches(text, session),
+        _ => Some(admitted),
+    }
+}
+
 impl GatewayFilter {
     fn ids(&self) -> Option<&[i64]> {
         match self {

@@ -168,6 +168,17 @@ fn like_pattern(text: &str) -> String {
     format!("%{}%", escape_like(&text.to_lowercase()))
 }
 
+/// Whether `session` contains the search `text` in a searched column, as the listing's `LOWER(column) LIKE` decides —
+/// when memory can be sure to: `None` if the text or a searched value is not plain ASCII.
+pub(crate) fn row_matches(text: &str, session: &sra_domain::SessionSummary) -> Option<bool> {
+    let needle = text.to_lowercase();
+    let values = [&session.user, &session.session_id, &session.secret_name, &session.target_name, &session.target_host];
+    if !needle.is_ascii() || !values.iter().all(|v| v.is_ascii()) {
+        return None;
+    }
+    Some(values.iter().any(|v| v.to_ascii_lowercase().contains(&needle)))
+}
+
 /// Escapes LIKE's wildcards (and the escape character) so search text matches literally.
 fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -158,7 +158,7 @@ async fn streams_share_readings_and_answer_as_each_callers_own(store: &Store) {
         .unwrap();
     tokio::time::sleep(sra_store::HEAD_REUSE).await;
     for (caller, token) in callers.iter().zip(&tokens) {
-        let shared = store.stream_changes(caller, &query, token).await.unwrap();
+        let shared = store.stream_changes(caller, &query, token).await.unwrap().to_session_changes();
         let own_answer = store.session_changes(caller, &query, token).await.unwrap();
         assert_eq!(shared, own_answer, "{caller:?}");
         // The token is the caller's: it serves them next time, and no one else.
@@ -166,14 +166,43 @@ async fn streams_share_readings_and_answer_as_each_callers_own(store: &Store) {
     }
     let mut seen = Vec::new();
     for (caller, token) in callers.iter().zip(&tokens) {
-        let answer = store.stream_changes(caller, &query, token).await.unwrap();
+        let answer = store.stream_changes(caller, &query, token).await.unwrap().to_session_changes();
         seen.push(ids(&answer).map(|(sessions, _)| sessions.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
     }
     let of = |ids: &[&str]| Some(ids.iter().map(|s| s.to_string()).collect::<Vec<_>>());
     assert_eq!(seen, [of(&["b-1", "a-1"]), of(&["b-1", "a-1"]), of(&["a-1"]), of(&["b-1"])]);
 }
 
+/// Where memory cannot be sure to fold case as the engine does (text that is not plain ASCII), the database decides:
+/// the changes are the listing's sessions, whatever the engine's folding.
+async fn a_search_beyond_ascii_is_decided_by_the_database(store: &Store) {
+    store.register_gateway(&Actor::System, "gw-a", "gw-a").await.unwrap();
+    let admin = Caller::admin("root");
+    let queries: Vec<SessionQuery> = ["ÜNÏ", "ünï", "code", "prod"]
+        .into_iter()
+        .map(|text| SessionQuery { search: Some(text.to_owned()), ..SessionQuery::recent() })
+        .collect();
+    let mut tokens = Vec::new();
+    for query in &queries {
+        tokens.push(token(store, &admin, query).await);
+    }
+    let t0 = now_ms() - 60_000;
+    let mut unicode = started("u-1", t0, "alice", "gw-a");
+    if let SessionChange::Started(new) = &mut unicode.change {
+        new.target_name = "Ünïcode-db".into();
+    }
+    store.apply_updates(&Actor::System, &[unicode, started("a-1", t0, "alice", "gw-a")]).await.unwrap();
+    for (query, token) in queries.iter().zip(&tokens) {
+        let listed: Vec<String> =
+            store.list_sessions(&admin, query).await.unwrap().sessions.into_iter().map(|s| s.session_id).collect();
+        let answer = store.session_changes(&admin, query, token).await.unwrap();
+        let changed = ids(&answer).map(|(sessions, _)| sessions.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(changed.unwrap_or_default(), listed, "{:?}", query.search);
+    }
+}
+
 sra_store::on_both_backends!(
+    a_search_beyond_ascii_is_decided_by_the_database,
     streams_share_readings_and_answer_as_each_callers_own,
     changes_are_those_of_the_view_under_visibility,
     a_token_serves_only_its_own_view,

@@ -3,7 +3,8 @@
 //! Random worlds (gateways, users, roles with SRA rules, sessions) and random queries (caller, timeframe, filters,
 //! search, sort, page size) run through the store page by page — forwards with `next_cursor`, and back again with
 //! `prev_cursor` — and must give exactly what the model says: the same sessions in the same order, no duplicates or
-//! gaps across pages, never a session the caller may not see; and the same status counts and visible gateways.
+//! gaps across pages, never a session the caller may not see; and the same status counts and visible gateways. After a
+//! wave of changes, what changed in each view since a token is what the model says.
 //! Runs on a real SQLite file and a real PostgreSQL database.
 
 use std::collections::BTreeSet;
@@ -14,7 +15,7 @@ use sea_orm::ConnectionTrait;
 use sra_domain::{
     Actor, Caller, ClientInterface, GatewayInfo, NewSession, ResourceType, Scope, SessionChange, SessionQuery,
     SessionStatus, SessionSummary, SessionUpdate, Sort, SortDirection, SortField, SraRule, StatusCounts, TimeWindow,
-    Timeframe,
+    Timeframe, ViewChanges,
 };
 use sra_store::testing::TestDb;
 use sra_store::{RoleSpec, Store};
@@ -195,6 +196,24 @@ fn session_id(i: usize) -> String {
     format!("{:02x}-{i}", (i * 37) % 97)
 }
 
+/// The report that session `i` started.
+fn start(i: usize, s: &Session) -> SessionUpdate {
+    SessionUpdate {
+        session_id: session_id(i),
+        at: s.start,
+        change: SessionChange::Started(NewSession {
+            user: s.user.clone(),
+            access_id: None,
+            client_interface: s.client,
+            gateway: GATEWAY_NAMES[s.gateway].to_owned(),
+            resource_type: s.resource,
+            secret_name: s.secret.to_owned(),
+            target_name: format!("target-{}", i % 3),
+            target_host: format!("10.0.0.{}", i % 5),
+        }),
+    }
+}
+
 /// Loads a world into an empty store through the normal write paths.
 async fn load(store: &Store, world: &World) {
     for table in
@@ -224,20 +243,7 @@ async fn load(store: &Store, world: &World) {
     let mut updates = Vec::new();
     for (i, s) in world.sessions.iter().enumerate() {
         let id = session_id(i);
-        starts.push(SessionUpdate {
-            session_id: id.clone(),
-            at: s.start,
-            change: SessionChange::Started(NewSession {
-                user: s.user.clone(),
-                access_id: None,
-                client_interface: s.client,
-                gateway: GATEWAY_NAMES[s.gateway].to_owned(),
-                resource_type: s.resource,
-                secret_name: s.secret.to_owned(),
-                target_name: format!("target-{}", i % 3),
-                target_host: format!("10.0.0.{}", i % 5),
-            }),
-        });
+        starts.push(start(i, s));
         let end = s.start + s.length;
         let mut step = |change| updates.push(SessionUpdate { session_id: id.clone(), at: end, change });
         match s.status {
@@ -409,7 +415,79 @@ async fn check(store: &Store, world: &World, queries: &[Query]) -> Result<(), Te
         let filterable: BTreeSet<String> = visible.filterable.iter().map(|g| g.cluster_name.clone()).collect();
         prop_assert!(allowed.iter().all(|g| filterable.contains(g)) && own.iter().all(|g| filterable.contains(g)));
     }
+
+    // Changes since a token are each view tested in memory on one shared reading of what changed: after a wave of
+    // changes, every query's changed sessions in its view and those that left it are the model's.
+    let mut before = Vec::new();
+    for q in queries {
+        let caller = store.caller(&q.caller).await.unwrap();
+        let token = store.current_changes_token(&caller, &to_session_query(q)).await.unwrap();
+        before.push((caller, token));
+    }
+    let (after, changed) = wave(store, world).await;
+    for (q, (caller, token)) in queries.iter().zip(&before) {
+        let model_caller = model_caller(&after, &q.caller);
+        let (in_view, _) = model_answer(&after, q, T0);
+        let in_view: BTreeSet<&String> = in_view.iter().collect();
+        let mut sessions: Vec<(i64, &String)> =
+            changed.iter().filter(|(id, _)| in_view.contains(id)).map(|(id, s)| (s.start, id)).collect();
+        sessions.sort();
+        sessions.reverse();
+        let sessions: Vec<&String> = sessions.into_iter().map(|(_, id)| id).collect();
+        let removed: Vec<&String> = changed
+            .iter()
+            .filter(|(id, s)| !in_view.contains(id) && model_caller.may_see(&s.user, GATEWAY_NAMES[s.gateway]))
+            .map(|(id, _)| id)
+            .collect();
+        let answer = store.session_changes(caller, &to_session_query(q), token).await.unwrap();
+        match answer.changes {
+            ViewChanges::Unchanged => prop_assert!(sessions.is_empty() && removed.is_empty(), "{:?}", q),
+            ViewChanges::Changed { sessions: got, removed: got_removed } => {
+                prop_assert_eq!(got.iter().map(|s| &s.session_id).collect::<Vec<_>>(), sessions, "{:?}", q);
+                prop_assert_eq!(got_removed.iter().collect::<Vec<_>>(), removed, "{:?}", q);
+            }
+            ViewChanges::Reset => prop_assert!(false, "reset after a small wave: {:?}", q),
+        }
+    }
     Ok(())
+}
+
+/// A wave of changes: every active session ends (connected ones complete, connecting ones fail, a minute after their
+/// length) and a session starts on each gateway — so that sessions move into, out of and within views. Returns the
+/// world after it, and the changed sessions by ID (ordered).
+async fn wave(store: &Store, world: &World) -> (World, std::collections::BTreeMap<String, Session>) {
+    let mut after = world.clone();
+    let mut updates = Vec::new();
+    let mut changed = std::collections::BTreeMap::new();
+    for (i, s) in after.sessions.iter_mut().enumerate() {
+        let (status, change) = match s.status {
+            SessionStatus::Connected => (SessionStatus::Completed, SessionChange::Completed),
+            SessionStatus::Connecting => (SessionStatus::Failed, SessionChange::Failed { error: "lost".into() }),
+            _ => continue,
+        };
+        s.status = status;
+        s.length += STEP;
+        updates.push(SessionUpdate { session_id: session_id(i), at: s.start + s.length, change });
+        changed.insert(session_id(i), s.clone());
+    }
+    for gateway in 0..world.display.len() {
+        let s = Session {
+            user: LOGINS[gateway % LOGINS.len()].to_owned(),
+            gateway,
+            client: ClientInterface::ALL[gateway % ClientInterface::ALL.len()],
+            resource: ResourceType::ALL[gateway % 4],
+            secret: SECRETS[gateway % SECRETS.len()],
+            status: SessionStatus::Connecting,
+            start: T0 + gateway as i64 * 2 * STEP,
+            length: 0,
+        };
+        let i = after.sessions.len();
+        updates.push(start(i, &s));
+        changed.insert(session_id(i), s.clone());
+        after.sessions.push(s);
+    }
+    store.apply_updates(&Actor::System, &updates).await.unwrap();
+    (after, changed)
 }
 
 fn run(backend: &str) {
