@@ -12,7 +12,8 @@
 # - gateways report batches of session changes (start, connect, complete) at the set rate in all;
 # and reports per request kind the count, rate, p50 / p99 latency and errors, the stream events received, the ingest
 # rate achieved, and the server's RssAnon (before, peak, after).
-import argparse, collections, json, os, random, select, socket, subprocess, sys, tempfile, threading, time
+import argparse, collections, json, multiprocessing, os, random, resource, select, socket, subprocess, sys, tempfile
+import threading, time
 import urllib.error, urllib.parse, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,6 +39,7 @@ args.add_argument("--rate", type=int, default=2000, help="updates per second, al
 args.add_argument("--gateways", type=int, default=20)
 args.add_argument("--seconds", type=float, default=300)
 args.add_argument("--port", type=int, default=3191)
+args.add_argument("--processes", type=int, default=4, help="generator processes the consoles and gateways are spread over")
 opts = args.parse_args()
 
 stats = collections.defaultdict(list)  # kind -> latencies (s)
@@ -134,6 +136,8 @@ for g in range(opts.gateways):
     keys.append((name, next(w for w in admin("gateway", "key", name).split() if w.startswith("g-"))))
 tokens = {login: post("/auth", {"access-type": "password", "admin-email": login,
                                 "admin-password": f"{login}-sra-demo"})["token"] for login in LOGINS}
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+admin_cpu = [usage.ru_utime + usage.ru_stime]
 print(f"# {opts.engine}: {opts.consoles} console users, {opts.gateways} gateways at {opts.rate} updates/s, "
       f"{opts.seconds:.0f} s; server pid {server.pid}", flush=True)
 
@@ -231,10 +235,25 @@ def console(i):
     sock.close()
 
 
+def share(index, queue):
+    """One generator process's share of the gateways and consoles; sends its figures back when the run ends."""
+    random.seed(index)  # forked processes would otherwise draw the same arrival times
+    threads = [threading.Thread(target=gateway, args=(n, k, opts.rate / opts.gateways), daemon=True)
+               for g, (n, k) in enumerate(keys) if g % opts.processes == index]
+    threads += [threading.Thread(target=console, args=(i,), daemon=True)
+                for i in range(opts.consoles) if i % opts.processes == index]
+    for t in threads:
+        t.start()
+    time.sleep(opts.seconds)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    queue.put((dict(stats), errors, events, applied[0], received[0]))
+
+
 before = rss(server.pid)
 peak = [before]
-import resource
-cpu_before = (cpu_seconds(server.pid), resource.getrusage(resource.RUSAGE_SELF))
+cpu_before = cpu_seconds(server.pid)
 
 
 def sample():
@@ -243,21 +262,31 @@ def sample():
         time.sleep(1)
 
 
-threads = [threading.Thread(target=sample, daemon=True)]
-threads += [threading.Thread(target=gateway, args=(n, k, opts.rate / opts.gateways), daemon=True) for n, k in keys]
-threads += [threading.Thread(target=console, args=(i,), daemon=True) for i in range(opts.consoles)]
+# Several processes, so that a client's latency is not its wait for one interpreter's lock among hundreds of threads.
+context = multiprocessing.get_context("fork")
+results = context.Queue()
+processes = [context.Process(target=share, args=(i, results)) for i in range(opts.processes)]
 started = time.monotonic()
-for t in threads:
-    t.start()
-time.sleep(opts.seconds)
+for p in processes:
+    p.start()
+threading.Thread(target=sample, daemon=True).start()
+for _ in processes:
+    their_stats, their_errors, their_events, their_applied, their_received = results.get()
+    for kind, values in their_stats.items():
+        stats[kind].extend(values)
+    errors.update(their_errors)
+    events.update(their_events)
+    applied[0] += their_applied
+    received[0] += their_received
+for p in processes:
+    p.join()
 stop.set()
 elapsed = time.monotonic() - started
-for t in threads:
-    t.join(timeout=30)
 after = rss(server.pid)
-server_cpu = cpu_seconds(server.pid) - cpu_before[0]
-own = resource.getrusage(resource.RUSAGE_SELF)
-own_cpu = own.ru_utime + own.ru_stime - cpu_before[1].ru_utime - cpu_before[1].ru_stime
+server_cpu = cpu_seconds(server.pid) - cpu_before
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+# The generator's processes, less the `sra-server admin` commands run before the start.
+own_cpu = children.ru_utime + children.ru_stime - admin_cpu[0]
 
 
 def pct(values, p):

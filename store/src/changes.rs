@@ -392,13 +392,39 @@ impl SharedReadings {
         Ok((seq, moved))
     }
 
-    /// The sessions changed in `(since, head]`, read by the first to ask and shared.
+    /// The sessions changed in `(since, head]`, read by the first to ask and shared. When the sessions changed from
+    /// `since` to an earlier position were read already (a tick's reading, for a refresh asking from the position its
+    /// stream was given), only the rest is read, and the two are merged (the later reading's rows win).
     async fn changed(&self, store: &Store, since: i64, head: i64) -> Result<ChangedRows, StoreError> {
         let cell = shared_cell(&self.changed, (since, head), |(_, head)| *head);
         let rows = cell
-            .get_or_try_init(|| async { Ok::<_, StoreError>(store.changed_rows(since, head).await?.map(Arc::new)) })
+            .get_or_try_init(|| async {
+                if head - since > MAX_ENTRIES {
+                    return Ok(None);
+                }
+                let Some((middle, earlier)) = self.earlier_reading(since, head) else {
+                    return Ok::<_, StoreError>(store.changed_rows(since, head).await?.map(Arc::new));
+                };
+                let later = Box::pin(self.changed(store, middle, head)).await?;
+                Ok(match (earlier, later) {
+                    (Some(earlier), Some(later)) => {
+                        Some(Arc::new(merged(&earlier, &later))).filter(|m| m.len() <= MAX_CHANGES)
+                    }
+                    _ => None,
+                })
+            })
             .await?;
         Ok(rows.clone())
+    }
+
+    /// The furthest reading already made from `since` to a position before `head`, if any.
+    fn earlier_reading(&self, since: i64, head: i64) -> Option<(i64, ChangedRows)> {
+        let changed = self.changed.lock().unwrap_or_else(|p| p.into_inner());
+        changed
+            .iter()
+            .filter(|((from, to), _)| *from == since && *to < head && *to > since)
+            .filter_map(|((_, to), cell)| cell.get().map(|rows| (*to, rows.clone())))
+            .max_by_key(|(to, _)| *to)
     }
 
     fn cell(&self, key: ReadingKey) -> Arc<OnceCell<Arc<ViewChanges>>> {
@@ -421,6 +447,15 @@ fn shared_cell<K: Eq + std::hash::Hash, V>(cells: &Cells<K, V>, key: K, head: im
         cells.clear();
     }
     cells.entry(key).or_default().clone()
+}
+
+/// The sessions of two readings one after the other, each once: as the later one read it where both did.
+fn merged(earlier: &[SessionSummary], later: &[SessionSummary]) -> Vec<SessionSummary> {
+    let again: std::collections::HashSet<&str> = later.iter().map(|s| s.session_id.as_str()).collect();
+    let mut all: Vec<SessionSummary> = later.to_vec();
+    all.extend(earlier.iter().filter(|s| !again.contains(s.session_id.as_str())).cloned());
+    all.sort_by(newest_first);
+    all
 }
 
 /// Sessions in the order changes are answered in: newest first.

@@ -201,7 +201,38 @@ async fn a_search_beyond_ascii_is_decided_by_the_database(store: &Store) {
     }
 }
 
+/// A refresh from the position a stream was given shares the stream's reading and reads only what came after: the
+/// answer is every session changed since, each as it is now.
+async fn a_refresh_after_a_streams_reading_reads_only_the_rest(store: &Store) {
+    store.register_gateway(&Actor::System, "gw-a", "gw-a").await.unwrap();
+    let (admin, query) = (Caller::admin("root"), SessionQuery::recent());
+    let since = token(store, &admin, &query).await;
+    let t0 = now_ms() - 60_000;
+    store
+        .apply_updates(&Actor::System, &[started("a-1", t0, "alice", "gw-a"), started("b-1", t0 + 1, "bob", "gw-a")])
+        .await
+        .unwrap();
+    tokio::time::sleep(sra_store::HEAD_REUSE).await;
+    let streamed = store.stream_changes(&admin, &query, &since).await.unwrap().to_session_changes();
+    assert_eq!(ids(&streamed), Some((vec!["b-1", "a-1"], vec![])));
+    store
+        .apply_updates(
+            &Actor::System,
+            &[change("a-1", t0 + 5, SessionChange::Connected), started("c-1", t0 + 2, "carol", "gw-a")],
+        )
+        .await
+        .unwrap();
+    let refreshed = store.session_changes(&admin, &query, &since).await.unwrap();
+    assert_eq!(ids(&refreshed), Some((vec!["c-1", "b-1", "a-1"], vec![])));
+    let ViewChanges::Changed { sessions, .. } = &refreshed.changes else { unreachable!() };
+    let a1 = sessions.iter().find(|s| s.session_id == "a-1").unwrap();
+    assert_eq!(a1.status, SessionStatus::Connected, "as it is now, not as the stream read it");
+    // And from where the refresh ended, nothing.
+    assert_eq!(ids(&store.session_changes(&admin, &query, &refreshed.token).await.unwrap()), None);
+}
+
 sra_store::on_both_backends!(
+    a_refresh_after_a_streams_reading_reads_only_the_rest,
     a_search_beyond_ascii_is_decided_by_the_database,
     streams_share_readings_and_answer_as_each_callers_own,
     changes_are_those_of_the_view_under_visibility,
