@@ -176,7 +176,38 @@ async fn bad_views_and_strangers_get_clear_answers(store: &Store) {
     }
 }
 
+/// After retention pruned old ended sessions, an export of a year holds exactly what is left: the recent ones and the
+/// old one still active, never a pruned one.
+async fn an_export_after_pruning_holds_what_is_left(store: &Store) {
+    let (router, _site) = seeded(store).await;
+    let now = now_ms();
+    let old = now - 200 * sra_domain::DAY_MS;
+    let gateway = Actor::Gateway("gw-a".into());
+    let started = |id: &str| sra_store::testing::started(id, old, "alice", "gw-a");
+    let ended = |id: &str| SessionUpdate {
+        session_id: id.into(),
+        at: old + MINUTE_MS,
+        change: SessionChange::Failed { error: "refused".into() },
+    };
+    store.apply_updates(&gateway, &[started("old-ended"), started("old-active")]).await.unwrap();
+    store.apply_updates(&gateway, &[ended("old-ended")]).await.unwrap();
+    let retention = sra_store::Retention::new(Some(180 * sra_domain::DAY_MS), None).unwrap();
+    let pruned = store.prune(&retention, now).await.unwrap();
+    assert_eq!(pruned.sessions, 1, "{pruned:?}");
+
+    let from = &sra_domain::format_rfc3339(now - 365 * sra_domain::DAY_MS)[..16];
+    let statuses = "status=connecting&status=connected&status=failed&status=completed&status=terminated";
+    let path = format!("/export/sessions.csv?range=custom&from={from}&{statuses}");
+    let (status, _, text) = get(&router, &path, Some(&cookie(store, "ada").await)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let records = parse_csv(&text);
+    let ids: std::collections::BTreeSet<&str> = records[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(records.len() - 1, SESSIONS + 1, "every recent session and the old active one");
+    assert!(ids.contains("old-active") && !ids.contains("old-ended"));
+}
+
 sra_store::on_both_backends!(
+    an_export_after_pruning_holds_what_is_left,
     csv_export_holds_every_page_the_caller_may_see,
     json_export_is_an_array_of_api_sessions,
     bad_views_and_strangers_get_clear_answers,

@@ -133,6 +133,17 @@ impl Store {
         self.cursors.seal(&ChangeToken { fingerprint: fingerprint(caller, query), seq })
     }
 
+    /// Forgets every shared reading and the newest position read (for benchmarks: each run then pays for the reading, as
+    /// the first to ask does).
+    #[cfg(feature = "testing")]
+    pub fn forget_shared_readings(&self) {
+        if let Ok(mut head) = self.shared.head.try_lock() {
+            *head = None;
+        }
+        self.shared.readings.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.shared.changed.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// The view's fingerprint and the position `token` holds, if it is this view's token, unaltered.
     fn position(&self, caller: &Caller, query: &SessionQuery, token: &str) -> Result<(String, i64), StoreError> {
         let fingerprint = fingerprint(caller, query);
@@ -179,7 +190,7 @@ impl Store {
         look: Look,
     ) -> Result<StreamChanges, StoreError> {
         let (fingerprint, since) = self.position(caller, query, token)?;
-        let (head, feed_count) = self.shared.head(self, look).await?;
+        let (head, feed_count) = self.shared.head(self, look, since).await?;
         let shared_view = match caller.scope {
             sra_domain::Scope::All => fingerprint_of_all(query),
             _ => fingerprint.clone(),
@@ -376,14 +387,15 @@ type Cells<K, V> = std::sync::Mutex<std::collections::HashMap<K, Arc<OnceCell<V>
 type ChangedRows = Option<Arc<Vec<SessionSummary>>>;
 
 impl SharedReadings {
-    /// The newest sequence number, read again unless read within [`HEAD_REUSE`] — and, for [`Look::Now`], no commit
-    /// was signalled since (a reading from before it would miss the caller's own write).
+    /// The newest sequence number, read again unless read within [`HEAD_REUSE`], at or after `at_least` (the asker's
+    /// own position, which may have been read after it: the asker would be told to start over) — and, for
+    /// [`Look::Now`], no commit was signalled since (a reading from before it would miss the caller's own write).
     /// Also returns the feed's count read before the number.
-    async fn head(&self, store: &Store, look: Look) -> Result<(i64, u64), StoreError> {
+    async fn head(&self, store: &Store, look: Look, at_least: i64) -> Result<(i64, u64), StoreError> {
         let mut head = self.head.lock().await;
         let moved = *store.feed.moved.borrow();
         if let Some((at, seen, seq)) = *head {
-            if at.elapsed() < HEAD_REUSE && (seen == moved || look == Look::Tick) {
+            if at.elapsed() < HEAD_REUSE && seq >= at_least && (seen == moved || look == Look::Tick) {
                 return Ok((seq, seen));
             }
         }

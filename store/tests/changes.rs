@@ -231,7 +231,23 @@ async fn a_refresh_after_a_streams_reading_reads_only_the_rest(store: &Store) {
     assert_eq!(ids(&store.session_changes(&admin, &query, &refreshed.token).await.unwrap()), None);
 }
 
+/// A stream that starts from a listing's token, read just after the newest position the streams share, is not told to
+/// start over: the shared position is read again (a browser's stream was reset in a loop, and its grid never settled).
+async fn a_position_newer_than_the_shared_one_is_not_a_reset(store: &Store) {
+    store.register_gateway(&Actor::System, "gw-a", "gw-a").await.unwrap();
+    let (admin, query) = (Caller::admin("root"), SessionQuery::recent());
+    let older = token(store, &admin, &query).await;
+    // The streams' shared position is read now...
+    assert_eq!(ids(&store.stream_changes(&admin, &query, &older).await.unwrap().to_session_changes()), None);
+    // ...a change is committed and a listing reads its token after it, within the shared position's reuse.
+    store.apply_updates(&Actor::System, &[started("a-1", now_ms() - 1_000, "alice", "gw-a")]).await.unwrap();
+    let newer = token(store, &admin, &query).await;
+    let answer = store.stream_changes(&admin, &query, &newer).await.unwrap().to_session_changes();
+    assert_eq!(ids(&answer), None, "nothing changed after the listing: not a reset");
+}
+
 sra_store::on_both_backends!(
+    a_position_newer_than_the_shared_one_is_not_a_reset,
     a_refresh_after_a_streams_reading_reads_only_the_rest,
     a_search_beyond_ascii_is_decided_by_the_database,
     streams_share_readings_and_answer_as_each_callers_own,
