@@ -366,6 +366,8 @@ async fn relay(pool: &PgPool, feed: &ChangeFeed) -> Result<std::convert::Infalli
 /// How long streams reuse one reading of the newest sequence number (so that streams looking on the same tick see the
 /// same position).
 pub const HEAD_REUSE: std::time::Duration = std::time::Duration::from_millis(100);
+/// How many of the newest positions shared readings are kept for.
+const KEPT_POSITIONS: usize = 8;
 /// Shared readings kept at most (per view and visibility, position and newest).
 const SHARED_READINGS: usize = 1_024;
 
@@ -444,16 +446,20 @@ impl SharedReadings {
     }
 }
 
-/// The shared cell of `key`. Cells for positions older than the previous newest are dropped: once streams moved on, no
-/// one asks for them again (a straggler makes its own), and each may hold a moment's changed sessions.
+/// The shared cell of `key`. Only cells of the [`KEPT_POSITIONS`] newest positions are kept: once streams moved on, no
+/// one asks for older ones again (a straggler makes its own), and each may hold a moment's changed sessions. (Keeping
+/// only the newest two, refreshes reading at their own positions pushed out the tick's reading while streams still
+/// asked for it, and they read it again.)
 fn shared_cell<K: Eq + std::hash::Hash, V>(cells: &Cells<K, V>, key: K, head: impl Fn(&K) -> i64) -> Arc<OnceCell<V>> {
     let mut cells = cells.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(cell) = cells.get(&key) {
         return cell.clone();
     }
-    let newest = head(&key);
-    if let Some(previous) = cells.keys().map(&head).filter(|h| *h < newest).max() {
-        cells.retain(|k, _| head(k) >= previous);
+    let mut positions: Vec<i64> = cells.keys().map(&head).chain([head(&key)]).collect();
+    positions.sort_unstable_by(|a, b| b.cmp(a));
+    positions.dedup();
+    if let Some(oldest_kept) = positions.get(KEPT_POSITIONS - 1) {
+        cells.retain(|k, _| head(k) >= *oldest_kept);
     }
     if cells.len() >= SHARED_READINGS {
         cells.clear();
