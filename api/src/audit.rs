@@ -41,30 +41,9 @@ pub struct AuditEntry {
     /// What changed (for session changes: the status before and after, and the change's own details).
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
-}
-
-/// Ask a session's gateway to terminate it. Needs All, or Own on the session's gateway.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "kebab-case", default)]
-pub struct TerminateSraSession {
-    /// The bearer token from `/auth` (or send `Authorization: Bearer …`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// The SRA session ID (required).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-}
-
-/// The request is recorded; the session shows as terminating until its gateway reports `terminated`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TerminateSraSessionOutput {
-    pub session_id: String,
-    /// When termination was first requested (RFC 3339).
-    #[serde(with = "crate::time")]
-    #[schema(value_type = String, format = DateTime)]
-    pub requested_at: Millis,
-    /// Whether it had already been requested.
-    pub repeated: bool,
+    /// Extension: what happened, in words ("connecting → connected", "termination requested by olivia: …").
+    #[serde(default)]
+    pub summary: String,
 }
 
 /// Audit entries the caller may see, newest first: administrators (All) see every entry, administrative ones included;
@@ -80,6 +59,9 @@ pub struct ListSraAudit {
     /// Exactly as recorded: `user:LOGIN`, `gateway:NAME` or `system`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
+    /// An action as recorded (`session.terminate_requested`) or a family of them (`session.*`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     /// RFC 3339.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,

@@ -100,6 +100,19 @@ pub struct HeartbeatOutput {
     pub unknown: Vec<String>,
     /// Live sessions this server considers ended (for example closed as lost).
     pub ended: Vec<String>,
+    /// Users an administrator blocked from new sessions on this gateway, until when: refuse their new sessions.
+    #[serde(default)]
+    pub blocked: Vec<BlockedUser>,
+}
+
+/// A user blocked from new sessions on the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BlockedUser {
+    pub user: String,
+    /// Until when (RFC 3339).
+    #[serde(with = "crate::time")]
+    #[schema(value_type = String, format = DateTime)]
+    pub until: Millis,
 }
 
 /// A report that cannot be applied as sent, naming the field.

@@ -1,5 +1,5 @@
 //! The wire format of the SRA Sessions HTTP API: what `POST /auth`, `POST /list-sra-sessions`,
-//! `POST /list-sra-session-audit` and `POST /terminate-sra-session` accept and answer, shaped like the Akeyless V2 API
+//! `POST /list-sra-session-audit`, `POST /terminate-sra-session` and `POST /terminate-sra-sessions` accept and answer, shaped like the Akeyless V2 API
 //! so that Akeyless clients work unchanged (kebab-case request keys, snake_case answer keys, unknown request keys
 //! ignored) — and the gateways' ingest API (`/gateway/…`).
 //!
@@ -12,21 +12,24 @@ mod auth;
 mod body;
 mod gateway;
 mod sessions;
+mod terminate;
 mod time;
 
-pub use audit::{
-    AuditEntry, ListSraAudit, ListSraAuditOutput, ListSraSessionAudit, ListSraSessionAuditOutput, TerminateSraSession,
-    TerminateSraSessionOutput,
-};
+pub use audit::{AuditEntry, ListSraAudit, ListSraAuditOutput, ListSraSessionAudit, ListSraSessionAuditOutput};
 pub use auth::{AccessType, Auth, AuthOutput};
 pub use body::{from_json, BodyError};
 pub use gateway::{
-    Heartbeat, HeartbeatError, HeartbeatOutput, ReportError, ReportResult, ReportResults, SessionReport,
+    BlockedUser, Heartbeat, HeartbeatError, HeartbeatOutput, ReportError, ReportResult, ReportResults, SessionReport,
     SessionReports, MAX_BATCH, MAX_CLOCK_AHEAD_MS, MAX_ID_LEN, MAX_LIVE,
 };
 pub use sessions::{
     ChangeKind, ListSraSessions, ListSraSessionsAnswer, ListSraSessionsOutput, RequestError, SraGateway, SraSession,
     SraSessionChanges,
+};
+pub use terminate::{
+    BlockEntry, BlockedPair, LiftSraBlock, ListSraBlocks, ListSraBlocksOutput, SkippedSession, TargetError,
+    TerminateSraSession, TerminateSraSessionOutput, TerminateSraSessions, TerminateSraSessionsOutput,
+    TerminatedSession,
 };
 
 use serde::{Deserialize, Serialize};

@@ -266,6 +266,11 @@ pub struct SraSession {
     #[serde(default, with = "crate::time::option", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub termination_requested_at: Option<Millis>,
+    /// Extension: who asked for this session's termination, and why (kept after it ends; absent if never asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_requested_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_reason: Option<String>,
 }
 
 impl From<SessionSummary> for SraSession {
@@ -287,6 +292,8 @@ impl From<SessionSummary> for SraSession {
             cluster_unique_id: s.gateway_id,
             error_msg: s.error_message,
             termination_requested_at: s.terminate_requested_at.filter(|_| s.status.is_active()),
+            termination_requested_by: s.terminate_requested_by,
+            termination_reason: s.termination_reason,
         }
     }
 }
@@ -350,6 +357,8 @@ mod tests {
             error_message: None,
             updated_at: 0,
             terminate_requested_at: None,
+            terminate_requested_by: None,
+            termination_reason: None,
         };
         let json = serde_json::to_value(SraSession::from(summary)).unwrap();
         assert_eq!(

@@ -8,7 +8,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 use sra_domain::{
-    Millis, RawSessionQuery, SessionChanges, SessionSummary, SessionsPage, StatusCounts, VisibleGateways,
+    Block, BlockFor, Millis, RawSessionQuery, SessionChanges, SessionSummary, SessionsPage, StatusCounts,
+    TerminationTarget, Terminations, VisibleGateways,
 };
 
 use crate::error::ConsoleError;
@@ -53,13 +54,45 @@ pub async fn caller_gateways() -> Result<VisibleGateways, ConsoleError> {
     server::store()?.visible_gateways(&caller).await.map_err(server::failure)
 }
 
-/// Asks a session's gateway to terminate it; returns when that was first requested. The store decides who may.
-#[server(prefix = "/api", endpoint = "terminate_session", input = Json)]
-pub async fn terminate_session(session_id: String) -> Result<Millis, ConsoleError> {
+/// What terminating several sessions would do now: which would be requested and which skipped, and why.
+#[server(prefix = "/api", endpoint = "preview_terminations", input = Json)]
+pub async fn preview_terminations(
+    target: TerminationTarget,
+    #[server(default)] block_for: Option<BlockFor>,
+) -> Result<Terminations, ConsoleError> {
     use crate::auth::server;
     let caller = server::caller().await?;
-    let request = server::store()?.request_termination(&caller, &session_id).await.map_err(server::failure)?;
-    Ok(request.requested_at)
+    server::store()?.preview_terminations(&caller, &target, block_for).await.map_err(server::failure)
+}
+
+/// Asks the gateways to terminate several sessions, for one reason; those the caller may not terminate are skipped.
+#[server(prefix = "/api", endpoint = "terminate_sessions", input = Json)]
+pub async fn terminate_sessions(
+    target: TerminationTarget,
+    reason: String,
+    #[server(default)] block_for: Option<BlockFor>,
+) -> Result<Terminations, ConsoleError> {
+    use crate::auth::server;
+    let caller = server::caller().await?;
+    let reason =
+        sra_domain::TerminationReason::parse(&reason).map_err(|e| server::failure(sra_store::StoreError::Reason(e)))?;
+    server::store()?.terminate_sessions(&caller, &target, &reason, block_for).await.map_err(server::failure)
+}
+
+/// The live blocks the caller may see (on gateways whose sessions they may terminate, and their own).
+#[server(prefix = "/api", endpoint = "list_blocks", input = Json)]
+pub async fn list_blocks() -> Result<Vec<Block>, ConsoleError> {
+    use crate::auth::server;
+    let caller = server::caller().await?;
+    server::store()?.list_blocks(&caller).await.map_err(server::failure)
+}
+
+/// Lifts a live block (All, or Own on its gateway).
+#[server(prefix = "/api", endpoint = "lift_block", input = Json)]
+pub async fn lift_block(id: i64) -> Result<Block, ConsoleError> {
+    use crate::auth::server;
+    let caller = server::caller().await?;
+    server::store()?.lift_block(&caller, id).await.map_err(server::failure)
 }
 
 /// One audit entry as the console shows it.
@@ -72,6 +105,8 @@ pub struct AuditItem {
     pub session_id: Option<String>,
     /// The entry's details, as JSON text.
     pub details: String,
+    /// What happened, in words.
+    pub summary: String,
 }
 
 /// A session with its audit timeline, and whether the caller may terminate it.
@@ -80,6 +115,8 @@ pub struct SessionView {
     pub session: SessionSummary,
     pub audit: Vec<AuditItem>,
     pub may_terminate: bool,
+    /// Whether the caller may terminate sessions at all (All, or Own on some gateway): the bulk buttons.
+    pub may_terminate_any: bool,
     /// The server's time, for the duration of an active session.
     pub as_of: Millis,
 }
@@ -95,6 +132,7 @@ pub struct AuditPageView {
 #[cfg(feature = "ssr")]
 fn audit_item(r: sra_store::AuditRecord) -> AuditItem {
     AuditItem {
+        summary: r.summary(),
         id: r.id,
         at: r.at,
         actor: r.actor,
@@ -114,6 +152,10 @@ pub async fn session_detail(session_id: String) -> Result<SessionView, ConsoleEr
     let audit = store.session_audit(&session_id).await.map_err(server::failure)?;
     Ok(SessionView {
         may_terminate: session.status.is_active() && caller.may_terminate(&session.gateway.cluster_name),
+        may_terminate_any: match &caller.scope {
+            sra_domain::Scope::All => true,
+            sra_domain::Scope::Gateways(granted) => !granted.is_empty(),
+        },
         session,
         audit: audit.into_iter().map(audit_item).collect(),
         as_of: sra_store::now_ms(),
@@ -127,11 +169,13 @@ fn bad_input(message: String) -> ConsoleError {
     ConsoleError::new(crate::error::Failure::BadInput, message)
 }
 
-/// Audit entries the caller may see, newest first, by actor and time range (RFC 3339, or `YYYY-MM-DDTHH:MM` as a
+/// Audit entries the caller may see, newest first, by actor, action (or family: `session.*`), session and time range (RFC 3339, or `YYYY-MM-DDTHH:MM` as a
 /// browser's date-time field sends it, read at `tz` minutes east of UTC; without `tz`, as UTC).
 #[server(prefix = "/api", endpoint = "audit_entries", input = Json)]
 pub async fn audit_entries(
     #[server(default)] actor: Option<String>,
+    #[server(default)] action: Option<String>,
+    #[server(default)] session: Option<String>,
     #[server(default)] from: Option<String>,
     #[server(default)] to: Option<String>,
     #[server(default)] tz: Option<String>,
@@ -149,9 +193,11 @@ pub async fn audit_entries(
             Some(v) => sra_domain::console_time(&v, offset).map(Some).map_err(|e| bad_input(format!("{name}: {e}"))),
         }
     };
+    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let query = sra_store::AuditQuery {
-        session_id: None,
-        actor: actor.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
+        session_id: given(session),
+        actor: given(actor),
+        action: given(action),
         from: time("from", from)?,
         to: time("to", to)?,
         page_size: 50,

@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     // Rendered whole before the answer starts, so that an unknown session answers 404, not 200.
                     <Route path=path!("/sessions/:id") view=pages::SessionDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=pages::AuditPage />
+                    <Route path=path!("/blocks") view=pages::BlocksPage />
                     <Route path=path!("/login") view=pages::LoginPage />
                 </Routes>
             </main>
@@ -104,6 +105,7 @@ fn TopBar() -> impl IntoView {
             <nav class="nav" aria-label="Pages">
                 <a href="/sessions">"Sessions"</a>
                 <a href="/audit">"Audit log"</a>
+                <a href="/blocks">"Blocks"</a>
             </nav>
             <Transition fallback=|| ()>
                 {move || {

@@ -52,12 +52,22 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
                   sra audit 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11          # one session's trail, oldest first\n  \
                   sra audit --actor gateway:gw-eu-1 --from 24h            # newest first\n  \
+                  sra audit --action session.terminate_requested --from 7d\n  \
                   sra audit --actor user:olivia --from 2026-11-01 --to 2026-11-30 --all-pages --json")]
     Audit(AuditArgs),
-    /// Ask a session's gateway to end it (needs All, or Own on the session's gateway).
-    #[command(after_help = "Example:\n  sra terminate 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11\n\n\
-                  The session shows as terminating until its gateway reports it terminated.")]
+    /// Ask the gateways to end sessions, for a reason (needs All, or Own on each session's gateway).
+    #[command(after_help = "Examples:\n  \
+                  sra terminate 7f0c5c1e-58d4-4a6a-9a51-2b1d1f0f3e11 --reason \"leaked credentials\"\n  \
+                  sra terminate --user mallory --dry-run              # which would end, which would be skipped\n  \
+                  sra terminate --gateway gw-eu-1 --reason \"host compromised\"\n\n\
+                  A session shows as terminating until its gateway reports it terminated. Sessions you may see but not \
+                  terminate are listed as skipped.")]
     Terminate(TerminateArgs),
+    /// List the users kept from opening new sessions on a gateway (blocked with a termination), or lift a block.
+    #[command(after_help = "Examples:\n  \
+                  sra blocks                 # live blocks you may see, soonest to end first\n  \
+                  sra blocks --lift 12       # needs All, or Own on the block's gateway")]
+    Blocks(BlocksArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  sra completions bash > ~/.local/share/bash-completion/completions/sra")]
     Completions {
@@ -144,6 +154,9 @@ pub struct AuditArgs {
     /// Only entries by this actor, as recorded: user:LOGIN, gateway:NAME or system.
     #[arg(long)]
     pub actor: Option<String>,
+    /// Only entries of this action (session.terminate_requested) or family (session.*).
+    #[arg(long)]
+    pub action: Option<String>,
     /// Entries at or after this time: RFC 3339 or a time ago (90m, 24h, 7d).
     #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
@@ -165,9 +178,35 @@ pub struct AuditArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct BlocksArgs {
+    /// Lift this block (its ID, as listed).
+    #[arg(long, value_name = "ID")]
+    pub lift: Option<i64>,
+    /// Print the API's JSON answer unchanged.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("selection").required(true).args(["session_ids", "user", "gateway"])))]
 pub struct TerminateArgs {
-    /// The SRA session ID.
-    pub session_id: String,
+    /// SRA session IDs (at most 500).
+    pub session_ids: Vec<String>,
+    /// Every active session of this user that you may see.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Every active session on this gateway (cluster name) that you may see.
+    #[arg(long)]
+    pub gateway: Option<String>,
+    /// Why (1–500 characters): kept with each session and in the audit log.
+    #[arg(long, required_unless_present = "dry_run")]
+    pub reason: Option<String>,
+    /// Also keep each session's user from opening new sessions on its gateway for this long: 30m, 4h, 7d (1m–90d).
+    #[arg(long, value_name = "TIME")]
+    pub block_for: Option<String>,
+    /// Only show which sessions would be terminated and which skipped.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Print the API's JSON answer unchanged.
     #[arg(long)]
     pub json: bool,

@@ -1,6 +1,7 @@
 //! `sra`: the SRA Sessions command line. It talks to the server's HTTP API only (`/auth`, `/list-sra-sessions`,
-//! `/list-sra-session-audit`, `/list-sra-audit`, `/terminate-sra-session`), with the request and answer types of `sra-api`, and checks flag values with the
-//! domain's own parsers before sending, so a typo is named locally with the allowed values (exit 2).
+//! `/list-sra-session-audit`, `/list-sra-audit`, `/terminate-sra-session`,
+//! `/terminate-sra-sessions`), with the request and answer types of `sra-api`, and checks flag values with the domain's
+//! own parsers before sending, so a typo is named locally with the allowed values (exit 2).
 
 mod cli;
 mod client;
@@ -12,12 +13,13 @@ use std::io::{IsTerminal, Write};
 
 use clap::{CommandFactory, Parser};
 use sra_api::{
-    Auth, AuthOutput, ListSraAudit, ListSraAuditOutput, ListSraSessionAudit, ListSraSessionAuditOutput,
-    ListSraSessions, ListSraSessionsOutput, TerminateSraSession, TerminateSraSessionOutput,
+    Auth, AuthOutput, BlockEntry, LiftSraBlock, ListSraAudit, ListSraAuditOutput, ListSraBlocks, ListSraBlocksOutput,
+    ListSraSessionAudit, ListSraSessionAuditOutput, ListSraSessions, ListSraSessionsOutput, TerminateSraSession,
+    TerminateSraSessionOutput, TerminateSraSessions, TerminateSraSessionsOutput,
 };
 use sra_domain::{format_duration, format_rfc3339, parse_rfc3339, Millis, RawSessionQuery};
 
-use crate::cli::{AuditArgs, AuthArgs, Cli, Command, ListArgs, TerminateArgs};
+use crate::cli::{AuditArgs, AuthArgs, BlocksArgs, Cli, Command, ListArgs, TerminateArgs};
 use crate::client::Client;
 use crate::error::CliError;
 
@@ -35,6 +37,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::ListSraSessions(args) => list(&cli, args),
         Command::Audit(args) => audit(&cli, args),
         Command::Terminate(args) => terminate(&cli, args),
+        Command::Blocks(args) => blocks(&cli, args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "sra", &mut out);
@@ -214,6 +217,7 @@ fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), CliError> {
     let client = client(cli, &saved)?;
     let token = Some(token(cli, &saved)?);
     let filtered = args.actor.is_some()
+        || args.action.is_some()
         || from.is_some()
         || to.is_some()
         || args.page_size.is_some()
@@ -231,6 +235,7 @@ fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), CliError> {
         token,
         session_id: args.session_id.clone(),
         actor: args.actor.clone(),
+        action: args.action.clone(),
         from: from.map(format_rfc3339),
         to: to.map(format_rfc3339),
         page_size: args.page_size,
@@ -323,38 +328,144 @@ fn audit_table(entries: &[sra_api::AuditEntry], with_session: bool) -> String {
             if with_session {
                 row.push(e.session_id.clone().unwrap_or_else(|| "-".into()));
             }
-            row.push(e.details.to_string());
+            // In words; `--json` has the raw details.
+            row.push(if e.summary.is_empty() { e.details.to_string() } else { e.summary.clone() });
             row
         })
         .collect();
     if with_session {
-        table::render(&["TIME", "ACTOR", "ACTION", "SESSION ID", "DETAILS"], &rows, terminal_width(), &[4, 1])
+        table::render(&["TIME", "ACTOR", "ACTION", "SESSION ID", "WHAT HAPPENED"], &rows, terminal_width(), &[4, 1])
     } else {
-        table::render(&["TIME", "ACTOR", "ACTION", "DETAILS"], &rows, terminal_width(), &[3, 1])
+        table::render(&["TIME", "ACTOR", "ACTION", "WHAT HAPPENED"], &rows, terminal_width(), &[3, 1])
     }
 }
 
 fn terminate(cli: &Cli, args: &TerminateArgs) -> Result<(), CliError> {
+    // Named here, with the rule, before anything is sent.
+    if let Some(reason) = &args.reason {
+        sra_domain::TerminationReason::parse(reason).map_err(|e| CliError::Usage(e.to_string()))?;
+    }
+    if let Some(block) = &args.block_for {
+        sra_domain::BlockFor::parse(block).map_err(|e| CliError::Usage(e.to_string()))?;
+    }
     let saved = profile::load(&cli.profile)?;
     let client = client(cli, &saved)?;
-    let request = TerminateSraSession { token: Some(token(cli, &saved)?), session_id: Some(args.session_id.clone()) };
-    let answer = client.post::<_, TerminateSraSessionOutput>("/terminate-sra-session", &request)?;
+    let token = Some(token(cli, &saved)?);
+    if let ([session_id], false) = (args.session_ids.as_slice(), args.dry_run) {
+        let request = TerminateSraSession {
+            token,
+            session_id: Some(session_id.clone()),
+            reason: args.reason.clone(),
+            block_for: args.block_for.clone(),
+        };
+        let answer = client.post::<_, TerminateSraSessionOutput>("/terminate-sra-session", &request)?;
+        if args.json {
+            return emit(&format!("{}\n", answer.text.trim_end()));
+        }
+        let when = format_rfc3339(answer.value.requested_at);
+        let id = &answer.value.session_id;
+        let mut text = if answer.value.repeated {
+            format!("Termination of {id} was already requested at {when}; waiting for its gateway.\n")
+        } else {
+            format!("Termination of {id} requested at {when}; its gateway ends it at its next heartbeat.\n")
+        };
+        for b in &answer.value.blocked {
+            let until = format_rfc3339(b.until);
+            text.push_str(&format!(
+                "{} may open no new session on {} until {until}.\n",
+                b.user_identifier, b.cluster_name
+            ));
+        }
+        return emit(&text);
+    }
+    let request = TerminateSraSessions {
+        token,
+        session_ids: (!args.session_ids.is_empty()).then(|| args.session_ids.clone()),
+        user: args.user.clone(),
+        gateway: args.gateway.clone(),
+        reason: args.reason.clone(),
+        block_for: args.block_for.clone(),
+        dry_run: args.dry_run,
+    };
+    let answer = client.post::<_, TerminateSraSessionsOutput>("/terminate-sra-sessions", &request)?;
     if args.json {
         return emit(&format!("{}\n", answer.text.trim_end()));
     }
-    let when = format_rfc3339(answer.value.requested_at);
-    let text = if answer.value.repeated {
-        format!(
-            "Termination of {} was already requested at {when}; waiting for its gateway.\n",
-            answer.value.session_id
-        )
-    } else {
-        format!(
-            "Termination of {} requested at {when}; its gateway ends it at its next heartbeat.\n",
-            answer.value.session_id
-        )
+    emit(&terminations_text(&answer.value))
+}
+
+/// A bulk termination's answer for people: what was (or would be) requested, then what was skipped and why.
+fn terminations_text(answer: &TerminateSraSessionsOutput) -> String {
+    let count = |n: usize| if n == 1 { "1 session".to_owned() } else { format!("{n} sessions") };
+    let mut text = match (answer.dry_run, answer.requested.len()) {
+        (true, n) => format!("Would request termination of {}.\n", count(n)),
+        (false, n) => {
+            format!("Termination requested for {}; each gateway ends them at its next heartbeat.\n", count(n))
+        }
     };
-    emit(&text)
+    if !answer.requested.is_empty() {
+        let rows: Vec<Vec<String>> = answer
+            .requested
+            .iter()
+            .map(|t| {
+                let when = if t.repeated { "already requested" } else { "now" };
+                vec![t.session_id.clone(), t.user_identifier.clone(), t.cluster_name.clone(), when.to_owned()]
+            })
+            .collect();
+        text.push_str(&table::render(&["SESSION ID", "USER", "GATEWAY", "REQUESTED"], &rows, terminal_width(), &[]));
+    }
+    for b in &answer.blocked {
+        let verb = if answer.dry_run { "would be blocked" } else { "blocked" };
+        let until = format_rfc3339(b.until);
+        text.push_str(&format!(
+            "{} {verb} from new sessions on {} until {until}.\n",
+            b.user_identifier, b.cluster_name
+        ));
+    }
+    if !answer.skipped.is_empty() {
+        text.push_str(&format!("Skipped {}:\n", count(answer.skipped.len())));
+        let rows: Vec<Vec<String>> =
+            answer.skipped.iter().map(|s| vec![s.session_id.clone(), s.message.clone()]).collect();
+        text.push_str(&table::render(&["SESSION ID", "WHY"], &rows, terminal_width(), &[1]));
+    }
+    text
+}
+
+fn blocks(cli: &Cli, args: &BlocksArgs) -> Result<(), CliError> {
+    let saved = profile::load(&cli.profile)?;
+    let client = client(cli, &saved)?;
+    let token = Some(token(cli, &saved)?);
+    if let Some(id) = args.lift {
+        let answer = client.post::<_, BlockEntry>("/lift-sra-block", &LiftSraBlock { token, id: Some(id) })?;
+        if args.json {
+            return emit(&format!("{}\n", answer.text.trim_end()));
+        }
+        let b = answer.value;
+        return emit(&format!("Lifted: {} may open sessions on {} again.\n", b.user_identifier, b.cluster_name));
+    }
+    let answer = client.post::<_, ListSraBlocksOutput>("/list-sra-blocks", &ListSraBlocks { token })?;
+    if args.json {
+        return emit(&format!("{}\n", answer.text.trim_end()));
+    }
+    if answer.value.blocks.is_empty() {
+        return emit("No live blocks.\n");
+    }
+    let rows: Vec<Vec<String>> = answer
+        .value
+        .blocks
+        .iter()
+        .map(|b| {
+            vec![
+                b.id.to_string(),
+                b.user_identifier.clone(),
+                b.cluster_name.clone(),
+                format_rfc3339(b.until),
+                b.blocked_by.clone(),
+                b.reason.clone(),
+            ]
+        })
+        .collect();
+    emit(&table::render(&["ID", "USER", "GATEWAY", "UNTIL", "BY", "REASON"], &rows, terminal_width(), &[5]))
 }
 
 /// A time flag: RFC 3339, or a time ago such as `90m`, `24h`, `7d`, `2w`.

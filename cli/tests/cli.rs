@@ -353,22 +353,63 @@ async fn audit_help_and_completions(store: &Store) {
     assert_eq!(run.code, 1, "not hers");
     assert!(run.stderr.contains("unknown session \"c-02\""), "{}", run.stderr);
 
-    // Terminating needs All or Own on the gateway: alice (Self) is refused, the admin is not.
+    // Terminating needs a reason, and All or Own on the gateway: alice (Self) is refused, the admin is not.
     let run = w.sra(&["terminate", "c-01"]).await;
+    assert_eq!((run.code, run.stderr.contains("--reason")), (2, true), "{}", run.stderr);
+    let run = w.sra(&["terminate", "c-01", "--reason", " "]).await;
+    assert_eq!((run.code, run.stderr.contains("\"reason\" is required")), (2, true), "{}", run.stderr);
+    let run = w.sra(&["terminate", "c-01", "--reason", "leaked key"]).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("not permitted: terminating session \"c-01\" needs All, or Own"), "{}", run.stderr);
     let key = store.create_api_key(&Actor::System, "admin").await.unwrap();
     let args = ["auth", "--profile", "ops", "--access-id", &key.access_id, "--access-key", &key.access_key];
     assert_eq!(w.sra(&args).await.code, 0);
-    let done = w.ok(&["terminate", "c-01", "--profile", "ops"]).await;
+    let done = w.ok(&["terminate", "c-01", "--reason", "leaked key", "--profile", "ops"]).await;
     assert!(done.starts_with("Termination of c-01 requested at 20"), "{done}");
-    let again = w.ok(&["terminate", "c-01", "--profile", "ops"]).await;
+    let again = w.ok(&["terminate", "c-01", "--reason", "leaked key", "--profile", "ops"]).await;
     assert!(again.contains("was already requested"), "{again}");
     let table = w.ok(&["list-sra-sessions", "--profile", "ops"]).await;
     let row = table.lines().find(|l| l.contains("c-01")).unwrap();
     assert!(row.contains("terminating…"), "{row}");
-    let run = w.sra(&["terminate", "c-03", "--profile", "ops"]).await;
+    let json: Value = serde_json::from_str(&w.ok(&["list-sra-sessions", "--profile", "ops", "--json"]).await).unwrap();
+    let c01 = json["sessions"].as_array().unwrap().iter().find(|s| s["session_id"] == "c-01").unwrap().clone();
+    assert_eq!(
+        (c01["termination_reason"].as_str(), c01["termination_requested_by"].as_str()),
+        (Some("leaked key"), Some("admin"))
+    );
+    let run = w.sra(&["terminate", "c-03", "--reason", "leaked key", "--profile", "ops"]).await;
     assert_eq!((run.code, run.stderr.contains("has already ended (completed)")), (1, true), "{}", run.stderr);
+
+    // Several at once: a dry run says which would end; a request names what it skipped and why.
+    let preview = w.ok(&["terminate", "--user", "bob", "--dry-run", "--profile", "ops"]).await;
+    assert!(preview.starts_with("Would request termination of 2 sessions."), "{preview}");
+    assert!(preview.contains("c-02") && preview.contains("c-06") && !preview.contains("c-03"), "{preview}");
+    let run = w.sra(&["terminate", "--user", "bob", "--gateway", "gw-a", "--reason", "x", "--profile", "ops"]).await;
+    assert_eq!(run.code, 2, "one selection at a time: {}", run.stderr);
+    let done = w.ok(&["terminate", "c-06", "c-03", "nope", "--reason", "offboarding", "--profile", "ops"]).await;
+    assert!(done.starts_with("Termination requested for 1 session;"), "{done}");
+    assert!(done.contains("Skipped 2 sessions:"), "{done}");
+    assert!(done.contains("it has already ended (completed)") && done.contains("no such session"), "{done}");
+    // The audit reads in words, and filters by action.
+    let asked = w.ok(&["audit", "--action", "session.terminate_requested", "--profile", "ops"]).await;
+    assert!(asked.lines().next().unwrap().contains("WHAT HAPPENED"), "{asked}");
+    assert!(asked.contains("termination requested by admin: offboarding"), "{asked}");
+    assert!(asked.contains("termination requested by admin: leaked key"), "{asked}");
+    assert!(asked.lines().skip(1).all(|l| l.contains("session.terminate_requested")), "{asked}");
+    // A block placed with a termination is listed, and lifted.
+    let run = w.sra(&["terminate", "c-07", "--reason", "x", "--block-for", "1w", "--profile", "ops"]).await;
+    assert_eq!((run.code, run.stderr.contains("from 1m to 90d")), (2, true), "{}", run.stderr);
+    let done = w.ok(&["terminate", "c-07", "--reason", "token theft", "--block-for", "4h", "--profile", "ops"]).await;
+    assert!(done.contains("carol may open no new session on gw-b until 20"), "{done}");
+    let listed = w.ok(&["blocks", "--profile", "ops"]).await;
+    let row = listed.lines().find(|l| l.contains("carol")).unwrap_or_else(|| panic!("{listed}"));
+    assert!(row.contains("gw-b") && row.contains("token theft"), "{row}");
+    let id = row.split_whitespace().next().unwrap().to_owned();
+    let lifted = w.ok(&["blocks", "--lift", &id, "--profile", "ops"]).await;
+    assert_eq!(lifted, "Lifted: carol may open sessions on gw-b again.\n");
+    assert_eq!(w.ok(&["blocks", "--profile", "ops"]).await, "No live blocks.\n");
+    let run = w.sra(&["audit", "--action", "session", "--profile", "ops"]).await;
+    assert_eq!((run.code, run.stderr.contains("is not an action")), (1, true), "{}", run.stderr);
 
     for command in ["auth", "list-sra-sessions", "audit", "terminate", "completions"] {
         let help = w.ok(&[command, "--help"]).await;

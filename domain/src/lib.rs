@@ -9,6 +9,7 @@ mod console_url;
 mod enums;
 mod query;
 mod session;
+mod termination;
 mod time;
 mod update;
 mod visibility;
@@ -22,6 +23,10 @@ pub use query::{
 };
 pub use session::{
     GatewayInfo, SessionChanges, SessionSummary, SessionsPage, StatusCounts, ViewChanges, VisibleGateways,
+};
+pub use termination::{
+    Block, BlockError, BlockFor, Blocked, ReasonError, Skip, Skipped, Terminated, TerminationReason, TerminationTarget,
+    Terminations, MAX_BLOCK_MS, MAX_REASON_CHARS, MAX_TERMINATIONS, MIN_BLOCK_MS,
 };
 pub use time::{
     format_duration, format_rfc3339, parse_rfc3339, InvalidTime, Millis, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS,

@@ -35,6 +35,11 @@ pub struct SessionSummary {
     /// When an administrator asked the gateway to terminate this (still active) session; it shows as "terminating…"
     /// until the gateway reports the end.
     pub terminate_requested_at: Option<Millis>,
+    /// Who asked for the termination, and why (kept after the session ends).
+    #[serde(default)]
+    pub terminate_requested_by: Option<String>,
+    #[serde(default)]
+    pub termination_reason: Option<String>,
 }
 
 impl SessionSummary {

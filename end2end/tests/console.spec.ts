@@ -17,7 +17,7 @@ async function terminateElsewhere(page: Page, sessionId: string) {
   });
   expect(auth.status()).toBe(200);
   const { token } = await auth.json();
-  const done = await page.request.post('/terminate-sra-session', { data: { token, 'session-id': sessionId } });
+  const done = await page.request.post('/terminate-sra-session', { data: { token, 'session-id': sessionId, reason: 'changed elsewhere' } });
   expect(done.status(), await done.text()).toBe(200);
 }
 
@@ -268,7 +268,8 @@ test('the export holds every page of the current view, as CSV and as JSON', asyn
   const csv = (await (await import('node:fs/promises')).readFile((await file.path())!, 'utf8')).trimEnd().split('\r\n');
   expect(csv[0]).toBe(
     'session_id,status,client_interface,user,gateway,gateway_name,resource_type,secret_name,target_name,target_host,' +
-      'started_at,ended_at,duration_seconds,error_message,termination_requested_at,access_id',
+      'started_at,ended_at,duration_seconds,error_message,termination_requested_at,access_id,termination_requested_by,' +
+      'termination_reason',
   );
   const body = csv.slice(1).map((line) => line.split(','));
   expect(body.length).toBe(total);
@@ -414,13 +415,27 @@ test('the termination confirmation is a modal dialog: it names the session, keep
   await expect(dialog).toBeVisible();
   await expect(dialog).toHaveAttribute('aria-modal', 'true');
   await expect(dialog).toContainText(`${user} on `);
+  const reason = dialog.getByLabel(/^Reason/);
   const cancel = dialog.getByRole('button', { name: 'Cancel' });
   const yes = dialog.getByRole('button', { name: 'Yes, terminate' });
+  // The focus starts on the reason; Terminate is out of the Tab order until there is one.
+  const block = dialog.getByLabel(/^Also keep the user/);
+  await expect(reason).toBeFocused();
+  await expect(yes).toBeDisabled();
+  await page.keyboard.press('Tab');
+  await expect(block).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(cancel).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(reason).toBeFocused();
+  await page.keyboard.type('drill');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
   await expect(cancel).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(yes).toBeFocused();
   await page.keyboard.press('Tab');
-  await expect(cancel).toBeFocused();
+  await expect(reason).toBeFocused();
   await page.keyboard.press('Shift+Tab');
   await expect(yes).toBeFocused();
 

@@ -140,8 +140,12 @@ test('an administrator terminates a live session: it shows as terminating until 
   await row.getByRole('button', { name: /^Terminate session/ }).click();
   const confirm = page.getByRole('alertdialog', { name: `Terminate session ${id}?` });
   await expect(confirm).toBeVisible();
+  // A reason is required: Terminate stays disabled until one is given.
+  const yes = confirm.getByRole('button', { name: 'Yes, terminate' });
+  await expect(yes).toBeDisabled();
+  await confirm.getByLabel(/^Reason/).fill('ticket 4711: credentials leaked');
   await screen(page, 'terminate-confirmation');
-  await confirm.getByRole('button', { name: 'Yes, terminate' }).click();
+  await yes.click();
   await expect(confirm).toHaveCount(0);
   const same = page.locator(`table.sessions tbody tr[data-session-id="${id}"]`);
   // "Terminating…" until the gateway reports the end — unless its heartbeat (every 15 s) came between the request and
@@ -153,6 +157,97 @@ test('an administrator terminates a live session: it shows as terminating until 
     await page.getByRole('button', { name: 'Refresh' }).click();
     await expect(same.locator('td').nth(6)).toHaveText('Terminated', { timeout: 2_000 });
   }).toPass({ timeout: 60_000, intervals: [3_000] });
+  // Who asked and why stay with the session, and in its audit trail.
+  await page.goto(`/sessions/${id}`);
+  await expect(page.locator('dl.fields dt', { hasText: 'Reason' }).locator('+ dd')).toHaveText('ticket 4711: credentials leaked');
+  await expect(page.locator('dl.fields dt', { hasText: 'Requested by' }).locator('+ dd')).toHaveText('admin');
+  await expect(page.locator('table.audit-log')).toContainText('ticket 4711: credentials leaked');
+  expect(errors).toEqual([]);
+});
+
+test('several sessions are terminated together: ticked in the grid, confirmed with one reason, listed by ID', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, 'admin');
+  const live = page.locator('table.sessions tbody tr', { has: page.getByRole('button', { name: /^Terminate session/ }) });
+  await expect(live.nth(1)).toBeVisible();
+  const ids = [(await live.nth(0).getAttribute('data-session-id'))!, (await live.nth(1).getAttribute('data-session-id'))!];
+  for (const id of ids) {
+    await page.getByRole('checkbox', { name: `Select session ${id} to terminate` }).check();
+  }
+  // Ticking is not opening: no detail panel.
+  await expect(page).not.toHaveURL(/open=/);
+  const bar = page.getByRole('region', { name: 'Selected sessions' });
+  await expect(bar).toContainText('2 sessions selected');
+  await bar.getByRole('button', { name: 'Terminate 2 sessions' }).click();
+  const confirm = page.getByRole('alertdialog', { name: 'Terminate 2 sessions selected?' });
+  await expect(confirm).toBeVisible();
+  // The server's answer to "what would happen": each ID either ends or is skipped with why (the demo's gateways may
+  // end one on their own meanwhile).
+  await expect(confirm.locator('#confirm-description')).not.toContainText('Finding the sessions');
+  for (const id of ids) await expect(confirm.locator('#confirm-description')).toContainText(id);
+  await confirm.getByLabel(/^Reason/).fill('incident 88: contractor offboarded');
+  await screen(page, 'terminate-several');
+  await confirm.getByRole('button', { name: /^Yes, terminate/ }).click();
+  await expect(confirm).toHaveCount(0);
+  await expect(bar).toHaveCount(0);
+  for (const id of ids) {
+    const status = page.locator(`table.sessions tbody tr[data-session-id="${id}"] td:nth-child(7)`);
+    await expect(status).toHaveText(/^(Terminating…|Terminated|Completed|Failed)$/);
+  }
+  expect(errors).toEqual([]);
+});
+
+test("a session's page terminates every active session of its user after listing them", async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, 'admin');
+  const live = page.locator('table.sessions tbody tr', { has: page.getByRole('button', { name: /^Terminate session/ }) });
+  await expect(live.first()).toBeVisible();
+  const id = (await live.first().getAttribute('data-session-id'))!;
+  const user = (await live.first().locator('td:nth-child(2)').textContent())!.trim();
+  await page.goto(`/sessions/${id}`);
+  await page.getByRole('button', { name: `Terminate every active session of ${user}` }).click();
+  const confirm = page.getByRole('alertdialog', { name: `Terminate every active session of ${user}?` });
+  await expect(confirm).toBeVisible();
+  const description = confirm.locator('#confirm-description');
+  await expect(description).toContainText(/will end when|No active session/);
+  // Cancel changes nothing, and the focus goes back to the button that asked.
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(confirm).toHaveCount(0);
+  await expect(page.getByRole('button', { name: `Terminate every active session of ${user}` })).toBeFocused();
+  await page.getByRole('button', { name: `Terminate every active session of ${user}` }).click();
+  await confirm.getByLabel(/^Reason/).fill('account suspended');
+  const yes = confirm.getByRole('button', { name: /^Yes, terminate/ });
+  if (await yes.isEnabled()) {
+    await yes.click();
+    await expect(confirm).toHaveCount(0);
+    await expect(page.locator('dl.fields dt', { hasText: 'Reason' }).locator('+ dd')).toHaveText('account suspended');
+  }
+  expect(errors).toEqual([]);
+});
+
+test('a termination can block the user from new sessions on the gateway; the block is listed and lifted', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, 'admin');
+  const live = page.locator('table.sessions tbody tr', { has: page.getByRole('button', { name: /^Terminate session/ }) });
+  await expect(live.first()).toBeVisible();
+  const row = live.first();
+  const id = (await row.getAttribute('data-session-id'))!;
+  const user = (await row.locator('td:nth-child(2)').textContent())!.trim();
+  const gateway = (await row.locator('td:nth-child(3)').getAttribute('title'))!;
+  await row.getByRole('button', { name: /^Terminate session/ }).click();
+  const confirm = page.getByRole('alertdialog', { name: `Terminate session ${id}?` });
+  await confirm.getByLabel(/^Reason/).fill('phished laptop');
+  await confirm.getByLabel(/^Also keep the user/).selectOption('24h');
+  await confirm.getByRole('button', { name: 'Yes, terminate' }).click();
+  await expect(confirm).toHaveCount(0);
+  await page.getByRole('link', { name: 'Blocks' }).click();
+  await expect(page).toHaveURL(/\/blocks$/);
+  const block = page.locator('table.block-list tbody tr', { hasText: 'phished laptop' }).filter({ hasText: user }).filter({ hasText: gateway });
+  await expect(block).toHaveCount(1);
+  await expect(block.locator('td:nth-child(4)')).toHaveText('admin');
+  await screen(page, 'blocks');
+  await block.getByRole('button', { name: `Lift the block of ${user} on ${gateway}` }).click();
+  await expect(block).toHaveCount(0);
   expect(errors).toEqual([]);
 });
 
@@ -224,6 +319,24 @@ test('the audit log lists entries by actor and time, newest first, under the ses
   await page.getByRole('link', { name: 'Older entries →' }).click();
   await expect(page).toHaveURL(/before=\d+/);
   await expect(rows.first()).toBeVisible();
+
+  // By action: session changes read in words, with the raw details one toggle away.
+  await page.goto('/audit');
+  await page.getByLabel('Action').selectOption('session.*');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/action=session\.\*/);
+  await expectEvery(page.locator('table.audit-log tbody tr td:nth-child(3)'), /^session\./);
+  const started = rows.filter({ has: page.locator('td:nth-child(3)', { hasText: /^session\.started$/ }) }).first();
+  await expect(started.locator('td.summary')).toHaveText(/^started: \S+ to .+ through gw-/);
+  const raw = started.locator('td.details code');
+  await expect(raw).toBeHidden();
+  await started.locator('td.details summary').click();
+  await expect(raw).toContainText('"to":"connecting"');
+  // A session's ID leads to its page; the Session ID filter narrows to one trail.
+  const id = (await started.locator('td:nth-child(4)').textContent())!.trim();
+  await page.getByLabel('Session ID').fill(id);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expectEvery(page.locator('table.audit-log tbody tr td:nth-child(4)'), new RegExp(`^${id}$`));
 
   // A Self user sees only the audit of their own sessions, and no administrative entries.
   await page.getByRole('button', { name: 'Sign out' }).click();

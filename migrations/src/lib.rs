@@ -13,6 +13,9 @@ mod m20261202_000004_audit_seal;
 mod m20261202_000005_search_index;
 mod m20261202_000006_sort_indexes;
 mod m20261202_000007_session_counts;
+mod m20261203_000008_termination_reason;
+mod m20261203_000009_audit_action_index;
+mod m20261203_000010_user_blocks;
 
 pub use m20261202_000004_audit_seal::{unkeyed_chain, GENESIS};
 
@@ -29,6 +32,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_search_index::Migration),
             Box::new(m20261202_000006_sort_indexes::Migration),
             Box::new(m20261202_000007_session_counts::Migration),
+            Box::new(m20261203_000008_termination_reason::Migration),
+            Box::new(m20261203_000009_audit_action_index::Migration),
+            Box::new(m20261203_000010_user_blocks::Migration),
         ]
     }
 }

@@ -1,5 +1,5 @@
 //! The Akeyless-compatible HTTP API: `POST /auth`, `POST /list-sra-sessions`, `POST /list-sra-session-audit`,
-//! `POST /list-sra-audit` and `POST /terminate-sra-session`.
+//! `POST /list-sra-audit`, `POST /terminate-sra-session` and `POST /terminate-sra-sessions`.
 //!
 //! Request and answer shapes live in `sra-api` (shared with the CLI); these handlers only authenticate, hand the
 //! request to the store — the same query engine and sign-in the console's server functions use — and shape the
@@ -10,11 +10,12 @@
 use axum::extract::{Request, State};
 use axum::Json;
 use sra_api::{
-    AccessType, AuditEntry, Auth, AuthOutput, ErrorBody, ListSraAudit, ListSraAuditOutput, ListSraSessionAudit,
-    ListSraSessionAuditOutput, ListSraSessions, ListSraSessionsAnswer, ListSraSessionsOutput, TerminateSraSession,
-    TerminateSraSessionOutput,
+    AccessType, AuditEntry, Auth, AuthOutput, BlockEntry, BlockedPair, ErrorBody, LiftSraBlock, ListSraAudit,
+    ListSraAuditOutput, ListSraBlocks, ListSraBlocksOutput, ListSraSessionAudit, ListSraSessionAuditOutput,
+    ListSraSessions, ListSraSessionsAnswer, ListSraSessionsOutput, TerminateSraSession, TerminateSraSessionOutput,
+    TerminateSraSessions, TerminateSraSessionsOutput,
 };
-use sra_domain::Caller;
+use sra_domain::{BlockFor, Caller, TerminationReason, TerminationTarget};
 use sra_store::{Attempt, Channel, Credential, Store, StoreError};
 
 use crate::http::{bearer_token, read, ApiError, MAX_BODY};
@@ -203,6 +204,7 @@ pub async fn list_sra_audit(
     let query = sra_store::AuditQuery {
         session_id: body.session_id.filter(|s| !s.trim().is_empty()),
         actor,
+        action: body.action.filter(|a| !a.trim().is_empty()),
         from: time("from", &body.from)?,
         to: time("to", &body.to)?,
         page_size: body.page_size.unwrap_or(100),
@@ -224,11 +226,33 @@ fn required_session_id(value: Option<String>) -> Result<String, ApiError> {
 }
 
 fn audit_entry(r: sra_store::AuditRecord) -> AuditEntry {
-    AuditEntry { id: r.id, time: r.at, actor: r.actor, action: r.action, session_id: r.session_id, details: r.details }
+    let summary = r.summary();
+    AuditEntry {
+        id: r.id,
+        time: r.at,
+        actor: r.actor,
+        action: r.action,
+        session_id: r.session_id,
+        details: r.details,
+        summary,
+    }
 }
 
-/// `POST /terminate-sra-session`: asks the session's gateway to end it. The request is audited at once; the session
-/// shows as terminating until the gateway, told in its next heartbeat answer, reports `terminated`.
+/// The block a termination request asks for, if any.
+fn block_for(value: Option<&str>) -> Result<Option<BlockFor>, ApiError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => BlockFor::parse(text).map(Some).map_err(|e| ApiError::bad_request(e.to_string())),
+    }
+}
+
+/// The reason a termination request gives (required).
+fn required_reason(value: Option<&str>) -> Result<TerminationReason, ApiError> {
+    Ok(TerminationReason::parse(value.unwrap_or("")).map_err(StoreError::Reason)?)
+}
+
+/// `POST /terminate-sra-session`: asks the session's gateway to end it, for a reason. The request is audited at once;
+/// the session shows as terminating until the gateway, told in its next heartbeat answer, reports `terminated`.
 #[utoipa::path(
     post,
     path = "/terminate-sra-session",
@@ -237,7 +261,7 @@ fn audit_entry(r: sra_store::AuditRecord) -> AuditEntry {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Termination requested (or already was)", body = TerminateSraSessionOutput),
-        (status = 400, description = "\"session-id\" is missing", body = ErrorBody),
+        (status = 400, description = "\"session-id\" or \"reason\" is missing or malformed", body = ErrorBody),
         (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
         (status = 403, description = "The caller sees the session but holds neither All nor Own on its gateway", body = ErrorBody),
         (status = 404, description = "No such session, or the caller may not see it", body = ErrorBody),
@@ -251,10 +275,89 @@ pub async fn terminate_sra_session(
     let (headers, body) = read::<TerminateSraSession>(request, MAX_BODY).await?;
     let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
     let session_id = required_session_id(body.session_id)?;
-    let request = store.request_termination(&caller, &session_id).await?;
+    let reason = required_reason(body.reason.as_deref())?;
+    let block = block_for(body.block_for.as_deref())?;
+    let (done, blocked) = store.request_termination_and_block(&caller, &session_id, &reason, block).await?;
     Ok(Json(TerminateSraSessionOutput {
-        session_id: request.session_id,
-        requested_at: request.requested_at,
-        repeated: request.repeated,
+        session_id: done.session_id,
+        requested_at: done.requested_at,
+        repeated: done.repeated,
+        blocked: blocked.into_iter().map(BlockedPair::from).collect(),
     }))
+}
+
+/// `POST /terminate-sra-sessions`: asks the gateways to end several sessions (named, or every active one of a user or
+/// a gateway), for one reason, in one transaction; sessions the caller may not terminate are answered as skipped.
+/// `dry-run` answers the same without requesting anything (for a confirmation that says how many and which).
+#[utoipa::path(
+    post,
+    path = "/terminate-sra-sessions",
+    tag = "sessions",
+    request_body = TerminateSraSessions,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "What was (or would be) requested, and what was skipped and why", body = TerminateSraSessionsOutput),
+        (status = 400, description = "Not exactly one selection, too many sessions, or \"reason\" missing or malformed", body = ErrorBody),
+        (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
+    )
+)]
+pub async fn terminate_sra_sessions(
+    State(store): State<Store>,
+    request: Request,
+) -> Result<Json<TerminateSraSessionsOutput>, ApiError> {
+    let (headers, body) = read::<TerminateSraSessions>(request, MAX_BODY).await?;
+    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let target: TerminationTarget = body.target().map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let block = block_for(body.block_for.as_deref())?;
+    let outcome = if body.dry_run {
+        store.preview_terminations(&caller, &target, block).await?
+    } else {
+        let reason = required_reason(body.reason.as_deref())?;
+        store.terminate_sessions(&caller, &target, &reason, block).await?
+    };
+    Ok(Json(TerminateSraSessionsOutput::new(body.dry_run, outcome)))
+}
+
+/// `POST /list-sra-blocks`: the live blocks the caller may see — on the gateways whose sessions they may terminate,
+/// and their own — soonest to end first.
+#[utoipa::path(
+    post,
+    path = "/list-sra-blocks",
+    tag = "sessions",
+    request_body = ListSraBlocks,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Live blocks", body = ListSraBlocksOutput),
+        (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
+    )
+)]
+pub async fn list_sra_blocks(
+    State(store): State<Store>,
+    request: Request,
+) -> Result<Json<ListSraBlocksOutput>, ApiError> {
+    let (headers, body) = read::<ListSraBlocks>(request, MAX_BODY).await?;
+    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let blocks = store.list_blocks(&caller).await?;
+    Ok(Json(ListSraBlocksOutput { blocks: blocks.into_iter().map(BlockEntry::from).collect() }))
+}
+
+/// `POST /lift-sra-block`: lets a blocked user open sessions on the gateway again (audited).
+#[utoipa::path(
+    post,
+    path = "/lift-sra-block",
+    tag = "sessions",
+    request_body = LiftSraBlock,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The block, now lifted", body = BlockEntry),
+        (status = 400, description = "\"id\" is missing, or names no live block the caller may lift", body = ErrorBody),
+        (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
+        (status = 403, description = "The caller's own block: lifting it needs All, or Own on the gateway", body = ErrorBody),
+    )
+)]
+pub async fn lift_sra_block(State(store): State<Store>, request: Request) -> Result<Json<BlockEntry>, ApiError> {
+    let (headers, body) = read::<LiftSraBlock>(request, MAX_BODY).await?;
+    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let id = body.id.ok_or_else(|| ApiError::bad_request("\"id\" is required: a block's id from /list-sra-blocks"))?;
+    Ok(Json(BlockEntry::from(store.lift_block(&caller, id).await?)))
 }

@@ -6,6 +6,8 @@
 //! cursors. The first page is read before the answer starts, so a bad parameter or an ended sign-in gets a proper
 //! status; a failure later aborts the transfer (the download then shows as failed, never as a silently short file).
 //! Every page of one export shares the first page's `as_of`, so "the last 30 days" cannot drift while it streams.
+//! Each export is audited (`export.sessions`: format, view, rows): when it ends, before its last bytes leave (a
+//! failure to record fails the download), or, if the reader goes away first, with the rows sent so far.
 
 use app::auth::server::SignedInCaller;
 use axum::body::{Body, Bytes};
@@ -77,7 +79,8 @@ async fn export(
         Err(e) => return failure(e),
     };
     let as_of = first.as_of;
-    let state = Pages { store, caller, query, next: Some(first), index: 0 };
+    let audit = Some(ExportAudit { format, view: view_of(&params) });
+    let state = Pages { store, caller, query, next: Some(first), index: 0, audit };
     let body = stream::unfold(state, move |mut pages| async move {
         let page = match pages.next.take() {
             Some(page) => page,
@@ -102,7 +105,13 @@ async fn export(
                     }
                 }
             }
-            None => chunk.push_str(footer_of(format, pages.index == 0)),
+            None => {
+                chunk.push_str(footer_of(format, pages.index == 0));
+                if let Err(e) = pages.record(true).await {
+                    tracing::error!(error = %e, "an export could not be audited: its download fails");
+                    return Some((Err(std::io::Error::other(e.to_string())), pages));
+                }
+            }
         }
         Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), pages))
     });
@@ -130,6 +139,69 @@ struct Pages {
     next: Option<sra_domain::SessionsPage>,
     /// Sessions written so far.
     index: usize,
+    /// What to audit, until it has been.
+    audit: Option<ExportAudit>,
+}
+
+/// An export's audit entry, waiting for its row count.
+struct ExportAudit {
+    format: Format,
+    view: String,
+}
+
+impl Pages {
+    /// Records the export (once): how many rows were written, and whether all of them.
+    async fn record(&mut self, complete: bool) -> Result<(), sra_store::StoreError> {
+        let Some(audit) = self.audit.take() else { return Ok(()) };
+        let actor = sra_domain::Actor::User(self.caller.login.clone());
+        let details = serde_json::json!({
+            "format": audit.format.extension(), "view": audit.view, "rows": self.index, "complete": complete,
+        });
+        self.store.record(&actor, "export.sessions", details).await
+    }
+}
+
+impl Drop for Pages {
+    /// A reader that went away mid-export still leaves its entry, with the rows it was sent.
+    fn drop(&mut self) {
+        if self.audit.is_none() {
+            return;
+        }
+        let mut rest = Pages {
+            store: self.store.clone(),
+            caller: self.caller.clone(),
+            query: self.query.clone(),
+            next: None,
+            index: self.index,
+            audit: self.audit.take(),
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = rest.record(false).await {
+                    tracing::error!(error = %e, "an interrupted export could not be audited");
+                }
+            });
+        }
+    }
+}
+
+/// The view an export was asked for, as its URL query (bounded: it goes into the audit log).
+fn view_of(params: &[(String, String)]) -> String {
+    const MAX_VIEW: usize = 2_000;
+    let mut view = String::new();
+    for (key, value) in params {
+        if !view.is_empty() {
+            view.push('&');
+        }
+        view.push_str(&format!("{key}={value}"));
+        if view.len() > MAX_VIEW {
+            let cut = (0..=MAX_VIEW).rev().find(|&i| view.is_char_boundary(i)).unwrap_or(0);
+            view.truncate(cut);
+            view.push('…');
+            break;
+        }
+    }
+    view
 }
 
 /// Sessions read per page while exporting. Larger than any listing page: orders no index holds (user, duration, …)
@@ -147,7 +219,7 @@ fn export_query(params: &[(String, String)]) -> Result<SessionQuery, String> {
 }
 
 /// The CSV columns, in order. Times are RFC 3339 in UTC: an export is data for other tools, not a reading view.
-const CSV_COLUMNS: [&str; 16] = [
+const CSV_COLUMNS: [&str; 18] = [
     "session_id",
     "status",
     "client_interface",
@@ -164,13 +236,16 @@ const CSV_COLUMNS: [&str; 16] = [
     "error_message",
     "termination_requested_at",
     "access_id",
+    "termination_requested_by",
+    "termination_reason",
 ];
 
 fn header_of(format: Format) -> &'static str {
     match format {
         Format::Csv => concat!(
             "session_id,status,client_interface,user,gateway,gateway_name,resource_type,secret_name,target_name,",
-            "target_host,started_at,ended_at,duration_seconds,error_message,termination_requested_at,access_id\r\n"
+            "target_host,started_at,ended_at,duration_seconds,error_message,termination_requested_at,access_id,",
+            "termination_requested_by,termination_reason\r\n"
         ),
         Format::Json => "[\n",
     }
@@ -217,6 +292,8 @@ fn write_row(out: &mut String, format: Format, s: SessionSummary, as_of: i64, fi
                 s.error_message.unwrap_or_default(),
                 time(termination),
                 s.access_id.unwrap_or_default(),
+                s.terminate_requested_by.unwrap_or_default(),
+                s.termination_reason.unwrap_or_default(),
             ];
             for (i, cell) in cells.iter().enumerate() {
                 if i > 0 {

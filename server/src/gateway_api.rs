@@ -156,5 +156,6 @@ pub async fn heartbeat(State(store): State<Store>, request: Request) -> Result<J
         Err(e) => return Err(ApiError::bad_request(e.to_string())),
     }
     let answer = store.heartbeat(&gateway, &beat.live).await?;
-    Ok(Json(HeartbeatOutput { terminate: answer.terminate, unknown: answer.unknown, ended: answer.ended }))
+    let blocked = answer.blocked.into_iter().map(|(user, until)| sra_api::BlockedUser { user, until }).collect();
+    Ok(Json(HeartbeatOutput { terminate: answer.terminate, unknown: answer.unknown, ended: answer.ended, blocked }))
 }

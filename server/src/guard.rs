@@ -71,7 +71,11 @@ pub async fn database_reachable(State(store): State<Store>, request: Request, ne
 
 /// Console pages (and the overview's exports) that need a signed-in user; anyone else is sent to the login page first.
 fn needs_sign_in(path: &str) -> bool {
-    path == "/sessions" || path == "/audit" || path.starts_with("/sessions/") || path.starts_with("/export/")
+    path == "/sessions"
+        || path == "/audit"
+        || path == "/blocks"
+        || path.starts_with("/sessions/")
+        || path.starts_with("/export/")
 }
 
 /// Refuses state-changing requests to the console's server functions unless they come from the console's own pages:

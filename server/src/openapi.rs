@@ -19,6 +19,9 @@ use utoipa::OpenApi;
         crate::api::list_sra_session_audit,
         crate::api::list_sra_audit,
         crate::api::terminate_sra_session,
+        crate::api::terminate_sra_sessions,
+        crate::api::list_sra_blocks,
+        crate::api::lift_sra_block,
         crate::gateway_api::session_update,
         crate::gateway_api::session_updates,
         crate::gateway_api::heartbeat

@@ -127,6 +127,33 @@ async fn csv_export_holds_every_page_the_caller_may_see(store: &Store) {
     let records = parse_csv(&text);
     assert_eq!(records.len() - 1, SESSIONS.div_ceil(6), "alice's ssh sessions: every sixth");
     assert!(records[1..].iter().all(|r| r[3] == "alice" && r[6] == "ssh"));
+
+    // Every export is audited: who, which view, how many rows, and whether all of them were sent.
+    let query = sra_store::AuditQuery { action: Some("export.sessions".into()), page_size: 10, ..Default::default() };
+    let exports = store.list_audit(&sra_domain::Caller::admin("root"), &query).await.unwrap().entries;
+    let seen: Vec<(&str, &serde_json::Value, &serde_json::Value, &serde_json::Value)> = exports
+        .iter()
+        .map(|e| (e.actor.as_str(), &e.details["view"], &e.details["rows"], &e.details["complete"]))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "user:ada",
+                &serde_json::json!("resource=ssh&q=alice"),
+                &serde_json::json!(SESSIONS.div_ceil(6)),
+                &serde_json::json!(true)
+            ),
+            ("user:alice", &serde_json::json!(""), &serde_json::json!(ALICES), &serde_json::json!(true)),
+            (
+                "user:ada",
+                &serde_json::json!("size=25&cursor=ignored"),
+                &serde_json::json!(SESSIONS),
+                &serde_json::json!(true)
+            ),
+        ]
+    );
+    assert_eq!(exports[1].summary(), format!("alice exported {ALICES} sessions as CSV (view: the default)"));
 }
 
 async fn json_export_is_an_array_of_api_sessions(store: &Store) {

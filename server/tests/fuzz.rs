@@ -17,7 +17,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value};
 use sra_api::{
     from_json, Auth, Heartbeat, ListSraAudit, ListSraSessionAudit, ListSraSessions, SessionReport, SessionReports,
-    TerminateSraSession,
+    TerminateSraSession, TerminateSraSessions,
 };
 use sra_domain::{Actor, ClientInterface, NewSession, RawSessionQuery, ResourceType, SessionChange, SessionUpdate};
 use sra_store::testing::TestDb;
@@ -162,6 +162,8 @@ const SESSIONS_KEYS: &[&str] = &[
 ];
 const AUTH_KEYS: &[&str] = &["access-type", "access-id", "access-key", "admin-email", "admin-password"];
 const AUDIT_KEYS: &[&str] = &["token", "session-id", "actor", "from", "to", "page-size", "pagination-token"];
+const TERMINATE_KEYS: &[&str] =
+    &["token", "session-id", "session-ids", "user", "gateway", "reason", "block-for", "dry-run", "id"];
 const REPORT_KEYS: &[&str] = &[
     "update-id",
     "session-id",
@@ -209,7 +211,24 @@ fn api_bodies_parse_or_name_what_is_wrong() {
     run(cases(), json_body(AUDIT_KEYS), |body| {
         let _ = from_json::<ListSraAudit>(body);
         let _ = from_json::<ListSraSessionAudit>(body);
-        let _ = from_json::<TerminateSraSession>(body);
+    });
+    run(cases(), json_body(TERMINATE_KEYS), |body| {
+        if let Ok(one) = from_json::<TerminateSraSession>(body) {
+            if let Some(reason) = one.reason {
+                let _ = sra_domain::TerminationReason::parse(&reason);
+            }
+        }
+        if let Ok(many) = from_json::<TerminateSraSessions>(body) {
+            if let Err(e) = many.target() {
+                assert!(!e.to_string().is_empty());
+            }
+            if let Some(block) = many.block_for {
+                if let Err(e) = sra_domain::BlockFor::parse(&block) {
+                    assert!(e.to_string().contains("from 1m to 90d"));
+                }
+            }
+        }
+        let _ = from_json::<sra_api::LiftSraBlock>(body);
     });
 }
 
@@ -407,14 +426,25 @@ fn the_user_api_never_fails_on_what_it_is_sent() {
     let world = world();
     let token = world.token.clone();
     let paths = prop::sample::select(
-        &["/list-sra-sessions", "/list-sra-session-audit", "/list-sra-audit", "/terminate-sra-session"][..],
+        &[
+            "/list-sra-sessions",
+            "/list-sra-session-audit",
+            "/list-sra-audit",
+            "/terminate-sra-session",
+            "/terminate-sra-sessions",
+            "/list-sra-blocks",
+            "/lift-sra-block",
+        ][..],
     );
-    let requests = (paths, any::<bool>(), json_body(SESSIONS_KEYS), json_body(AUDIT_KEYS)).prop_map(
-        move |(path, with_token, sessions, audit)| {
-            let body = if path == "/list-sra-sessions" { sessions } else { audit };
-            post(path, with_token.then(|| token.clone()), body)
-        },
-    );
+    let bodies = (json_body(SESSIONS_KEYS), json_body(AUDIT_KEYS), json_body(TERMINATE_KEYS));
+    let requests = (paths, any::<bool>(), bodies).prop_map(move |(path, with_token, (sessions, audit, terminate))| {
+        let body = match path {
+            "/list-sra-sessions" => sessions,
+            "/terminate-sra-session" | "/terminate-sra-sessions" | "/lift-sra-block" => terminate,
+            _ => audit,
+        };
+        post(path, with_token.then(|| token.clone()), body)
+    });
     serve_all(requests, router_cases());
     // Page cursors: a real one, altered anywhere, is refused with 400 and never trusted.
     let (cursor, token) = (world.cursor.clone(), world.token.clone());
@@ -482,10 +512,14 @@ fn the_console_never_fails_on_what_it_is_sent() {
         } else {
             // Half of them the listing, half the refresh that asks what changed (with a generated token).
             let query = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
-            let (path, body) = if body.len() % 4 == 1 {
-                ("/api/list_sessions", serde_json::json!({ "query": query }))
-            } else {
-                ("/api/session_changes", serde_json::json!({ "query": query, "token": String::from_utf8_lossy(&body) }))
+            let (path, body) = match body.len() % 8 {
+                1 | 5 => ("/api/list_sessions", serde_json::json!({ "query": query })),
+                3 => ("/api/preview_terminations", serde_json::json!({ "target": query })),
+                7 => ("/api/terminate_sessions", serde_json::json!({ "target": query, "reason": query })),
+                _ => (
+                    "/api/session_changes",
+                    serde_json::json!({ "query": query, "token": String::from_utf8_lossy(&body) }),
+                ),
             };
             Request::post(path)
                 .header(header::HOST, "console.test")

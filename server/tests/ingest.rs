@@ -226,7 +226,7 @@ async fn termination_travels_from_the_user_to_the_gateway_and_back(store: &Store
     let terminate = |token: String, session: &'static str| {
         let router = w.router.clone();
         async move {
-            let body = json!({"token": token, "session-id": session}).to_string();
+            let body = json!({"token": token, "session-id": session, "reason": "compromised account"}).to_string();
             post(&router, "/terminate-sra-session", None, &body).await
         }
     };
@@ -252,7 +252,7 @@ async fn termination_travels_from_the_user_to_the_gateway_and_back(store: &Store
         post(&w.router, "/gateway/heartbeat", Some(&w.key_a), &json!({"live": ["s-1", "s-2", "s-x"]}).to_string())
             .await;
     assert_eq!(code, StatusCode::OK, "{beat}");
-    assert_eq!(beat, json!({"terminate": ["s-1"], "unknown": ["s-x"], "ended": []}));
+    assert_eq!(beat, json!({"terminate": ["s-1"], "unknown": ["s-x"], "ended": [], "blocked": []}));
     let (_, beat_b) = post(&w.router, "/gateway/heartbeat", Some(&w.key_b), &json!({"live": []}).to_string()).await;
     assert_eq!(beat_b["terminate"], json!([]), "only the session's own gateway is told");
 
@@ -328,7 +328,7 @@ mod simulated {
         // The simulator keeps ending sessions on its own: ask for the first one still active when asked.
         let mut target = None;
         for session in &live.sessions {
-            match store.request_termination(&admin, &session.session_id).await {
+            match store.request_termination(&admin, &session.session_id, &why(), None).await {
                 Ok(_) => {
                     target = Some(session.session_id.clone());
                     break;
@@ -354,4 +354,8 @@ mod simulated {
     }
 
     sra_store::on_both_backends!(the_simulator_reports_through_the_api);
+}
+
+fn why() -> sra_domain::TerminationReason {
+    sra_domain::TerminationReason::parse("compromised account").unwrap()
 }

@@ -139,13 +139,15 @@ pub fn run(clients: &[GatewayClient], traffic: &mut Traffic, pace: Pace, stop: &
                             }
                         }
                         traffic.forget(gateway, &answer.ended);
+                        traffic.block(gateway, answer.blocked.into_iter().map(|b| (b.user, b.until)).collect());
                     }
                     Err(e) => log(format!("heartbeat of {} failed: {e}", traffic.gateways()[gateway])),
                 }
             }
         }
-        let (gateway, report) = traffic.step(now, pace.floor);
-        pending[gateway].push(report);
+        if let Some((gateway, report)) = traffic.step(now, pace.floor) {
+            pending[gateway].push(report);
+        }
         for (gateway, client) in clients.iter().enumerate() {
             if pending[gateway].is_empty() {
                 continue;

@@ -47,6 +47,8 @@ pub struct Traffic {
     users: Vec<String>,
     /// Per gateway, in the order of `gateways`.
     pub live: Vec<Live>,
+    /// Per gateway: users an administrator blocked from new sessions there, until when (as the last heartbeat said).
+    blocked: Vec<Vec<(String, Millis)>>,
 }
 
 /// One report for one gateway (an index into the gateways).
@@ -61,6 +63,7 @@ impl Traffic {
             gateways: gateways.iter().map(|g| (*g).to_owned()).collect(),
             users: users.iter().map(|u| (*u).to_owned()).collect(),
             live: vec![Live::default(); gateways.len()],
+            blocked: vec![Vec::new(); gateways.len()],
         }
     }
 
@@ -123,25 +126,49 @@ impl Traffic {
         by_gateway
     }
 
+    /// The users blocked on a gateway, as its heartbeat answer lists them (replacing the earlier list: a lifted block
+    /// is simply no longer there).
+    pub fn block(&mut self, gateway: usize, blocked: Vec<(String, Millis)>) {
+        self.blocked[gateway] = blocked;
+    }
+
+    /// The users who may open a session on `gateway` at `now`.
+    fn allowed(&self, gateway: usize, now: Millis) -> Vec<usize> {
+        let blocked = &self.blocked[gateway];
+        (0..self.users.len())
+            .filter(|&u| !blocked.iter().any(|(user, until)| *user == self.users[u] && *until > now))
+            .collect()
+    }
+
     /// The next thing that happens at `now`: a session starts, one connects, or one ends. Keeps at least `floor`
-    /// sessions live.
-    pub fn step(&mut self, now: Millis, floor: usize) -> Report {
+    /// sessions live. A blocked user opens no session on the gateway that blocks them; `None` when nothing can happen
+    /// (every user blocked everywhere and nothing live).
+    pub fn step(&mut self, now: Millis, floor: usize) -> Option<Report> {
         let total: usize = self.live.iter().map(Live::len).sum();
         let connecting: usize = self.live.iter().map(|l| l.connecting.len()).sum();
         let connected = total - connecting;
-        if total < floor || self.rng.gen_range(0..3) == 0 {
-            let gateway = self.rng.gen_range(0..self.gateways.len());
+        let open: Vec<(usize, Vec<usize>)> = (0..self.gateways.len())
+            .map(|g| (g, self.allowed(g, now)))
+            .filter(|(_, users)| !users.is_empty())
+            .collect();
+        if total == 0 && open.is_empty() {
+            return None;
+        }
+        if !open.is_empty() && (total < floor || total == 0 || self.rng.gen_range(0..3) == 0) {
+            let (gateway, users) = open[self.rng.gen_range(0..open.len())].clone();
+            let user = self.users[users[self.rng.gen_range(0..users.len())]].clone();
             let resource = *self.pick(ResourceType::ALL);
             let client = *self.pick(ClientInterface::ALL);
             let id = self.session_id();
-            let report = self.started(&id, now, resource, client);
+            let mut report = self.started(&id, now, resource, client);
+            report.user = Some(user);
             self.live[gateway].connecting.push(id);
-            (gateway, report)
+            Some((gateway, report))
         } else if connecting > 0 && (connected == 0 || self.rng.gen_bool(0.5)) {
             let (gateway, index) = self.nth(connecting, |l| &l.connecting);
             let id = self.live[gateway].connecting.swap_remove(index);
             self.live[gateway].connected.push(id.clone());
-            (gateway, change(&id, SessionStatus::Connected, now, None))
+            Some((gateway, change(&id, SessionStatus::Connected, now, None)))
         } else {
             let (gateway, index) = self.nth(connected, |l| &l.connected);
             let id = self.live[gateway].connected.swap_remove(index);
@@ -150,7 +177,7 @@ impl Traffic {
                 1 => change(&id, SessionStatus::Failed, now, Some("connection to target lost".into())),
                 _ => change(&id, SessionStatus::Completed, now, None),
             };
-            (gateway, report)
+            Some((gateway, report))
         }
     }
 
@@ -291,7 +318,7 @@ mod tests {
         let mut traffic = Traffic::new(&["gw-a"], &["alice"], 1);
         let mut status = std::collections::HashMap::new();
         for t in 0..500 {
-            let (_, report) = traffic.step(t, 5);
+            let (_, report) = traffic.step(t, 5).unwrap();
             let before = status.insert(report.session_id.clone(), report.status);
             match before {
                 None => assert_eq!(report.status, SessionStatus::Connecting),
@@ -299,5 +326,27 @@ mod tests {
             }
         }
         assert!(traffic.live[0].len() >= 4, "a floor of live sessions is kept");
+    }
+
+    #[test]
+    fn a_blocked_user_opens_no_session_on_that_gateway_until_the_block_ends() {
+        let mut traffic = Traffic::new(&["gw-a", "gw-b"], &["alice", "bob"], 3);
+        traffic.block(0, vec![("alice".to_owned(), 1_000)]);
+        let mut starts = std::collections::BTreeSet::new();
+        for t in 0..2_000 {
+            let (gateway, report) = traffic.step(t, 20).unwrap();
+            if report.status == SessionStatus::Connecting {
+                let user = report.user.clone().unwrap();
+                assert!(!(gateway == 0 && user == "alice" && t < 1_000), "alice started on gw-a at {t}, while blocked");
+                starts.insert((gateway, user, t >= 1_000));
+            }
+        }
+        // Elsewhere and afterwards she is not held back.
+        assert!(starts.contains(&(1, "alice".to_owned(), false)));
+        assert!(starts.contains(&(0, "alice".to_owned(), true)));
+        // Nobody may start anywhere and nothing is live: nothing happens, rather than a start that breaks a block.
+        let mut stuck = Traffic::new(&["gw-a"], &["alice"], 1);
+        stuck.block(0, vec![("alice".to_owned(), 10)]);
+        assert_eq!(stuck.step(0, 5), None);
     }
 }

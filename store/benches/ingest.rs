@@ -80,7 +80,7 @@ fn batches(gateway: &GatewayIdentity, count: usize, size: usize, seed: u64) -> V
     let mut t = start;
     while reports.len() < count {
         t += 1;
-        reports.push(traffic.step(t, 200).1);
+        reports.extend(traffic.step(t, 200).map(|(_, report)| report));
     }
     let now = now_ms();
     let updates: Vec<GatewayUpdate> = reports

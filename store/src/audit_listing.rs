@@ -19,6 +19,8 @@ pub struct AuditQuery {
     pub session_id: Option<String>,
     /// Exactly as recorded: `user:LOGIN`, `gateway:NAME`, `system`.
     pub actor: Option<String>,
+    /// An action (`session.terminate_requested`) or a family of them (`session.*`).
+    pub action: Option<String>,
     pub from: Option<Millis>,
     pub to: Option<Millis>,
     /// 1 to [`MAX_AUDIT_PAGE`].
@@ -97,6 +99,16 @@ impl Store {
         if let Some(actor) = &query.actor {
             sql.push(" AND a.actor = ").bind(actor.clone());
         }
+        match query.action.as_deref().map(action_filter).transpose()? {
+            Some(ActionFilter::Exactly(action)) => {
+                sql.push(" AND a.action = ").bind(action.to_owned());
+            }
+            // Names hold only letters, `_` and `.`: nothing in the prefix is a LIKE wildcard.
+            Some(ActionFilter::Family(family)) => {
+                sql.push(" AND a.action LIKE ").bind(format!("{family}.%"));
+            }
+            None => {}
+        }
         if let Some(from) = query.from {
             sql.push(" AND a.at >= ").bind(from);
         }
@@ -157,4 +169,46 @@ fn parse_details(text: &str) -> Result<serde_json::Value, StoreError> {
         column: "details",
         reason: e.to_string(),
     })
+}
+
+/// An audit action filter, checked.
+#[derive(Debug, PartialEq, Eq)]
+enum ActionFilter<'a> {
+    Exactly(&'a str),
+    /// `session.*`: every action of the family.
+    Family(&'a str),
+}
+
+/// Reads an action filter: `word.word` exactly, or `word.*` for a family; words of lowercase letters and `_`.
+fn action_filter(value: &str) -> Result<ActionFilter<'_>, StoreError> {
+    let word = |w: &str| !w.is_empty() && w.len() <= 40 && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let invalid = || StoreError::Invalid {
+        field: "action".into(),
+        reason: format!(
+            "{value:?} is not an action; allowed: an action as recorded (e.g. session.terminate_requested) or a family \
+             (e.g. session.*)"
+        ),
+    };
+    match value.trim().split_once('.') {
+        Some((family, "*")) if word(family) => Ok(ActionFilter::Family(family)),
+        Some((family, name)) if word(family) && name.split('.').all(word) => Ok(ActionFilter::Exactly(value.trim())),
+        _ => Err(invalid()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{action_filter, ActionFilter};
+
+    #[test]
+    fn action_filters_are_names_or_families() {
+        assert_eq!(action_filter("session.*").unwrap(), ActionFilter::Family("session"));
+        assert_eq!(
+            action_filter(" session.terminate_requested ").unwrap(),
+            ActionFilter::Exactly("session.terminate_requested")
+        );
+        for bad in ["session", "%.*", "session.%", "*", "a.b*", "Session.started", ""] {
+            assert!(action_filter(bad).is_err(), "{bad}");
+        }
+    }
 }

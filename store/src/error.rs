@@ -36,6 +36,8 @@ pub enum StoreError {
     InvalidTransition { session_id: String, from: SessionStatus, to: SessionStatus },
     #[error(transparent)]
     Query(sra_domain::QueryError),
+    #[error(transparent)]
+    Reason(#[from] sra_domain::ReasonError),
     #[error("wrong login or password")]
     BadCredentials,
     #[error("unknown gateway key: issue one with `sra-server admin gateway key NAME`")]
@@ -117,7 +119,10 @@ impl StoreError {
             return ErrorKind::Unavailable;
         }
         match self {
-            StoreError::Query(_) | StoreError::Invalid { .. } | StoreError::WeakPassword { .. } => ErrorKind::BadInput,
+            StoreError::Query(_)
+            | StoreError::Reason(_)
+            | StoreError::Invalid { .. }
+            | StoreError::WeakPassword { .. } => ErrorKind::BadInput,
             StoreError::BadCredentials
             | StoreError::UnknownToken
             | StoreError::TokenExpired { .. }

@@ -327,6 +327,7 @@ impl Store {
             .iter()
             .map(|row| row.try_get::<String>("", "session_id"))
             .collect::<Result<Vec<_>, _>>()?;
+        let blocked = crate::blocks::live_on(&*txn, gateway.id, now).await?;
         txn.commit().await?;
         let mut unknown = Vec::new();
         let mut ended = Vec::new();
@@ -337,7 +338,7 @@ impl Store {
                 Some(_) => {}
             }
         }
-        Ok(HeartbeatAnswer { terminate, unknown, ended })
+        Ok(HeartbeatAnswer { terminate, unknown, ended, blocked })
     }
 
     /// Closes, as `failed` with reason "lost", every active session whose gateway has not reported it (by an update
@@ -388,6 +389,8 @@ pub struct HeartbeatAnswer {
     pub unknown: Vec<String>,
     /// Live session IDs this server considers ended (e.g. closed as lost).
     pub ended: Vec<String>,
+    /// Users blocked from new sessions on this gateway, and until when.
+    pub blocked: Vec<(String, Millis)>,
 }
 
 fn started_row(session_id: &str, gateway_id: i64, at: Millis, now: Millis, new: &NewSession) -> Row {

@@ -21,6 +21,7 @@ use crate::{now_ms, Backend, Store, StoreError};
 pub(crate) const COLUMNS: &str =
     "s.session_id, s.user_identifier, s.access_id, s.gateway_id, s.client_interface, s.resource_type, s.secret_name, \
      s.target_name, s.target_host, s.status, s.started_at, s.ended_at, s.error_message, s.updated_at, s.terminate_requested_at, \
+     s.terminate_requested_by, s.termination_reason, \
      g.name AS gateway_name, g.display_name AS gateway_display_name";
 
 /// A listing ready to run: its statement and what is needed to make cursors for its rows.
@@ -1061,6 +1062,8 @@ pub(crate) fn row_to_summary(row: &QueryResult) -> Result<SessionSummary, StoreE
         error_message: row.try_get("", "error_message")?,
         updated_at: row.try_get("", "updated_at")?,
         terminate_requested_at: row.try_get("", "terminate_requested_at")?,
+        terminate_requested_by: row.try_get("", "terminate_requested_by")?,
+        termination_reason: row.try_get("", "termination_reason")?,
     })
 }
 

@@ -87,7 +87,7 @@ async fn changes_are_those_of_the_view_under_visibility(store: &Store) {
     assert_ne!(again.token, admin_changes.token, "the position moves on past entries of no session");
 
     // A termination request is a change (the row shows "terminating").
-    store.request_termination(&admin, "a-1").await.unwrap();
+    store.request_termination(&admin, "a-1", &why(), None).await.unwrap();
     let terminating = store.session_changes(&carol, &query, &carol_changes.token).await.unwrap();
     assert_eq!(ids(&terminating), Some((vec!["a-1"], vec![])));
     let ViewChanges::Changed { sessions, .. } = &terminating.changes else { unreachable!() };
@@ -256,3 +256,7 @@ sra_store::on_both_backends!(
     too_many_changes_ask_for_a_new_reading,
     commits_wake_the_feed
 );
+
+fn why() -> sra_domain::TerminationReason {
+    sra_domain::TerminationReason::parse("compromised account").unwrap()
+}

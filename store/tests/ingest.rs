@@ -197,15 +197,15 @@ async fn termination_is_requested_by_whom_may_and_handed_to_the_gateway(store: &
 
     let own =
         |gateway: &str| Caller { login: "olivia".into(), scope: Scope::Gateways(BTreeSet::from([gateway.to_owned()])) };
-    let err = store.request_termination(&Caller::self_only("alice"), "s-1").await.unwrap_err();
+    let err = store.request_termination(&Caller::self_only("alice"), "s-1", &why(), None).await.unwrap_err();
     assert_eq!(err.to_string(), "not permitted: terminating session \"s-1\" needs All, or Own on its gateway \"gw-a\"");
-    let err = store.request_termination(&own("gw-b"), "s-1").await.unwrap_err();
+    let err = store.request_termination(&own("gw-b"), "s-1", &why(), None).await.unwrap_err();
     assert!(matches!(err, StoreError::UnknownSession(_)), "not visible: not revealed");
-    let first = store.request_termination(&own("gw-a"), "s-1").await.unwrap();
+    let first = store.request_termination(&own("gw-a"), "s-1", &why(), None).await.unwrap();
     assert!(!first.repeated);
-    let again = store.request_termination(&Caller::admin("root"), "s-1").await.unwrap();
+    let again = store.request_termination(&Caller::admin("root"), "s-1", &why(), None).await.unwrap();
     assert!(again.repeated && again.requested_at == first.requested_at);
-    let err = store.request_termination(&Caller::admin("root"), "s-2").await.unwrap_err();
+    let err = store.request_termination(&Caller::admin("root"), "s-2", &why(), None).await.unwrap_err();
     assert_eq!(err.to_string(), "session \"s-2\" has already ended (failed)");
     let requests = store.session_audit("s-1").await.unwrap();
     let actions: Vec<_> = requests.iter().map(|e| (e.actor.as_str(), e.action.as_str())).collect();
@@ -293,6 +293,21 @@ async fn audit_is_listed_under_the_sessions_visibility(store: &Store) {
         page(Caller::admin("root"), sra_store::AuditQuery { from: Some(t + 1), to: Some(t + 1), ..Default::default() })
             .await;
     assert_eq!(by_time.entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["session.started"]);
+    // By action, or by a family of actions; what is not an action is named.
+    let action = |action: &str| sra_store::AuditQuery { action: Some(action.into()), ..Default::default() };
+    let connected = page(Caller::admin("root"), action("session.connected")).await;
+    assert_eq!(connected.entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["session.connected"]);
+    let sessions = page(Caller::admin("root"), action("session.*")).await;
+    assert!(sessions.entries.len() >= 3 && sessions.entries.iter().all(|e| e.action.starts_with("session.")));
+    assert!(sessions.entries.len() < all.entries.len(), "administrative entries are not session changes");
+    assert!(page(Caller::admin("root"), action("gateway.*"))
+        .await
+        .entries
+        .iter()
+        .all(|e| e.action.starts_with("gateway.")));
+    let bad = sra_store::AuditQuery { page_size: 10, ..action("session.%") };
+    let err = store.list_audit(&Caller::admin("root"), &bad).await.unwrap_err();
+    assert!(err.to_string().starts_with("\"action\": \"session.%\" is not an action"), "{err}");
     // Pages of 2 follow each other without gaps or repeats.
     let mut ids = Vec::new();
     let mut before = None;
@@ -351,7 +366,7 @@ async fn ingest_termination_and_the_sweeper_race_without_corrupting_anything(sto
         let (store, admin) = (store.clone(), admin.clone());
         tokio::spawn(async move {
             for i in (0..N).rev() {
-                match store.request_termination(&admin, &format!("r-{i}")).await {
+                match store.request_termination(&admin, &format!("r-{i}"), &why(), None).await {
                     Ok(_) | Err(StoreError::SessionEnded { .. }) => {}
                     Err(e) => panic!("termination failed: {e}"),
                 }
@@ -396,6 +411,158 @@ async fn ingest_termination_and_the_sweeper_race_without_corrupting_anything(sto
     assert!(matches!(store.verify_audit().await.unwrap(), AuditVerdict::Intact { .. }));
 }
 
+fn start_as(id: &str, session: &str, user: &str, gateway: &str, at: i64) -> GatewayUpdate {
+    let mut update = start(id, session, gateway, at);
+    if let SessionChange::Started(new) = &mut update.update.change {
+        new.user = user.into();
+    }
+    update
+}
+
+async fn bulk_termination_selects_by_user_or_gateway_and_skips_what_it_may_not(store: &Store) {
+    use sra_domain::{Skip, TerminationReason, TerminationTarget};
+    let (a, b) = gateways(store).await;
+    let t = now_ms() - 60_000;
+    store
+        .ingest(&a, &[start_as("1", "a-1", "alice", "gw-a", t), start_as("2", "a-3", "alice", "gw-a", t)])
+        .await
+        .unwrap();
+    store.ingest(&a, &[start_as("3", "b-1", "bob", "gw-a", t + 1)]).await.unwrap();
+    store.ingest(&b, &[start_as("4", "a-2", "alice", "gw-b", t + 2)]).await.unwrap();
+    store.ingest(&a, &[to("5", "a-3", t + 3, SessionChange::Failed { error: "x".into() })]).await.unwrap();
+    let olivia = Caller { login: "olivia".into(), scope: Scope::Gateways(BTreeSet::from(["gw-a".to_owned()])) };
+    let ids = |t: &sra_domain::Terminations| t.requested.iter().map(|r| r.session_id.clone()).collect::<Vec<_>>();
+
+    // A user's active sessions that olivia may see (those on gw-a); alice's on gw-b is not hers to see at all.
+    let preview = store.preview_terminations(&olivia, &TerminationTarget::User("alice".into()), None).await.unwrap();
+    assert_eq!((ids(&preview), preview.skipped.len()), (vec!["a-1".to_owned()], 0));
+    // alice sees both of her sessions but may terminate neither: each is listed as skipped, with why.
+    let (alice, alices) = (Caller::self_only("alice"), TerminationTarget::User("alice".into()));
+    let own = store.preview_terminations(&alice, &alices, None).await.unwrap();
+    assert!(own.requested.is_empty());
+    assert_eq!(
+        own.skipped.iter().map(|s| (s.session_id.as_str(), &s.why)).collect::<Vec<_>>(),
+        [
+            ("a-2", &Skip::NotPermitted { gateway: "gw-b".into() }),
+            ("a-1", &Skip::NotPermitted { gateway: "gw-a".into() })
+        ]
+    );
+    // Named sessions keep the request's order; an ended one, an unknown one and one not visible are skipped.
+    let named = ["a-1", "a-3", "zz", "a-2", "a-1"].map(str::to_owned).to_vec();
+    let preview = store.preview_terminations(&olivia, &TerminationTarget::Sessions(named), None).await.unwrap();
+    assert_eq!(ids(&preview), ["a-1"]);
+    assert_eq!(
+        preview.skipped.iter().map(|s| (s.session_id.as_str(), &s.why)).collect::<Vec<_>>(),
+        [("a-3", &Skip::Ended { status: SessionStatus::Failed }), ("zz", &Skip::NotFound), ("a-2", &Skip::NotFound)]
+    );
+    let before = session_audits(store).await;
+    assert_eq!(before, 5, "a preview writes nothing");
+
+    let why = TerminationReason::parse("gateway host compromised").unwrap();
+    let done = store.terminate_sessions(&olivia, &TerminationTarget::Gateway("gw-a".into()), &why, None).await.unwrap();
+    assert_eq!(ids(&done), ["b-1", "a-1"], "newest first");
+    assert!(done.requested.iter().all(|r| !r.repeated) && done.skipped.is_empty());
+    let b1 = store.visible_session(&Caller::admin("root"), "b-1").await.unwrap();
+    assert_eq!(
+        (b1.terminate_requested_by.as_deref(), b1.termination_reason.as_deref()),
+        (Some("olivia"), Some("gateway host compromised"))
+    );
+    let entry = store.session_audit("b-1").await.unwrap().pop().unwrap();
+    assert_eq!((entry.actor.as_str(), entry.action.as_str()), ("user:olivia", "session.terminate_requested"));
+    assert_eq!(entry.details["reason"], "gateway host compromised");
+    assert_eq!(entry.details["selected_by"], serde_json::json!({"gateway": "gw-a"}));
+    assert_eq!(session_audits(store).await, before + 2);
+
+    // Again, by someone else for another reason: audited, but the first request's time, requester and reason stay.
+    let other = TerminationReason::parse("second thoughts").unwrap();
+    let (root, bobs) = (Caller::admin("root"), TerminationTarget::User("bob".into()));
+    let again = store.terminate_sessions(&root, &bobs, &other, None).await.unwrap();
+    assert_eq!(again.requested.len(), 1);
+    assert!(again.requested[0].repeated && again.requested[0].requested_at == done.requested[0].requested_at);
+    let b1 = store.visible_session(&Caller::admin("root"), "b-1").await.unwrap();
+    assert_eq!(b1.termination_reason.as_deref(), Some("gateway host compromised"));
+    assert_eq!(store.session_audit("b-1").await.unwrap().pop().unwrap().details["reason"], "second thoughts");
+    let mut told = store.heartbeat(&a, &[]).await.unwrap().terminate;
+    told.sort();
+    assert_eq!(told, ["a-1", "b-1"]);
+
+    // Bounded: nothing named, too many named, or a selection bigger than one request may hold.
+    let err = store.terminate_sessions(&olivia, &TerminationTarget::Sessions(vec![]), &why, None).await.unwrap_err();
+    assert_eq!(err.to_string(), "\"session-ids\": name at least one session");
+    let many: Vec<String> = (0..501).map(|i| format!("m-{i}")).collect();
+    let err = store.preview_terminations(&olivia, &TerminationTarget::Sessions(many), None).await.unwrap_err();
+    assert_eq!(err.to_string(), "\"session-ids\": 501 sessions named; at most 500 per request");
+    let crowd: Vec<GatewayUpdate> =
+        (0..501).map(|i| start_as(&format!("c{i}"), &format!("c-{i}"), "carol", "gw-b", t)).collect();
+    for chunk in crowd.chunks(250) {
+        store.ingest(&b, chunk).await.unwrap();
+    }
+    let err = store.preview_terminations(&root, &TerminationTarget::User("carol".into()), None).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid { field, .. } if field == "user"), "{err}");
+    assert!(err.to_string().contains("more than 500 active sessions"), "{err}");
+    assert!(matches!(store.verify_audit().await.unwrap(), AuditVerdict::Intact { .. }));
+}
+
+async fn a_block_placed_with_a_termination_reaches_the_gateway_until_it_ends_or_is_lifted(store: &Store) {
+    use sra_domain::{BlockFor, TerminationReason, TerminationTarget};
+    let (a, b) = gateways(store).await;
+    let t = now_ms() - 60_000;
+    store
+        .ingest(&a, &[start_as("1", "m-1", "mallory", "gw-a", t), start_as("2", "m-2", "mallory", "gw-a", t)])
+        .await
+        .unwrap();
+    store.ingest(&b, &[start_as("3", "m-3", "mallory", "gw-b", t)]).await.unwrap();
+    let olivia = Caller { login: "olivia".into(), scope: Scope::Gateways(BTreeSet::from(["gw-a".to_owned()])) };
+    let why = TerminationReason::parse("credential stuffing").unwrap();
+    let day = BlockFor::parse("24h").unwrap();
+
+    // A preview says who would be blocked where, and places nothing.
+    let target = TerminationTarget::User("mallory".into());
+    let preview = store.preview_terminations(&olivia, &target, Some(day)).await.unwrap();
+    assert_eq!(
+        preview.blocked.iter().map(|b| (b.user.as_str(), b.gateway.as_str())).collect::<Vec<_>>(),
+        [("mallory", "gw-a")]
+    );
+    assert!(store.heartbeat(&a, &[]).await.unwrap().blocked.is_empty());
+
+    // Olivia (Own on gw-a) blocks mallory there: once, however many of his sessions ended; not on gw-b.
+    let done = store.terminate_sessions(&olivia, &target, &why, Some(day)).await.unwrap();
+    assert_eq!(done.requested.len(), 2);
+    assert_eq!(done.blocked.len(), 1);
+    let until = done.blocked[0].until;
+    assert!((until - now_ms() - 24 * 3_600_000).abs() < 60_000);
+    assert_eq!(store.heartbeat(&a, &[]).await.unwrap().blocked, [("mallory".to_owned(), until)]);
+    assert!(store.heartbeat(&b, &[]).await.unwrap().blocked.is_empty(), "gw-b is not olivia's");
+    let listed = store.list_blocks(&olivia).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].blocked_by.as_str(), listed[0].reason.as_str()), ("olivia", "credential stuffing"));
+    assert_eq!(store.list_blocks(&Caller::self_only("mallory")).await.unwrap().len(), 1, "his own block");
+    assert!(store.list_blocks(&Caller::self_only("alice")).await.unwrap().is_empty());
+
+    // A shorter block later does not shorten it; a longer one extends it.
+    store.ingest(&a, &[start_as("4", "m-4", "mallory", "gw-a", t + 5)]).await.unwrap();
+    let hour = BlockFor::parse("1h").unwrap();
+    store.request_termination(&olivia, "m-4", &why, Some(hour)).await.unwrap();
+    assert_eq!(store.heartbeat(&a, &[]).await.unwrap().blocked, [("mallory".to_owned(), until)]);
+    assert_eq!(store.list_blocks(&olivia).await.unwrap().len(), 1);
+
+    // Lifting: not by mallory himself, not by someone who cannot see it; by olivia, audited.
+    let id = listed[0].id;
+    let err = store.lift_block(&Caller::self_only("mallory"), id).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotPermitted(_)), "{err}");
+    let err = store.lift_block(&Caller::self_only("alice"), id).await.unwrap_err();
+    assert!(err.to_string().contains(&format!("no live block #{id}")), "{err}");
+    store.lift_block(&olivia, id).await.unwrap();
+    assert!(store.heartbeat(&a, &[]).await.unwrap().blocked.is_empty());
+    assert!(store.lift_block(&olivia, id).await.is_err(), "already lifted");
+    let query = sra_store::AuditQuery { action: Some("user.*".into()), page_size: 10, ..Default::default() };
+    let entries = store.list_audit(&Caller::admin("root"), &query).await.unwrap().entries;
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["user.unblocked", "user.blocked"], "the shorter block changed nothing and is not recorded");
+    assert_eq!(entries[1].details["reason"], "credential stuffing");
+    assert!(matches!(store.verify_audit().await.unwrap(), AuditVerdict::Intact { .. }));
+}
+
 sra_store::on_both_backends!(
     ingest_termination_and_the_sweeper_race_without_corrupting_anything,
     audit_is_listed_under_the_sessions_visibility,
@@ -404,5 +571,11 @@ sra_store::on_both_backends!(
     a_gateway_writes_only_its_own_sessions,
     heartbeats_keep_sessions_alive_and_silence_loses_them,
     termination_is_requested_by_whom_may_and_handed_to_the_gateway,
+    bulk_termination_selects_by_user_or_gateway_and_skips_what_it_may_not,
+    a_block_placed_with_a_termination_reaches_the_gateway_until_it_ends_or_is_lifted,
     concurrent_writers_each_land_once_on_one_chain,
 );
+
+fn why() -> sra_domain::TerminationReason {
+    sra_domain::TerminationReason::parse("compromised account").unwrap()
+}

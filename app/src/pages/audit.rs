@@ -1,5 +1,6 @@
 //! The audit log: entries the caller may see (administrators: every entry; others: those of the sessions they may
-//! see), newest first, by actor and time range — and the timeline component the session detail shows.
+//! see), newest first, by actor, action, session and time range — and the timeline component the session detail
+//! shows. Each entry reads in words first; its raw details are one toggle away.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -11,11 +12,13 @@ use crate::local_time::LocalTime;
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let field = move |name: &str| query.read().get(name).unwrap_or_default();
-    let filters =
-        move || (field("actor"), field("from"), field("to"), field("tz"), field("before").parse::<i64>().ok());
-    let page = Resource::new(filters, |(actor, from, to, tz, before)| {
+    let filters = move || {
+        let text = (field("actor"), field("action"), field("session"), field("from"), field("to"), field("tz"));
+        (text, field("before").parse::<i64>().ok())
+    };
+    let page = Resource::new(filters, |((actor, action, session, from, to, tz), before)| {
         let some = |v: String| Some(v).filter(|v| !v.is_empty());
-        audit_entries(some(actor), some(from), some(to), some(tz), before)
+        audit_entries(some(actor), some(action), some(session), some(from), some(to), some(tz), before)
     });
     // From/To are the browser's wall-clock times: its offset from UTC goes with them.
     let tz = crate::local_time::tz_field;
@@ -35,6 +38,22 @@ pub fn AuditPage() -> impl IntoView {
                         prop:value=move || field("actor")
                     />
                 </label>
+                <label>
+                    "Action" <select name="action" prop:value=move || field("action")>
+                        {ACTIONS
+                            .iter()
+                            .map(|(value, label)| {
+                                let selected = move || field("action") == *value;
+                                view! {
+                                    <option value=*value selected=selected>
+                                        {*label}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>"Session ID" <input name="session" type="text" prop:value=move || field("session") /></label>
                 <input type="hidden" name="tz" prop:value=tz />
                 <label>"From" <input name="from" type="datetime-local" prop:value=move || field("from") /></label>
                 <label>"To" <input name="to" type="datetime-local" prop:value=move || field("to") /></label>
@@ -60,8 +79,10 @@ pub fn AuditPage() -> impl IntoView {
                                     .next
                                     .map(|before| {
                                         format!(
-                                            "/audit?actor={}&from={}&to={}&tz={}&before={before}",
+                                            "/audit?actor={}&action={}&session={}&from={}&to={}&tz={}&before={before}",
                                             encode(&field("actor")),
+                                            encode(&field("action")),
+                                            encode(&field("session")),
                                             encode(&field("from")),
                                             encode(&field("to")),
                                             encode(&field("tz")),
@@ -107,6 +128,7 @@ pub fn AuditTimeline(entries: Vec<AuditItem>, with_session: bool) -> impl IntoVi
                         <th scope="col">"Actor"</th>
                         <th scope="col">"Action"</th>
                         {with_session.then(|| view! { <th scope="col">"Session ID"</th> })}
+                        <th scope="col">"What happened"</th>
                         <th scope="col">"Details"</th>
                     </tr>
                 </thead>
@@ -135,7 +157,13 @@ pub fn AuditTimeline(entries: Vec<AuditItem>, with_session: bool) -> impl IntoVi
                                             }
                                             None => view! { <td>"—"</td> }.into_any(),
                                         })}
-                                    <td class="details mono">{e.details}</td>
+                                    <td class="summary">{e.summary}</td>
+                                    <td class="details">
+                                        <details>
+                                            <summary>"Raw"</summary>
+                                            <code class="mono">{e.details}</code>
+                                        </details>
+                                    </td>
                                 </tr>
                             }
                         })
@@ -145,6 +173,22 @@ pub fn AuditTimeline(entries: Vec<AuditItem>, with_session: bool) -> impl IntoVi
         </div>
     }
 }
+
+/// The action filter's choices: a family, or one action as recorded.
+const ACTIONS: [(&str, &str); 12] = [
+    ("", "Any"),
+    ("session.*", "Session changes (all)"),
+    ("session.terminate_requested", "Termination requested"),
+    ("session.failed", "Session failed (or lost)"),
+    ("session.terminated", "Session terminated"),
+    ("console.*", "Console sign-ins and outs"),
+    ("api.*", "API sign-ins and tokens"),
+    ("sign_in.throttled", "Sign-ins throttled"),
+    ("user.*", "Users"),
+    ("role.*", "Roles"),
+    ("gateway.*", "Gateways"),
+    ("export.sessions", "Exports"),
+];
 
 /// Percent-encodes text for a URL query value or path segment.
 pub(crate) fn encode(text: &str) -> String {

@@ -8,7 +8,11 @@ use leptos_router::hooks::use_params_map;
 use sra_domain::format_duration;
 
 use super::audit::AuditTimeline;
-use super::terminate::{about, TerminateButton, Termination, TerminationDialog, TerminationError};
+use sra_domain::TerminationTarget;
+
+use super::terminate::{
+    about, TerminateAllButton, TerminateButton, Termination, TerminationDialog, TerminationOutcome,
+};
 use crate::api::{session_detail, SessionView};
 use crate::clock::Clock;
 use crate::error::ConsoleError;
@@ -19,6 +23,9 @@ pub fn SessionDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let detail = Resource::new(id, session_detail);
+    // The page's clock, made here: one made inside the body below would be disposed when a refetch replaces the body
+    // and then handed, dead, to the new body by its context (a panic on the first refresh after a termination).
+    Clock::use_clock();
     let terminate = Termination::provide().action;
     Effect::new(move |_| {
         if terminate.value().get().is_some() {
@@ -80,7 +87,7 @@ pub(crate) fn SessionDetail(detail: SessionView, heading_id: &'static str) -> im
     };
     let text = |value: String| view! { {value} }.into_any();
     let time = |ms: i64| view! { <LocalTime ms seconds=true /> }.into_any();
-    let fields: Vec<(&str, AnyView)> = vec![
+    let mut fields: Vec<(&str, AnyView)> = vec![
         ("User", text(s.user.clone())),
         ("Client interface", text(s.client_interface.label().to_owned())),
         ("Gateway", text(format!("{} ({})", s.gateway.cluster_display_name, s.gateway.cluster_name))),
@@ -95,10 +102,36 @@ pub(crate) fn SessionDetail(detail: SessionView, heading_id: &'static str) -> im
         ("Error", text(s.error_message.clone().unwrap_or_else(|| "—".into()))),
         ("Termination requested", s.terminate_requested_at.map(time).unwrap_or_else(|| text("—".into()))),
     ];
+    if let Some(by) = s.terminate_requested_by.clone() {
+        fields.push(("Requested by", text(by)));
+    }
+    if let Some(reason) = s.termination_reason.clone() {
+        fields.push(("Reason", text(reason)));
+    }
     let button = (detail.may_terminate && !terminating)
         .then(|| view! { <TerminateButton session_id=s.session_id.clone() about=about(&s) place="detail" /> });
+    // Every active session of this user, or on this gateway, that the caller may terminate (the confirmation lists
+    // them, and those skipped).
+    let bulk = detail.may_terminate_any.then(|| {
+        let user = TerminationTarget::User(s.user.clone());
+        let gateway = TerminationTarget::Gateway(s.gateway.cluster_name.clone());
+        view! {
+            <div class="bulk-terminate">
+                <TerminateAllButton
+                    target=user
+                    label=format!("Terminate every active session of {}", s.user)
+                    id="terminate-user"
+                />
+                <TerminateAllButton
+                    target=gateway
+                    label=format!("Terminate every active session on {}", s.gateway.cluster_display_name)
+                    id="terminate-gateway"
+                />
+            </div>
+        }
+    });
     view! {
-        <TerminationError />
+        <TerminationOutcome />
         <div class="detail-head">
             <h1 id=heading_id>"Session " <span class="mono">{s.session_id.clone()}</span></h1>
             <span class=badge>{label}</span>
@@ -115,6 +148,7 @@ pub(crate) fn SessionDetail(detail: SessionView, heading_id: &'static str) -> im
                 })
                 .collect_view()}
         </dl>
+        {bulk}
         <p class="zone">{move || format!("Times in {}.", zone_label())}</p>
         <h2>"Audit log"</h2>
         <AuditTimeline entries=detail.audit with_session=false />

@@ -1,12 +1,14 @@
 //! One module a page.
 
 mod audit;
+mod blocks;
 mod detail;
 mod login;
 mod sessions;
 mod terminate;
 
 pub use audit::AuditPage;
+pub use blocks::BlocksPage;
 pub use detail::SessionDetailPage;
 pub use login::LoginPage;
 pub use sessions::SessionsOverview;

@@ -24,6 +24,7 @@ pub struct Model {
     pub last_seen_at: Option<i64>,
     pub terminate_requested_at: Option<i64>,
     pub terminate_requested_by: Option<String>,
+    pub termination_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

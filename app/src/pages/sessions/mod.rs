@@ -28,7 +28,7 @@ use leptos_router::hooks::use_query_map;
 use sra_domain::url_keys;
 use std::collections::HashSet;
 
-use super::terminate::{Termination, TerminationDialog, TerminationError};
+use super::terminate::{SelectionBar, Termination, TerminationDialog, TerminationOutcome};
 use crate::api::{caller_gateways, changes_since, count_statuses, list_sessions};
 use crate::clock::Clock;
 use crate::error::{ConsoleError, Failure};
@@ -363,7 +363,8 @@ pub fn SessionsOverview() -> impl IntoView {
                         }
                     })
             }}
-            <TerminationError />
+            <TerminationOutcome />
+            <SelectionBar />
             {move || {
                 let fresh = live.with(|l| l.fresh.len());
                 (fresh > 0)

@@ -128,6 +128,8 @@ pub(super) fn sample(id: &str, started_at: i64, status: sra_domain::SessionStatu
         error_message: None,
         updated_at: started_at,
         terminate_requested_at: None,
+        terminate_requested_by: None,
+        termination_reason: None,
     }
 }
 

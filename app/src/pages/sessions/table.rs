@@ -13,7 +13,7 @@ use super::shown::{row_state, Layout, Shown};
 use super::url::href_with;
 use crate::error::ConsoleError;
 use crate::local_time::{hover, LocalTime};
-use crate::pages::terminate::{about, TerminateButton};
+use crate::pages::terminate::{about, SelectForTermination, TerminateButton};
 
 /// The grid's columns: header, and the sort field behind it.
 const COLUMNS: [(&str, SortField); 9] = [
@@ -260,8 +260,12 @@ fn SessionRow(
     let description = about(&session);
     let active = session.status.is_active();
     let action = move || {
-        (active && !terminating && allowed.get().contains(&gateway))
-            .then(|| view! { <TerminateButton session_id=id.clone() about=description.clone() place="row" /> })
+        (active && !terminating && allowed.get().contains(&gateway)).then(|| {
+            view! {
+                <SelectForTermination session_id=id.clone() />
+                <TerminateButton session_id=id.clone() about=description.clone() place="row" />
+            }
+        })
     };
     // Reactive: a row stays on screen across views that both hold it, and its link follows the view.
     let href_id = session.session_id.clone();
