@@ -5,6 +5,7 @@
 //! once; past the edge, an unknown status or resource type cannot exist. This crate is deliberately free of I/O and
 //! heavy dependencies so that the WASM front end and the CLI can use it too.
 
+mod admin;
 mod console_url;
 mod enums;
 mod query;
@@ -14,6 +15,10 @@ mod time;
 mod update;
 mod visibility;
 
+pub use admin::{
+    check_display_name, check_name, ApiKeyListing, GatewayListing, NameError, RoleSpec, UserListing, MAX_ADMIN_NAME,
+    MAX_DISPLAY_NAME, MAX_ROLE_GATEWAYS,
+};
 pub use console_url::{console_time, keys as url_keys, parse_tz, UrlParamError};
 pub use enums::{ClientInterface, ConnectionType, ParseEnumError, ResourceType, SessionStatus, SraRule, Transition};
 pub use query::{

@@ -140,7 +140,7 @@ fn password(source: &PasswordSource) -> anyhow::Result<(String, bool)> {
         anyhow::ensure!(!password.is_empty(), "standard input held no password");
         Ok((password, false))
     } else {
-        Ok((crate::random_password(), true))
+        Ok((sra_store::random_password(), true))
     }
 }
 

@@ -428,7 +428,7 @@ async fn ensure_admin(store: &Store, password: Option<&str>) -> anyhow::Result<(
     }
     let (password, generated) = match password {
         Some(given) => (given.to_owned(), false),
-        None => (random_password(), true),
+        None => (sra_store::random_password(), true),
     };
     let actor = sra_domain::Actor::System;
     store.create_user(&actor, "admin", "Administrator").await?;
@@ -444,14 +444,6 @@ async fn ensure_admin(store: &Store, password: Option<&str>) -> anyhow::Result<(
         println!("Created the administrator: login `admin`, password from SRA_ADMIN_PASSWORD.");
     }
     Ok(())
-}
-
-pub(crate) fn random_password() -> String {
-    use rand::Rng;
-    // No look-alike characters (0/O, 1/l/I): it may be typed from a screen.
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::thread_rng();
-    (0..20).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect()
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -20,6 +20,12 @@ pub enum StoreError {
     UnknownUser(String),
     #[error("unknown role {0:?}")]
     UnknownRole(String),
+    #[error("{what} {name:?} already exists")]
+    Exists { what: &'static str, name: String },
+    #[error(transparent)]
+    Name(#[from] sra_domain::NameError),
+    #[error("this would leave no enabled user with an All role: keep at least one administrator")]
+    LastAdministrator,
     #[error("unknown or already revoked API key {0:?}")]
     UnknownApiKey(String),
     #[error("unknown session {0:?}")]
@@ -122,6 +128,11 @@ impl StoreError {
             StoreError::Query(_)
             | StoreError::Reason(_)
             | StoreError::Invalid { .. }
+            | StoreError::Name(_)
+            | StoreError::UnknownGateway(_)
+            | StoreError::UnknownUser(_)
+            | StoreError::UnknownRole(_)
+            | StoreError::UnknownApiKey(_)
             | StoreError::WeakPassword { .. } => ErrorKind::BadInput,
             StoreError::BadCredentials
             | StoreError::UnknownToken
@@ -131,7 +142,10 @@ impl StoreError {
             | StoreError::UnknownGatewayKey => ErrorKind::Unauthenticated,
             StoreError::NotPermitted(_) | StoreError::ForeignSession { .. } => ErrorKind::Forbidden,
             StoreError::UnknownSession(_) => ErrorKind::NotFound,
-            StoreError::SessionEnded { .. } | StoreError::InvalidTransition { .. } => ErrorKind::Conflict,
+            StoreError::SessionEnded { .. }
+            | StoreError::InvalidTransition { .. }
+            | StoreError::Exists { .. }
+            | StoreError::LastAdministrator => ErrorKind::Conflict,
             StoreError::UpdateRefused { reason, .. } => match reason.kind() {
                 ErrorKind::Forbidden => ErrorKind::Forbidden,
                 _ => ErrorKind::Conflict,
@@ -142,10 +156,6 @@ impl StoreError {
             | StoreError::Connect { .. }
             | StoreError::Migrate(_)
             | StoreError::Db(_)
-            | StoreError::UnknownGateway(_)
-            | StoreError::UnknownUser(_)
-            | StoreError::UnknownRole(_)
-            | StoreError::UnknownApiKey(_)
             | StoreError::Hashing(_)
             | StoreError::Corrupt { .. }
             | StoreError::AuditKeyMismatch

@@ -81,6 +81,15 @@ pub(crate) enum PasswordCheck {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c3JhLXNlc3Npb25zLWR1bW15$Wg3hx2bU0S4jyv4VbgYbvw7o5P5c3m6AaJtsvZqGSQk";
 
+/// A password for a new user or a reset: 20 characters without look-alikes (0/O, 1/l/I), since it may be typed from a
+/// screen; about 115 bits.
+pub fn random_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..20).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect()
+}
+
 impl Store {
     /// Sets (or replaces) a user's password. Every sign-in and API token of the user ends.
     pub async fn set_password(&self, actor: &Actor, login: &str, password: &str) -> Result<(), StoreError> {
@@ -103,7 +112,14 @@ impl Store {
 
     /// Enables or disables a user. Disabling ends every sign-in and API token of the user at once.
     pub async fn set_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<(), StoreError> {
+        if disabled && matches!(actor, Actor::User(me) if me == login) {
+            return Err(StoreError::Invalid {
+                field: "login".into(),
+                reason: format!("{login} is you: ask another administrator to disable your account"),
+            });
+        }
         let mut txn = self.begin_write().await?;
+        let admins = crate::administration::administrators(&*txn).await?;
         let user_id = user_id(&*txn, login).await?;
         user::Entity::update_many()
             .col_expr(user::Column::Disabled, Expr::value(disabled))
@@ -112,6 +128,7 @@ impl Store {
             .await?;
         if disabled {
             revoke_all(&*txn, user_id).await?;
+            crate::administration::keep_an_administrator(&*txn, admins).await?;
         }
         let action = if disabled { "user.disabled" } else { "user.enabled" };
         audit(&mut txn, now_ms(), actor, action, None, json!({"login": login})).await?;

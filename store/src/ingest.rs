@@ -290,6 +290,9 @@ impl Store {
     pub async fn heartbeat(&self, gateway: &GatewayIdentity, live: &[String]) -> Result<HeartbeatAnswer, StoreError> {
         let now = now_ms();
         let txn = self.begin_write().await?;
+        let mut beat = Sql::new(txn.get_database_backend());
+        beat.push("UPDATE gateways SET last_heartbeat_at = ").bind(now).push(" WHERE id = ").bind(gateway.id);
+        txn.execute(beat.build()).await?;
         let mut known: HashMap<String, SessionStatus> = HashMap::new();
         for chunk in live.chunks(CHUNK) {
             let mut update = Sql::new(txn.get_database_backend());

@@ -52,7 +52,7 @@ pub use changes::{StreamChanges, HEAD_REUSE, MAX_CHANGES};
 pub use checkpoint::{read_checkpoints, Checkpoint, CheckpointFileError};
 pub use connect::{Backend, PoolStats};
 pub use error::{ErrorKind, StoreError};
-pub use identity::{Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
+pub use identity::{random_password, Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use ingest::{GatewayIdentity, GatewayUpdate, HeartbeatAnswer, Outcome};
 pub use outage::Outage;
 pub use retention::{Pruned, Retention, RetentionError};

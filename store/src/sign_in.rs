@@ -231,7 +231,7 @@ impl Store {
         };
         match check {
             PasswordCheck::Valid(principal) => {
-                self.take_back_attempt(&keys).await?;
+                self.take_back_attempt(&keys, &principal.login, now).await?;
                 Ok(principal)
             }
             failed => {
@@ -303,9 +303,13 @@ impl Store {
         txn.commit().await
     }
 
-    /// A successful sign-in: its pair starts over, and its address gets this attempt back.
-    async fn take_back_attempt(&self, keys: &Keys) -> Result<(), StoreError> {
+    /// A successful sign-in: its pair starts over, its address gets this attempt back, and the user's last sign-in is
+    /// now (the administration pages show it).
+    async fn take_back_attempt(&self, keys: &Keys, login: &str, now: Millis) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
+        let mut seen = crate::sql::Sql::new(txn.get_database_backend());
+        seen.push("UPDATE users SET last_sign_in_at = ").bind(now).push(" WHERE login = ").bind(login.to_owned());
+        txn.execute(seen.build()).await?;
         counter::Entity::delete_by_id(keys.pair.clone()).exec(&*txn).await?;
         let mut sql = crate::sql::Sql::new(txn.get_database_backend());
         sql.push("UPDATE sign_in_throttle SET failures = failures - 1 WHERE failures > 0 AND key = ")

@@ -13,6 +13,8 @@ pub struct Model {
     pub created_at: i64,
     /// SHA-256 of the gateway's API key, once one was issued.
     pub credential_hash: Option<String>,
+    /// When it last sent a heartbeat, if ever.
+    pub last_heartbeat_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,8 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub disabled: bool,
     pub created_at: i64,
+    /// When they last signed in (console or API key), if ever.
+    pub last_sign_in_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
