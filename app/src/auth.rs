@@ -20,6 +20,9 @@ pub const SECURE_SESSION_COOKIE: &str = "__Host-sra_session";
 pub struct SignedIn {
     pub login: String,
     pub display_name: String,
+    /// An administrator (a role with the All rule): the administration pages are theirs.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// Signs in with a login and password, sets the cookie and sends the browser on to `next` (a path of this console).
@@ -60,7 +63,11 @@ pub async fn logout() -> Result<(), ConsoleError> {
 /// Who is signed in, if anyone.
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<SignedIn>, ConsoleError> {
-    Ok(server::signed_in().map(|s| SignedIn { login: s.principal.login, display_name: s.principal.display_name }))
+    Ok(server::signed_in().map(|s| SignedIn {
+        admin: s.caller.scope == sra_domain::Scope::All,
+        login: s.principal.login,
+        display_name: s.principal.display_name,
+    }))
 }
 
 /// Where to go after signing in: a path of this console only, the overview by default. The path must start with one
@@ -190,6 +197,17 @@ pub mod server {
                 Err(ConsoleError::not_signed_in())
             }
         }
+    }
+
+    /// The caller of an administration server function, as the audit log's actor. Anyone but an administrator (All)
+    /// gets 404, as for a page that does not exist: the administration is not advertised to them.
+    pub async fn administrator() -> Result<sra_domain::Actor, ConsoleError> {
+        let caller = caller().await?;
+        if caller.scope == sra_domain::Scope::All {
+            return Ok(sra_domain::Actor::User(caller.login));
+        }
+        status(StatusCode::NOT_FOUND);
+        Err(ConsoleError::new(Failure::NotFound, "no such page"))
     }
 
     pub fn set_cookie(token: &str, max_age_seconds: i64) {

@@ -7,6 +7,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod clock;
@@ -84,6 +85,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=pages::AuditPage />
                     <Route path=path!("/blocks") view=pages::BlocksPage />
                     <Route path=path!("/login") view=pages::LoginPage />
+                    // Async for the same reason: anyone but an administrator gets a 404 answer.
+                    <Route path=path!("/admin/users") view=pages::AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/roles") view=pages::AdminRolesPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/keys") view=pages::AdminKeysPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/gateways") view=pages::AdminGatewaysPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -114,6 +120,15 @@ fn TopBar() -> impl IntoView {
                         .flatten()
                         .map(|user| {
                             view! {
+                                {user
+                                    .admin
+                                    .then(|| {
+                                        view! {
+                                            <a class="admin-link" href="/admin/users">
+                                                "Administration"
+                                            </a>
+                                        }
+                                    })}
                                 <span class="whoami" title=user.login.clone()>
                                     {user.display_name}
                                 </span>

@@ -70,12 +70,15 @@ pub async fn database_reachable(State(store): State<Store>, request: Request, ne
 }
 
 /// Console pages (and the overview's exports) that need a signed-in user; anyone else is sent to the login page first.
+/// (The administration pages then answer 404 to anyone but an administrator: they render as not found.)
 fn needs_sign_in(path: &str) -> bool {
     path == "/sessions"
         || path == "/audit"
         || path == "/blocks"
         || path.starts_with("/sessions/")
         || path.starts_with("/export/")
+        || path == "/admin"
+        || path.starts_with("/admin/")
 }
 
 /// Refuses state-changing requests to the console's server functions unless they come from the console's own pages:

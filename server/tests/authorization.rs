@@ -55,6 +55,15 @@ use Expect::{Sessions, Status, Stream, User};
 
 const ALL_SESSIONS: &[&str] = &["alice@gw-a", "bob@gw-b", "carol@gw-a", "olivia@gw-a"];
 
+/// An administration page: the login page first for anyone not signed in, 404 for anyone but an administrator.
+const ADMIN_PAGE: [Expect; 7] =
+    [Status(303), Status(404), Status(404), Status(200), Status(303), Status(303), Status(303)];
+
+/// An administration server function: `status` for the administrator, 404 for other signed-in users, 401 for the rest.
+const fn admin_call(status: u16) -> [Expect; 7] {
+    [Status(401), Status(404), Status(404), Status(status), Status(401), Status(401), Status(401)]
+}
+
 /// Endpoint and body → expected answer for Anonymous, Self (alice), Own (olivia: gw-b), Admin, Disabled, Expired and
 /// Revoked callers.
 const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
@@ -298,6 +307,42 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
         Bearer,
         [Status(401), Status(400), Status(400), Status(400), Status(401), Status(401), Status(401)],
     ),
+    // Administration: pages and server functions for administrators only; signed-in others are told there is no such
+    // page (404), as for any page that does not exist. The administrator's calls run in this order, each on what the
+    // row before it made.
+    ("GET", "/admin/users", "", Cookie, ADMIN_PAGE),
+    ("GET", "/admin/roles", "", Cookie, ADMIN_PAGE),
+    ("GET", "/admin/keys", "", Cookie, ADMIN_PAGE),
+    ("GET", "/admin/gateways", "", Cookie, ADMIN_PAGE),
+    ("POST", "/api/admin_directory", "{}", Cookie, admin_call(200)),
+    ("POST", "/api/admin_create_user", r#"{"login": "matrix-new", "display_name": ""}"#, Cookie, admin_call(200)),
+    ("POST", "/api/admin_create_user", r#"{"login": "matrix-new", "display_name": ""}"#, Cookie, admin_call(409)),
+    ("POST", "/api/admin_create_user", r#"{"login": "bad name!", "display_name": ""}"#, Cookie, admin_call(400)),
+    ("POST", "/api/admin_reset_password", r#"{"login": "matrix-new"}"#, Cookie, admin_call(200)),
+    ("POST", "/api/admin_assign_role", r#"{"login": "matrix-new", "role": "own-b"}"#, Cookie, admin_call(200)),
+    ("POST", "/api/admin_unassign_role", r#"{"login": "matrix-new", "role": "own-b"}"#, Cookie, admin_call(200)),
+    ("POST", "/api/admin_set_disabled", r#"{"login": "matrix-new", "disabled": true}"#, Cookie, admin_call(200)),
+    ("POST", "/api/admin_set_disabled", r#"{"login": "admin", "disabled": true}"#, Cookie, admin_call(400)),
+    (
+        "POST",
+        "/api/admin_create_role",
+        r#"{"name": "matrix-role", "rule": "own", "gateways": ["gw-a"]}"#,
+        Cookie,
+        admin_call(200),
+    ),
+    (
+        "POST",
+        "/api/admin_set_role_rule",
+        r#"{"name": "matrix-role", "rule": "none", "gateways": ["gw-a"]}"#,
+        Cookie,
+        admin_call(400),
+    ),
+    ("POST", "/api/admin_set_role_rule", r#"{"name": "matrix-role", "rule": "all"}"#, Cookie, admin_call(200)),
+    ("POST", "/api/admin_create_api_key", r#"{"login": "alice"}"#, Cookie, admin_call(200)),
+    ("POST", "/api/admin_revoke_api_key", r#"{"access_id": "p-nope"}"#, Cookie, admin_call(400)),
+    ("POST", "/api/admin_register_gateway", r#"{"name": "gw-matrix", "display_name": ""}"#, Cookie, admin_call(200)),
+    ("POST", "/api/admin_rotate_gateway_key", r#"{"name": "gw-matrix"}"#, Cookie, admin_call(200)),
+    ("POST", "/api/admin_rotate_gateway_key", r#"{"name": "gw-nope"}"#, Cookie, admin_call(400)),
     // The other credential is refused everywhere: the API takes no cookies (a page elsewhere could make the browser
     // send them), the console no bearer tokens.
     ("POST", "/list-sra-sessions", "{}", Cookie, [Status(401); 7]),
@@ -311,6 +356,9 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
     ("POST", "/lift-sra-block", r#"{"id": 1}"#, Cookie, [Status(401); 7]),
     ("POST", "/api/list_blocks", "{}", Bearer, [Status(401); 7]),
     ("POST", "/api/lift_block", r#"{"id": 1}"#, Bearer, [Status(401); 7]),
+    ("POST", "/api/admin_directory", "{}", Bearer, [Status(401); 7]),
+    ("POST", "/api/admin_create_user", r#"{"login": "x", "display_name": ""}"#, Bearer, [Status(401); 7]),
+    ("GET", "/admin/users", "", Bearer, [Status(303); 7]),
     ("GET", "/sessions", "", Bearer, [Status(303); 7]),
     ("GET", "/export/sessions.csv", "", Bearer, [Status(303); 7]),
     ("GET", "/events/sessions", "", Bearer, [Status(401); 7]),

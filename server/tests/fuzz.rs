@@ -533,6 +533,38 @@ fn the_console_never_fails_on_what_it_is_sent() {
     serve_all(requests, router_cases());
 }
 
+/// The administration's server functions, called by an administrator (who may run them) with any arguments: never a
+/// 5xx, and a refusal says why. (No generated word is the administrator's own login, so the world stays signed in.)
+#[test]
+fn the_administration_never_fails_on_what_it_is_sent() {
+    let cookie = world().cookie.clone();
+    const ENDPOINTS: &[&str] = &[
+        "/api/admin_directory",
+        "/api/admin_create_user",
+        "/api/admin_reset_password",
+        "/api/admin_set_disabled",
+        "/api/admin_assign_role",
+        "/api/admin_unassign_role",
+        "/api/admin_create_role",
+        "/api/admin_set_role_rule",
+        "/api/admin_create_api_key",
+        "/api/admin_revoke_api_key",
+        "/api/admin_register_gateway",
+        "/api/admin_rotate_gateway_key",
+    ];
+    const KEYS: &[&str] = &["login", "display_name", "disabled", "role", "name", "rule", "gateways", "access_id"];
+    let requests = (prop::sample::select(ENDPOINTS), json_body(KEYS)).prop_map(move |(path, body)| {
+        Request::post(path)
+            .header(header::HOST, "console.test")
+            .header(header::ORIGIN, "http://console.test")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, format!("sra_session={cookie}"))
+            .body(Body::from(body))
+            .unwrap()
+    });
+    serve_all(requests, router_cases());
+}
+
 /// The event streams: any view, any starting token (an altered real one, or generated text) in the URL or in
 /// `Last-Event-ID`. A stream that opens must start with its `ready` event; anything else is a 4xx that says why.
 #[test]

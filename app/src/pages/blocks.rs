@@ -47,7 +47,7 @@ pub fn BlocksPage() -> impl IntoView {
                             Ok(list) => {
                                 view! {
                                     <div class="table-wrap">
-                                        <table class="block-list">
+                                        <table class="admin-list block-list">
                                             <thead>
                                                 <tr>
                                                     <th scope="col">"User"</th>

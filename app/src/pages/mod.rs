@@ -1,5 +1,6 @@
 //! One module a page.
 
+mod admin;
 mod audit;
 mod blocks;
 mod detail;
@@ -7,6 +8,7 @@ mod login;
 mod sessions;
 mod terminate;
 
+pub use admin::{AdminGatewaysPage, AdminKeysPage, AdminRolesPage, AdminUsersPage};
 pub use audit::AuditPage;
 pub use blocks::BlocksPage;
 pub use detail::SessionDetailPage;

@@ -1,0 +1,176 @@
+//! Users: create (the password is shown once), disable or enable, give a new password, give and take roles.
+
+use leptos::prelude::*;
+use sra_domain::{UserListing, MAX_ADMIN_NAME, MAX_DISPLAY_NAME};
+
+use super::{confirmed, frame, Admin, Change};
+use crate::local_time::LocalTime;
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let admin = Admin::new();
+    let login = RwSignal::new(String::new());
+    let display_name = RwSignal::new(String::new());
+    let form = view! {
+        <form
+            class="admin-form"
+            aria-label="New user"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                admin
+                    .ask(Change::CreateUser {
+                        login: login.get_untracked(),
+                        display_name: display_name.get_untracked(),
+                    });
+            }
+        >
+            <label>
+                "Login" <input name="login" required maxlength=MAX_ADMIN_NAME autocomplete="off" bind:value=login />
+            </label>
+            <label>
+                "Display name"
+                <input name="display_name" maxlength=MAX_DISPLAY_NAME autocomplete="off" bind:value=display_name />
+            </label>
+            <button type="submit" disabled=move || admin.busy().get()>
+                "Create user"
+            </button>
+        </form>
+    };
+    frame(
+        admin,
+        "Users",
+        "Who may sign in, and the access roles that decide whose sessions they see beyond their own.",
+        form,
+        move |directory| {
+            let roles: Vec<String> = directory.roles.iter().map(|r| r.name.clone()).collect();
+            view! {
+                <div class="table-wrap">
+                    <table class="admin-list user-list">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Login"</th>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Access roles"</th>
+                                <th scope="col">"Last sign-in"</th>
+                                <th scope="col">"State"</th>
+                                <th scope="col">
+                                    <span class="visually-hidden">"Actions"</span>
+                                </th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {directory.users.into_iter().map(|user| user_row(admin, user, &roles)).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }
+        },
+    )
+}
+
+fn user_row(admin: Admin, user: UserListing, all_roles: &[String]) -> impl IntoView {
+    let UserListing { login, display_name, disabled, has_password, roles, last_sign_in_at } = user;
+    let addable: Vec<String> = all_roles.iter().filter(|r| !roles.contains(r)).cloned().collect();
+    let held = roles
+        .into_iter()
+        .map(|role| {
+            let label = format!("Take the role {role} from {login}");
+            let change = Change::UnassignRole { login: login.clone(), role: role.clone() };
+            view! {
+                <span class="chip">
+                    {role}
+                    <button
+                        class="chip-remove"
+                        aria-label=label
+                        disabled=move || admin.busy().get()
+                        on:click=move |_| admin.ask(change.clone())
+                    >
+                        "×"
+                    </button>
+                </span>
+            }
+        })
+        .collect_view();
+    let add = (!addable.is_empty()).then(|| {
+        let login = login.clone();
+        view! {
+            <select
+                aria-label=format!("Give {login} a role")
+                prop:value=""
+                disabled=move || admin.busy().get()
+                on:change=move |ev| {
+                    let role = event_target_value(&ev);
+                    if !role.is_empty() {
+                        admin
+                            .ask(Change::AssignRole {
+                                login: login.clone(),
+                                role,
+                            });
+                    }
+                }
+            >
+                <option value="">"Give a role…"</option>
+                {addable
+                    .into_iter()
+                    .map(|r| {
+                        let value = r.clone();
+                        view! { <option value=value>{r}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        }
+    });
+    let reset = {
+        let login = login.clone();
+        move |_| {
+            if confirmed(&format!("Give {login} a new password? Their current password and sign-ins stop working.")) {
+                admin.ask(Change::ResetPassword(login.clone()));
+            }
+        }
+    };
+    let toggle = {
+        let login = login.clone();
+        move |_| {
+            if !disabled && !confirmed(&format!("Disable {login}? Their sign-ins and API tokens end at once.")) {
+                return;
+            }
+            admin.ask(Change::SetDisabled(login.clone(), !disabled));
+        }
+    };
+    view! {
+        <tr data-login=login.clone() class:disabled=disabled>
+            <th scope="row">{login.clone()}</th>
+            <td>{display_name}</td>
+            <td class="roles">{held} {add}</td>
+            <td class="time">
+                {match last_sign_in_at {
+                    Some(ms) => view! { <LocalTime ms /> }.into_any(),
+                    None => "Never".into_any(),
+                }}
+            </td>
+            <td>
+                {match (disabled, has_password) {
+                    (true, _) => "Disabled",
+                    (false, true) => "Active",
+                    (false, false) => "No password",
+                }}
+            </td>
+            <td class="actions">
+                <button
+                    aria-label=format!("New password for {login}")
+                    disabled=move || admin.busy().get()
+                    on:click=reset
+                >
+                    {if has_password { "New password" } else { "Set password" }}
+                </button>
+                <button
+                    aria-label=format!("{} {login}", if disabled { "Enable" } else { "Disable" })
+                    disabled=move || admin.busy().get()
+                    on:click=toggle
+                >
+                    {if disabled { "Enable" } else { "Disable" }}
+                </button>
+            </td>
+        </tr>
+    }
+}
