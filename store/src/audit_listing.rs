@@ -97,7 +97,7 @@ impl Store {
             sql.push(" AND a.session_id = ").bind(id.clone());
         }
         if let Some(actor) = &query.actor {
-            sql.push(" AND a.actor = ").bind(actor.clone());
+            sql.push(" AND a.actor = ").bind(recorded_actor(actor));
         }
         match query.action.as_deref().map(action_filter).transpose()? {
             Some(ActionFilter::Exactly(action)) => {
@@ -196,9 +196,20 @@ fn action_filter(value: &str) -> Result<ActionFilter<'_>, StoreError> {
     }
 }
 
+/// The actor as the log records it: a bare name (no `user:` / `gateway:` kind, not `system`) is a user's login, so
+/// "olivia" finds what olivia did — what a person typing a name into the filter means.
+fn recorded_actor(actor: &str) -> String {
+    let actor = actor.trim();
+    if actor.contains(':') || actor == "system" {
+        actor.to_owned()
+    } else {
+        format!("user:{actor}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{action_filter, ActionFilter};
+    use super::{action_filter, recorded_actor, ActionFilter};
 
     #[test]
     fn action_filters_are_names_or_families() {
@@ -210,5 +221,15 @@ mod tests {
         for bad in ["session", "%.*", "session.%", "*", "a.b*", "Session.started", ""] {
             assert!(action_filter(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_bare_name_is_a_users_login() {
+        assert_eq!(recorded_actor("olivia"), "user:olivia");
+        assert_eq!(recorded_actor(" olivia "), "user:olivia");
+        assert_eq!(recorded_actor("user:olivia"), "user:olivia");
+        assert_eq!(recorded_actor("gateway:gw-eu-west-1"), "gateway:gw-eu-west-1");
+        assert_eq!(recorded_actor("user:os:root"), "user:os:root");
+        assert_eq!(recorded_actor("system"), "system");
     }
 }

@@ -34,7 +34,7 @@ pub fn AuditPage() -> impl IntoView {
                     <input
                         name="actor"
                         type="text"
-                        placeholder="user:olivia, gateway:gw-eu-west-1, system"
+                        placeholder="olivia, gateway:gw-eu-west-1, system"
                         prop:value=move || field("actor")
                     />
                 </label>
