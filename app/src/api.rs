@@ -142,14 +142,14 @@ fn audit_item(r: sra_store::AuditRecord) -> AuditItem {
     }
 }
 
-/// One session the caller may see, with its audit timeline (oldest first).
+/// One session the caller may see, with its audit timeline (oldest first). The view is audited.
 #[server(prefix = "/api", endpoint = "session_detail", input = Json)]
 pub async fn session_detail(session_id: String) -> Result<SessionView, ConsoleError> {
     use crate::auth::server;
     let caller = server::caller().await?;
     let store = server::store()?;
-    let session = store.visible_session(&caller, &session_id).await.map_err(server::failure)?;
-    let audit = store.session_audit(&session_id).await.map_err(server::failure)?;
+    let (session, audit) =
+        store.view_session(&caller, &session_id, sra_store::ViewedThrough::Console).await.map_err(server::failure)?;
     Ok(SessionView {
         may_terminate: session.status.is_active() && caller.may_terminate(&session.gateway.cluster_name),
         may_terminate_any: match &caller.scope {

@@ -86,6 +86,19 @@ test('an administrator creates a user and a role; the role\'s Secure Remote Acce
   const granted = await gatewaysShown(user);
   expect(granted.length).toBeGreaterThan(0);
   expect(new Set(granted)).toEqual(new Set(['gw-ap-south-1']));
+  // The user opens one of those sessions: the administrator can see that they did; the user's own timeline does not
+  // list readers.
+  const viewed = (await user.locator('table.sessions tbody tr').first().getAttribute('data-session-id'))!;
+  await user.goto(`/sessions/${viewed}`);
+  await hydrated(user);
+  await expect(user.locator('table.audit-log')).toContainText('started');
+  await expect(user.locator('table.audit-log')).not.toContainText('viewed the session');
+  await page.goto(`/audit?actor=${login}&action=view.session`);
+  await hydrated(page);
+  const views = page.locator('table.audit-log tbody tr');
+  await expect(views).toHaveCount(1);
+  await expect(views).toContainText(`${login} viewed the session`);
+  await expect(views.getByRole('link', { name: viewed })).toBeVisible();
 
   // The rule back to None: the next listing is empty again.
   await page.goto('/admin/roles');
@@ -94,7 +107,7 @@ test('an administrator creates a user and a role; the role\'s Secure Remote Acce
   await expect(card.locator('.unsaved')).toBeVisible();
   await card.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toHaveText(`Saved the Secure Remote Access rule of ${role}.`);
-  await user.reload();
+  await user.goto('/sessions');
   await hydrated(user);
   expect(await gatewaysShown(user)).toEqual([]);
 

@@ -159,7 +159,7 @@ pub async fn list_sra_session_audit(
     let (headers, body) = read::<ListSraSessionAudit>(request, MAX_BODY).await?;
     let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
     let session_id = required_session_id(body.session_id)?;
-    let records = store.audit_of_visible_session(&caller, &session_id).await?;
+    let (_, records) = store.view_session(&caller, &session_id, sra_store::ViewedThrough::Api).await?;
     let entries = records.into_iter().map(audit_entry).collect();
     Ok(Json(ListSraSessionAuditOutput { session_id, entries }))
 }

@@ -92,6 +92,8 @@ impl Store {
                 sql.push(" OR s.gateway_id IN ").bind_list(granted.iter().copied());
             }
             sql.push("))");
+            // Who viewed which session is administrators' business.
+            sql.push(" AND a.action NOT LIKE ").bind(crate::views::VIEW_FAMILY_LIKE.to_owned());
         }
         if let Some(id) = &query.session_id {
             sql.push(" AND a.session_id = ").bind(id.clone());

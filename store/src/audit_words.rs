@@ -72,6 +72,35 @@ pub fn summary(actor: &str, action: &str, details: &Value) -> String {
         "role.created" => format!("role {} created (SRA rule: {})", text("name"), text("sra_rule")),
         "role.assigned" => format!("role {} assigned to {}", text("role"), text("login")),
         "role.granted" => format!("role {} granted gateways {}", text("role"), list(details.get("gateways"))),
+        "role.unassigned" => format!("role {} taken from {}", text("role"), text("login")),
+        "role.rule_set" => {
+            let rule = |rule: &str, gateways: Option<&Value>| match rule {
+                "own" => format!("Own ({})", list(gateways)),
+                "all" => "All".to_owned(),
+                "none" => "None".to_owned(),
+                other => other.to_owned(),
+            };
+            let was = details.get("was").cloned().unwrap_or(Value::Null);
+            let was_rule = was.get("sra_rule").and_then(Value::as_str).unwrap_or("?");
+            format!(
+                "SRA rule of role {} set to {} (was {})",
+                text("role"),
+                rule(&text("sra_rule"), details.get("gateways")),
+                rule(was_rule, was.get("gateways")),
+            )
+        }
+        "user.blocked" => format!(
+            "{} blocked on {} until {} by {by}: {}",
+            text("user"),
+            text("gateway"),
+            text("until"),
+            text("reason")
+        ),
+        "user.unblocked" => format!("{by} lifted the block of {} on {}", text("user"), text("gateway")),
+        "view.session" => match details.get("through").and_then(Value::as_str) {
+            Some("api") => format!("{by} read the session's trail over the API"),
+            _ => format!("{by} viewed the session"),
+        },
         "api_key.created" => format!("API key {} created for {}", text("access_id"), text("login")),
         "api_key.revoked" => format!("API key {} revoked", text("access_id")),
         "api.token_issued" => match details.get("access_id").and_then(Value::as_str) {
@@ -168,6 +197,29 @@ mod tests {
         assert_eq!(
             summary("user:olivia", "export.sessions", &cut),
             "olivia exported 5000 sessions as JSON, interrupted (view: the default)"
+        );
+    }
+
+    #[test]
+    fn administration_blocks_and_views_read_as_sentences() {
+        let rule = json!({"role": "eu-ops", "sra_rule": "own", "gateways": ["gw-a", "gw-b"],
+                          "was": {"sra_rule": "none", "gateways": []}});
+        assert_eq!(
+            summary("user:admin", "role.rule_set", &rule),
+            "SRA rule of role eu-ops set to Own (gw-a, gw-b) (was None)"
+        );
+        let taken = json!({"login": "erin", "role": "eu-ops"});
+        assert_eq!(summary("user:admin", "role.unassigned", &taken), "role eu-ops taken from erin");
+        let block = json!({"user": "mallory", "gateway": "gw-a", "until": "2026-12-11T09:00:00Z", "reason": "leak"});
+        assert_eq!(
+            summary("user:olivia", "user.blocked", &block),
+            "mallory blocked on gw-a until 2026-12-11T09:00:00Z by olivia: leak"
+        );
+        assert_eq!(summary("user:olivia", "user.unblocked", &block), "olivia lifted the block of mallory on gw-a");
+        assert_eq!(summary("user:olivia", "view.session", &json!({"through": "console"})), "olivia viewed the session");
+        assert_eq!(
+            summary("user:olivia", "view.session", &json!({"through": "api"})),
+            "olivia read the session's trail over the API"
         );
     }
 

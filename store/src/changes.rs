@@ -254,7 +254,10 @@ impl Store {
         }
         let backend = self.db.get_database_backend();
         let mut sql = Sql::new(backend);
-        sql.push("SELECT COUNT(DISTINCT session_id) AS sessions, COUNT(CASE WHEN action IN ")
+        // Views (who read a session's detail) name a session but change nothing.
+        sql.push("SELECT COUNT(DISTINCT CASE WHEN action NOT LIKE ")
+            .bind(crate::views::VIEW_FAMILY_LIKE.to_owned())
+            .push(" THEN session_id END) AS sessions, COUNT(CASE WHEN action IN ")
             .bind_list(RESET_ACTIONS.iter().map(|a| (*a).to_owned()))
             .push(" THEN 1 END) AS resets FROM audit_log WHERE id > ")
             .bind(since)
@@ -271,7 +274,8 @@ impl Store {
         let mut sql = Sql::new(backend);
         sql.push("SELECT ").push(COLUMNS).push(" FROM sessions s JOIN gateways g ON ").push(GATEWAY_OF_SESSION);
         sql.push(" WHERE s.session_id IN (SELECT session_id FROM audit_log WHERE id > ").bind(since);
-        sql.push(" AND id <= ").bind(head).push(")");
+        sql.push(" AND id <= ").bind(head).push(" AND action NOT LIKE ");
+        sql.bind(crate::views::VIEW_FAMILY_LIKE.to_owned()).push(")");
         let mut changed = Vec::with_capacity(usize::try_from(sessions).unwrap_or(0));
         for row in self.db.query_all(sql.build()).await? {
             changed.push(row_to_summary(&row)?);

@@ -40,6 +40,7 @@ mod sql;
 mod termination;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod views;
 
 pub use administration::{RoleSpec, UserListing};
 pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
@@ -60,6 +61,7 @@ pub use sign_in::{
     Attempt, Channel, Credential, Throttled, ADDRESS_LIMIT, FIRST_DELAY_MS, MAX_ACCOUNT_LEN, MAX_SECRET_LEN,
     PAIR_FREE_FAILURES, WINDOW_MS as THROTTLE_WINDOW_MS,
 };
+pub use views::{ViewedThrough, VIEW_ACTION, VIEW_REPEAT_MS};
 
 use sea_orm::DatabaseConnection;
 

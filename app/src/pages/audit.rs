@@ -175,7 +175,7 @@ pub fn AuditTimeline(entries: Vec<AuditItem>, with_session: bool) -> impl IntoVi
 }
 
 /// The action filter's choices: a family, or one action as recorded.
-const ACTIONS: [(&str, &str); 12] = [
+const ACTIONS: [(&str, &str); 14] = [
     ("", "Any"),
     ("session.*", "Session changes (all)"),
     ("session.terminate_requested", "Termination requested"),
@@ -188,6 +188,8 @@ const ACTIONS: [(&str, &str); 12] = [
     ("role.*", "Roles"),
     ("gateway.*", "Gateways"),
     ("export.sessions", "Exports"),
+    ("view.session", "Session views"),
+    ("user.blocked", "Users blocked"),
 ];
 
 /// Percent-encodes text for a URL query value or path segment.
