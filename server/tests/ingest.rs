@@ -281,7 +281,8 @@ mod simulated {
     use super::*;
 
     /// The simulator drives a served router over real HTTP: its history lands, its live traffic flows, it heartbeats,
-    /// and it ends a session an administrator asks to terminate.
+    /// it ends a session an administrator asks to terminate, and from its next heartbeat opens no session for the
+    /// user that termination blocked on that gateway.
     async fn the_simulator_reports_through_the_api(store: &Store) {
         let w = world(store).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -325,12 +326,16 @@ mod simulated {
             )
             .await
             .unwrap();
-        // The simulator keeps ending sessions on its own: ask for the first one still active when asked.
+        // The simulator keeps ending sessions on its own: ask for the first one still active when asked, and keep its
+        // user off its gateway for half an hour.
+        let block = sra_domain::BlockFor::parse("30m").unwrap();
         let mut target = None;
+        let mut blocked = None;
         for session in &live.sessions {
-            match store.request_termination(&admin, &session.session_id, &why(), None).await {
-                Ok(_) => {
+            match store.request_termination_and_block(&admin, &session.session_id, &why(), Some(block)).await {
+                Ok((_, placed)) => {
                     target = Some(session.session_id.clone());
+                    blocked = placed;
                     break;
                 }
                 Err(sra_store::StoreError::SessionEnded { .. }) => continue,
@@ -346,9 +351,54 @@ mod simulated {
                 break;
             }
         }
+        assert!(ended, "the simulator ended {target} after the request");
+
+        // The block reaches the gateway in its next heartbeat answer (every 100 ms here); from then on the simulator
+        // opens no session for that user there, while traffic goes on everywhere else.
+        let blocked = blocked.expect("the termination placed a block");
+        let placed = sra_store::now_ms();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let heard = loop {
+            let gateways = store.list_gateway_details().await.unwrap();
+            let beat = gateways.iter().find(|g| g.name == blocked.gateway).and_then(|g| g.last_heartbeat_at);
+            if beat.is_some_and(|at| at > placed) {
+                break sra_store::now_ms();
+            }
+            assert!(std::time::Instant::now() < deadline, "no heartbeat from {} after the block", blocked.gateway);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        tokio::time::sleep(Duration::from_secs(3)).await;
         stop.store(true, Ordering::Relaxed);
         let still_live = simulator.await.unwrap();
-        assert!(ended, "the simulator ended {target} after the request");
+        let started_since = |users: Vec<String>, gateways: Vec<String>| {
+            let query = sra_domain::RawSessionQuery {
+                from: Some(heard),
+                users,
+                gateways,
+                page_size: Some(500),
+                ..Default::default()
+            };
+            let query = query.parse(sra_store::now_ms()).unwrap();
+            let admin = admin.clone();
+            // The timeframe holds sessions active in it: keep those that started in it.
+            async move {
+                let sessions = store.list_sessions(&admin, &query).await.unwrap().sessions;
+                sessions.into_iter().filter(|s| s.started_at > heard).collect::<Vec<_>>()
+            }
+        };
+        let broke_the_block = started_since(vec![blocked.user.clone()], vec![blocked.gateway.clone()]).await;
+        assert!(
+            broke_the_block.is_empty(),
+            "{} started on {} while blocked: {:?}",
+            blocked.user,
+            blocked.gateway,
+            broke_the_block.iter().map(|s| (&s.session_id, s.started_at)).collect::<Vec<_>>()
+        );
+        let others = started_since(vec![], vec![]).await;
+        assert!(others.len() >= 5, "traffic went on elsewhere meanwhile: {} sessions started", others.len());
+        let key = if blocked.gateway == "gw-a" { &w.key_a } else { &w.key_b };
+        let answer = store.heartbeat(&store.authenticate_gateway(key).await.unwrap(), &[]).await.unwrap();
+        assert_eq!(answer.blocked.iter().map(|(user, _)| user.as_str()).collect::<Vec<_>>(), [blocked.user.as_str()]);
         assert!(!still_live.iter().flatten().any(|id| *id == target));
         assert!(matches!(store.verify_audit().await.unwrap(), AuditVerdict::Intact { .. }));
     }
