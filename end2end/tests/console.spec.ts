@@ -2,6 +2,13 @@ import { test, expect, type Page } from '@playwright/test';
 import { expectEvery, hydrated, readsView, screen, signIn, watchErrors, withoutStream } from './helpers';
 
 const rows = (page: Page) => page.locator('table.sessions tbody tr');
+
+/** Opens a folded filter (by its URL key) unless it is open, and ticks one of its choices. */
+async function tick(page: Page, key: string, name: string | RegExp) {
+  const menu = page.locator(`details.multi[data-key="${key}"]`);
+  if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator('summary').click();
+  await menu.getByRole('checkbox', { name, exact: typeof name === 'string' }).check();
+}
 const listCalls = (page: Page) => {
   const calls: string[] = [];
   page.on('request', (r) => {
@@ -305,9 +312,26 @@ test('keyboard only: filter, sort, open a session, close it with Escape', async 
   await page.locator('h1').first().click();
   await tabTo('the Failed checkbox', () => (document.activeElement?.parentElement?.textContent ?? '').startsWith('Failed'));
   await page.keyboard.press('Space');
+  // A folded filter: open it from the keyboard, narrow its choices by typing, tick one, close it with Escape.
+  await tabTo('the Resource type filter', () => {
+    const el = document.activeElement;
+    return el?.tagName === 'SUMMARY' && el.closest('details')?.dataset.key === 'resource';
+  });
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Filter the resource type choices')).toBeFocused();
+  await page.keyboard.type('ss');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('checkbox', { name: 'ssh', exact: true })).toBeFocused();
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Escape');
+  await expect(page.locator('details.multi[data-key="resource"]')).not.toHaveAttribute('open');
+  expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('SUMMARY');
   await tabTo('Apply', () => document.activeElement?.textContent === 'Apply');
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/status=failed/);
+  await expect(page).toHaveURL(/resource=ssh/);
+  await expect(page.getByRole('link', { name: 'Remove the filter Resource type: ssh' })).toBeVisible();
   await tabTo('the User header', () => document.activeElement?.closest('th')?.textContent?.startsWith('User') ?? false);
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/sort=user%3Aasc/);
@@ -341,6 +365,14 @@ test('at 1280 px the grid fits; on a narrow screen the filters fold away and the
   expect(fits).toBe(true);
   await expect(page.getByRole('button', { name: 'Show filters' })).toBeHidden();
   await expect(page.getByRole('form', { name: 'Filters' })).toBeVisible();
+  /** How far down the first row's top is, with the page not scrolled. */
+  const firstRowTop = async () => (await rows(page).first().boundingBox())!.y;
+  // The filters fit above the grid: its first rows show without scrolling, even with filters in force.
+  await page.goto('/sessions?resource=ssh&resource=rdp&gateway=gw-us-east-1&status=completed&status=failed');
+  await hydrated(page);
+  await expect(rows(page).first()).toBeVisible();
+  expect(await firstRowTop()).toBeLessThan(800 - 5 * 32);
+  await screen(page, 'filters-1280');
 
   await page.setViewportSize({ width: 390, height: 844 });
   const toggle = page.getByRole('button', { name: 'Show filters' });
@@ -348,6 +380,7 @@ test('at 1280 px the grid fits; on a narrow screen the filters fold away and the
   await expect(toggle).toHaveAttribute('aria-expanded', 'false');
   await expect(page.getByRole('form', { name: 'Filters' })).toBeHidden();
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  expect(await firstRowTop()).toBeLessThan(844 / 2);
   await screen(page, 'narrow');
   await toggle.click();
   await expect(page.getByRole('button', { name: 'Hide filters' })).toHaveAttribute('aria-expanded', 'true');
@@ -359,16 +392,18 @@ test('each filter narrows the grid, the filters combine, and search finds a sess
   await signIn(page, 'admin');
   const apply = () => page.getByRole('button', { name: 'Apply' }).click();
   const cells = (n: number) => rows(page).locator(`td:nth-child(${n})`);
-  const single: { name: string | RegExp; param: RegExp; cell: number; value: RegExp }[] = [
-    { name: 'Desktop Application', param: /client=desktop_app/, cell: 1, value: /^Desktop Application$/ },
-    { name: 'postgres', param: /resource=postgres/, cell: 4, value: /^postgres$/ },
-    { name: 'EU West (Ireland)', param: /gateway=gw-eu-west-1/, cell: 3, value: /^EU West \(Ireland\)$/ },
+  const single: { key?: string; name: string | RegExp; param: RegExp; cell: number; value: RegExp }[] = [
+    { key: 'client', name: 'Desktop Application', param: /client=desktop_app/, cell: 1, value: /^Desktop Application$/ },
+    { key: 'resource', name: 'postgres', param: /resource=postgres/, cell: 4, value: /^postgres$/ },
+    { key: 'gateway', name: 'EU West (Ireland)', param: /gateway=gw-eu-west-1/, cell: 3, value: /^EU West \(Ireland\)$/ },
+    // Status stays in sight, with its counts.
     { name: /^Failed \(\d+\)$/, param: /status=failed/, cell: 7, value: /^Failed$/ },
   ];
-  for (const { name, param, cell, value } of single) {
+  for (const { key, name, param, cell, value } of single) {
     await page.goto('/sessions');
     await hydrated(page);
-    await page.getByRole('checkbox', { name, exact: typeof name === 'string' }).check();
+    if (key) await tick(page, key, name);
+    else await page.getByRole('checkbox', { name, exact: typeof name === 'string' }).check();
     await apply();
     await expect(page).toHaveURL(param);
     await expectEvery(cells(cell), value);
@@ -377,16 +412,34 @@ test('each filter narrows the grid, the filters combine, and search finds a sess
   // Two resource types on one gateway, completed only: every row meets all three.
   await page.goto('/sessions');
   await hydrated(page);
-  for (const name of ['ssh', 'rdp', 'US East (N. Virginia)']) {
-    await page.getByRole('checkbox', { name, exact: true }).check();
-  }
+  await tick(page, 'resource', 'ssh');
+  await tick(page, 'resource', 'rdp');
+  // Opening one filter closes the other; what was ticked stays ticked.
+  await tick(page, 'gateway', 'US East (N. Virginia)');
+  await expect(page.locator('details.multi[open]')).toHaveCount(1);
   await page.getByRole('checkbox', { name: /^Completed/ }).check();
   await apply();
   await expect(page).toHaveURL(/resource=ssh&resource=rdp/);
   await expectEvery(cells(4), /^(ssh|rdp)$/);
   await expectEvery(cells(3), /^US East \(N\. Virginia\)$/);
   await expectEvery(cells(7), /^Completed$/);
+  // Each folded filter says on its face what it keeps; the filters in force show as chips above the grid.
+  await expect(page.locator('details.multi[data-key="resource"] .multi-face')).toHaveText('ssh, rdp');
+  await expect(page.locator('details.multi[data-key="client"] .multi-face')).toHaveText('Any');
+  const chips = page.getByRole('list', { name: 'Filters in force' }).locator('a.chip');
+  await expect(chips).toHaveText([
+    'Status: Completed ×',
+    'Resource type: rdp ×',
+    'Resource type: ssh ×',
+    'Gateway: US East (N. Virginia) ×',
+  ]);
   await screen(page, 'filtered');
+  // A chip takes away its own value only.
+  await page.getByRole('link', { name: 'Remove the filter Resource type: rdp' }).click();
+  await expect(page).not.toHaveURL(/rdp/);
+  await expect(page).toHaveURL(/resource=ssh/);
+  await expectEvery(cells(4), /^ssh$/);
+  await expect(chips).toHaveCount(3);
 
   // Search: a session ID finds exactly that session; "Clear all" brings every session back.
   const id = (await rows(page).first().getAttribute('data-session-id'))!;

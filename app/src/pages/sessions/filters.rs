@@ -7,6 +7,7 @@ use leptos_router::components::Form;
 use leptos_router::params::ParamsMap;
 use sra_domain::{url_keys, ClientInterface, ResourceType, SessionStatus, StatusCounts, DEFAULT_PAGE_SIZE};
 
+use super::url::href_without;
 use crate::error::ConsoleError;
 
 const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
@@ -92,40 +93,49 @@ pub(super) fn Filters(
                         .collect_view()
                 }}
             </fieldset>
-            <fieldset>
-                <legend>"Client interface"</legend>
-                {move || {
-                    ClientInterface::ALL
-                        .iter()
-                        .map(|c| checkbox("client", c.as_str().to_owned(), c.label().to_owned()))
-                        .collect_view()
-                }}
-            </fieldset>
-            <fieldset>
-                <legend>"Resource type"</legend>
-                {move || {
-                    ResourceType::ALL
-                        .iter()
-                        .map(|r| checkbox("resource", r.as_str().to_owned(), r.as_str().to_owned()))
-                        .collect_view()
-                }}
-            </fieldset>
-            <fieldset>
-                <legend>"Gateway"</legend>
+            <div class="multi-row">
+                <MultiSelect
+                    key=url_keys::CLIENT
+                    legend="Client interface"
+                    choices=Signal::stored(
+                        ClientInterface::ALL.iter().map(|c| (c.as_str().to_owned(), c.label().to_owned())).collect(),
+                    )
+                    params
+                />
+                <MultiSelect
+                    key=url_keys::RESOURCE
+                    legend="Resource type"
+                    choices=Signal::stored(
+                        ResourceType::ALL.iter().map(|r| (r.as_str().to_owned(), r.as_str().to_owned())).collect(),
+                    )
+                    params
+                />
+                // Read inside a Transition: the server renders the choices, and the browser gets them with the page.
                 <Transition fallback=|| ()>
                     {move || {
                         grants
                             .get()
-                            .and_then(Result::ok)
-                            .map(|g| {
-                                g.filterable
-                                    .into_iter()
-                                    .map(|g| checkbox("gateway", g.cluster_name, g.cluster_display_name))
-                                    .collect_view()
+                            .map(|grants| {
+                                let choices: Vec<(String, String)> = grants
+                                    .map(|g| {
+                                        g.filterable
+                                            .into_iter()
+                                            .map(|g| (g.cluster_name, g.cluster_display_name))
+                                            .collect()
+                                    })
+                                    .unwrap_or_default();
+                                view! {
+                                    <MultiSelect
+                                        key=url_keys::GATEWAY
+                                        legend="Gateway"
+                                        choices=Signal::stored(choices)
+                                        params
+                                    />
+                                }
                             })
                     }}
                 </Transition>
-            </fieldset>
+            </div>
             <div class="search-row">
                 <label>
                     "User"
@@ -167,5 +177,213 @@ pub(super) fn Filters(
                 </a>
             </div>
         </Form>
+    }
+}
+
+/// The values of a list parameter as the URL holds them (repeated, or comma-separated), lower-cased.
+fn chosen_in(params: &ParamsMap, key: &str) -> BTreeSet<String> {
+    params
+        .get_all(key)
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// A filter of many choices folded into one control. Its face says what the URL has chosen ("Any", "ssh, rdp",
+/// "4 chosen"); opened, it lists the choices as the form's own check boxes (so Apply and the URL work as before), with
+/// a box that narrows them as one types when there are many. One opens at a time (`details` sharing a name); Escape
+/// or a click elsewhere closes it.
+#[component]
+fn MultiSelect(
+    key: &'static str,
+    legend: &'static str,
+    /// (value in the URL, label)
+    choices: Signal<Vec<(String, String)>>,
+    params: Memo<ParamsMap>,
+) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let chosen = Memo::new(move |_| chosen_in(&params.read(), key));
+    let face = move || {
+        let chosen = chosen.get();
+        let labels: Vec<String> = choices.with(|all| {
+            all.iter().filter(|(wire, _)| chosen.contains(&wire.to_ascii_lowercase())).map(|(_, l)| l.clone()).collect()
+        });
+        match labels.len() {
+            0 if chosen.is_empty() => "Any".to_owned(),
+            0 => format!("{} chosen", chosen.len()),
+            1 | 2 => labels.join(", "),
+            n => format!("{n} chosen"),
+        }
+    };
+    let many = move || choices.with(|c| c.len() > 6);
+    let menu_id = format!("filter-{key}");
+    view! {
+        <details
+            class="multi"
+            name="filter-menus"
+            data-key=key
+            class:active=move || !chosen.with(BTreeSet::is_empty)
+            on:keydown=close_on_escape
+        >
+            <summary aria-controls=menu_id.clone()>
+                <span class="multi-name">{legend}</span>
+                <span class="multi-face">{face}</span>
+            </summary>
+            <div class="multi-menu" id=menu_id role="group" aria-label=legend>
+                <Show when=many>
+                    <input
+                        type="search"
+                        class="multi-filter"
+                        placeholder="Type to filter"
+                        aria-label=format!("Filter the {} choices", legend.to_lowercase())
+                        autocomplete="off"
+                        bind:value=typed
+                    />
+                </Show>
+                {move || {
+                    let chosen = chosen.get();
+                    choices
+                        .get()
+                        .into_iter()
+                        .map(|(wire, label)| {
+                            let checked = chosen.contains(&wire.to_ascii_lowercase());
+                            let haystack = format!("{wire} {label}").to_lowercase();
+                            let hidden = move || {
+                                typed.with(|t| !haystack.contains(t.trim().to_lowercase().as_str()))
+                            };
+                            view! {
+                                <label class="check" class:hidden=hidden>
+                                    <input type="checkbox" name=key value=wire checked=checked />
+                                    {label}
+                                </label>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </div>
+        </details>
+    }
+}
+
+/// Escape inside an open filter menu closes it and puts the focus back on its face (and nothing else: the detail
+/// panel behind stays open).
+fn close_on_escape(ev: leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        if ev.key() != "Escape" {
+            return;
+        }
+        let Some(details) = ev.current_target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok()) else {
+            return;
+        };
+        if !details.has_attribute("open") {
+            return;
+        }
+        ev.prevent_default();
+        let _ = details.remove_attribute("open");
+        if let Some(face) = details
+            .query_selector("summary")
+            .ok()
+            .flatten()
+            .and_then(|s| s.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+        {
+            let _ = face.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
+/// Closes an open filter menu when a click lands outside it (browser only).
+pub(super) fn close_menus_on_outside_clicks() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use leptos::wasm_bindgen::JsCast;
+        let listener = window_event_listener(leptos::ev::pointerdown, move |ev| {
+            let inside = ev
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+                .and_then(|e| e.closest("details.multi").ok().flatten());
+            // Menus share a name, so at most one is open.
+            let Some(open) = document().query_selector("details.multi[open]").ok().flatten() else { return };
+            if inside.as_ref() != Some(&open) {
+                let _ = open.remove_attribute("open");
+            }
+        });
+        on_cleanup(move || listener.remove());
+    });
+}
+
+/// The filters in force, as chips above the grid: each says what it keeps ("Resource type: ssh") and its × link
+/// takes it away (back on the first page); the URL stays the one source of the view.
+#[component]
+pub(super) fn ActiveFilters(
+    params: Memo<ParamsMap>,
+    grants: Resource<Result<sra_domain::VisibleGateways, ConsoleError>>,
+) -> impl IntoView {
+    let chips = move || {
+        let p = params.read();
+        let mut chips: Vec<(String, String)> = Vec::new();
+        let mut each = |key: &'static str, name: &str, label: &dyn Fn(&str) -> String| {
+            for value in chosen_in(&p, key) {
+                chips.push((format!("{name}: {}", label(&value)), href_without(&p, &[key], Some(&value))));
+            }
+        };
+        each(url_keys::STATUS, "Status", &|v| {
+            v.parse::<SessionStatus>().map_or_else(|_| v.to_owned(), |s| s.label().to_owned())
+        });
+        each(url_keys::CLIENT, "Client", &|v| {
+            v.parse::<ClientInterface>().map_or_else(|_| v.to_owned(), |c| c.label().to_owned())
+        });
+        each(url_keys::RESOURCE, "Resource type", &|v| v.to_owned());
+        let gateways = grants.get().and_then(Result::ok).map(|g| g.filterable).unwrap_or_default();
+        each(url_keys::GATEWAY, "Gateway", &|v| {
+            gateways
+                .iter()
+                .find(|g| g.cluster_name.eq_ignore_ascii_case(v))
+                .map_or_else(|| v.to_owned(), |g| g.cluster_display_name.clone())
+        });
+        for user in p.get_all(url_keys::USER).unwrap_or_default().iter().flat_map(|v| v.split(',')) {
+            let user = user.trim();
+            if !user.is_empty() {
+                chips.push((format!("User: {user}"), href_without(&p, &[url_keys::USER], Some(user))));
+            }
+        }
+        if let Some(q) = p.get(url_keys::SEARCH).filter(|q| !q.trim().is_empty()) {
+            chips.push((format!("Search: {}", q.trim()), href_without(&p, &[url_keys::SEARCH], None)));
+        }
+        if p.get(url_keys::RANGE).is_some_and(|r| !r.is_empty() && r != "30d") {
+            let keys = [url_keys::RANGE, url_keys::FROM, url_keys::TO, url_keys::TZ];
+            chips.push((super::url::timeframe_label(&p), href_without(&p, &keys, None)));
+        }
+        chips
+    };
+    view! {
+        <Transition fallback=|| ()>
+            <Show when=move || !chips().is_empty()>
+                <ul class="active-filters" aria-label="Filters in force">
+                    {move || {
+                        chips()
+                            .into_iter()
+                            .map(|(text, href)| {
+                                let label = format!("Remove the filter {text}");
+                                view! {
+                                    <li>
+                                        <a class="chip" href=href aria-label=label>
+                                            {text}
+                                            <span aria-hidden="true">" ×"</span>
+                                        </a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+            </Show>
+        </Transition>
     }
 }

@@ -33,7 +33,7 @@ use crate::api::{caller_gateways, changes_since, count_statuses, list_sessions};
 use crate::clock::Clock;
 use crate::error::{ConsoleError, Failure};
 use crate::local_time::{browser_now as client_now, zone_label, LocalTime};
-use filters::Filters;
+use filters::{ActiveFilters, Filters};
 use live::{newest_first, Live, Outcome};
 use panel::{close_detail, SessionPanel};
 use shown::Shown;
@@ -273,6 +273,7 @@ pub fn SessionsOverview() -> impl IntoView {
         on_cleanup(move || escape.remove());
     });
 
+    filters::close_menus_on_outside_clicks();
     // While another view (or a refresh) loads, the current one stays on screen, dimmed, and says so.
     let pending = RwSignal::new(false);
     // On narrow screens the filters fold away behind a button; on wide ones they are always shown.
@@ -344,6 +345,7 @@ pub fn SessionsOverview() -> impl IntoView {
                 </span>
             </div>
             <Filters params counts grants expanded=filters_open />
+            <ActiveFilters params grants />
             {move || {
                 shown
                     .with(|s| s.stale_since)

@@ -37,6 +37,35 @@ pub(super) fn link(base: &str, params: &ParamsMap, changes: &[(&str, Option<Stri
     }
 }
 
+/// This page's URL without one filter value (`value: None`: without every value of `keys`), back on the first page.
+/// Lists may repeat a key or hold comma-separated values; only the one named goes.
+pub(super) fn href_without(params: &ParamsMap, keys: &[&str], value: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    for (key, held) in params {
+        let key = key.as_ref();
+        if key == url_keys::CURSOR || key == url_keys::OPEN {
+            continue;
+        }
+        let held = if keys.contains(&key) {
+            let Some(value) = value else { continue };
+            let kept: Vec<&str> =
+                held.split(',').map(str::trim).filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case(value)).collect();
+            if kept.is_empty() {
+                continue;
+            }
+            kept.join(",")
+        } else {
+            held.to_owned()
+        };
+        parts.push(format!("{}={}", encode(key), encode(&held)));
+    }
+    if parts.is_empty() {
+        "/sessions".to_owned()
+    } else {
+        format!("/sessions?{}", parts.join("&"))
+    }
+}
+
 pub(super) fn timeframe_label(params: &ParamsMap) -> String {
     match params.get("range").as_deref() {
         Some("1h") => "Last hour".into(),
@@ -91,5 +120,24 @@ mod tests {
             "/sessions?status=failed&sort=user%3Aasc"
         );
         assert_eq!(href_with(&ParamsMap::new(), &[]), "/sessions");
+    }
+
+    #[test]
+    fn a_chip_takes_away_its_own_value_only_and_goes_back_to_the_first_page() {
+        let p = params(&[
+            ("resource", "ssh"),
+            ("resource", "rdp,postgres"),
+            ("status", "failed"),
+            ("cursor", "abc"),
+            ("open", "s-1"),
+        ]);
+        assert_eq!(
+            href_without(&p, &["resource"], Some("rdp")),
+            "/sessions?resource=ssh&resource=postgres&status=failed"
+        );
+        assert_eq!(href_without(&p, &["resource"], Some("SSH")), "/sessions?resource=rdp%2Cpostgres&status=failed");
+        assert_eq!(href_without(&p, &["status"], Some("failed")), "/sessions?resource=ssh&resource=rdp%2Cpostgres");
+        let custom = params(&[("range", "custom"), ("from", "2026-12-01T00:00"), ("tz", "60"), ("q", "db")]);
+        assert_eq!(href_without(&custom, &["range", "from", "to", "tz"], None), "/sessions?q=db");
     }
 }
