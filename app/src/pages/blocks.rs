@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::{lift_block, list_blocks};
 use crate::local_time::LocalTime;
+use crate::pages::admin::list_table;
 
 #[component]
 pub fn BlocksPage() -> impl IntoView {
@@ -45,58 +46,8 @@ pub fn BlocksPage() -> impl IntoView {
                                 view! { <p class="empty">"Nobody is blocked."</p> }.into_any()
                             }
                             Ok(list) => {
-                                view! {
-                                    <div class="table-wrap">
-                                        <table class="admin-list block-list">
-                                            <thead>
-                                                <tr>
-                                                    <th scope="col">"User"</th>
-                                                    <th scope="col">"Gateway"</th>
-                                                    <th scope="col">"Until"</th>
-                                                    <th scope="col">"Blocked by"</th>
-                                                    <th scope="col">"Reason"</th>
-                                                    <th scope="col">
-                                                        <span class="visually-hidden">"Actions"</span>
-                                                    </th>
-                                                </tr>
-                                            </thead>
-                                            <tbody>
-                                                {list
-                                                    .into_iter()
-                                                    .map(|b| {
-                                                        let label = format!(
-                                                            "Lift the block of {} on {}",
-                                                            b.user,
-                                                            b.gateway,
-                                                        );
-                                                        view! {
-                                                            <tr data-block-id=b.id>
-                                                                <td>{b.user}</td>
-                                                                <td>{b.gateway}</td>
-                                                                <td class="time">
-                                                                    <LocalTime ms=b.until />
-                                                                </td>
-                                                                <td>{b.blocked_by}</td>
-                                                                <td>{b.reason}</td>
-                                                                <td class="actions">
-                                                                    <button
-                                                                        aria-label=label
-                                                                        disabled=move || lift.pending().get()
-                                                                        on:click=move |_| {
-                                                                            lift.dispatch(b.id);
-                                                                        }
-                                                                    >
-                                                                        "Lift"
-                                                                    </button>
-                                                                </td>
-                                                            </tr>
-                                                        }
-                                                    })
-                                                    .collect_view()}
-                                            </tbody>
-                                        </table>
-                                    </div>
-                                }
+                                let rows = list.into_iter().map(|b| block_row(b, lift)).collect_view();
+                                list_table("block-list", &["User", "Gateway", "Until", "Blocked by", "Reason"], rows)
                                     .into_any()
                             }
                             Err(e) => {
@@ -111,5 +62,34 @@ pub fn BlocksPage() -> impl IntoView {
                 }}
             </Transition>
         </section>
+    }
+}
+
+fn block_row(
+    b: sra_domain::Block,
+    lift: Action<i64, Result<sra_domain::Block, crate::error::ConsoleError>>,
+) -> impl IntoView {
+    let label = format!("Lift the block of {} on {}", b.user, b.gateway);
+    view! {
+        <tr data-block-id=b.id>
+            <td>{b.user}</td>
+            <td>{b.gateway}</td>
+            <td class="time">
+                <LocalTime ms=b.until />
+            </td>
+            <td>{b.blocked_by}</td>
+            <td>{b.reason}</td>
+            <td class="actions">
+                <button
+                    aria-label=label
+                    disabled=move || lift.pending().get()
+                    on:click=move |_| {
+                        lift.dispatch(b.id);
+                    }
+                >
+                    "Lift"
+                </button>
+            </td>
+        </tr>
     }
 }

@@ -2,41 +2,17 @@
 //! last reported.
 
 use leptos::prelude::*;
-use sra_domain::{GatewayListing, MAX_ADMIN_NAME, MAX_DISPLAY_NAME};
+use sra_domain::GatewayListing;
 
-use super::{confirmed, frame, Admin, Change};
+use super::{confirmed, frame, list_table, name_form, Admin, Change};
 use crate::local_time::LocalTime;
 
 #[component]
 pub fn AdminGatewaysPage() -> impl IntoView {
     let admin = Admin::new();
-    let name = RwSignal::new(String::new());
-    let display_name = RwSignal::new(String::new());
-    let form = view! {
-        <form
-            class="admin-form"
-            aria-label="Register a gateway"
-            on:submit=move |ev| {
-                ev.prevent_default();
-                admin
-                    .ask(Change::RegisterGateway {
-                        name: name.get_untracked(),
-                        display_name: display_name.get_untracked(),
-                    });
-            }
-        >
-            <label>
-                "Name" <input name="gateway" required maxlength=MAX_ADMIN_NAME autocomplete="off" bind:value=name />
-            </label>
-            <label>
-                "Display name"
-                <input name="display_name" maxlength=MAX_DISPLAY_NAME autocomplete="off" bind:value=display_name />
-            </label>
-            <button type="submit" disabled=move || admin.busy().get()>
-                "Register gateway"
-            </button>
-        </form>
-    };
+    let form = name_form(admin, "Register a gateway", ("Name", "gateway"), "Register gateway", |name, display_name| {
+        Change::RegisterGateway { name, display_name }
+    });
     frame(
         admin,
         "Gateways",
@@ -44,24 +20,7 @@ pub fn AdminGatewaysPage() -> impl IntoView {
         form,
         move |directory| {
             let rows = directory.gateways.into_iter().map(|gateway| gateway_row(admin, gateway)).collect_view();
-            view! {
-                <div class="table-wrap">
-                    <table class="admin-list gateway-list">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Display name"</th>
-                                <th scope="col">"Ingest key"</th>
-                                <th scope="col">"Last heartbeat"</th>
-                                <th scope="col">
-                                    <span class="visually-hidden">"Actions"</span>
-                                </th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            }
+            list_table("gateway-list", &["Name", "Display name", "Ingest key", "Last heartbeat"], rows)
         },
     )
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use sra_domain::ApiKeyListing;
 
-use super::{confirmed, frame, Admin, Change};
+use super::{confirmed, frame, list_table, Admin, Change};
 use crate::local_time::LocalTime;
 
 #[component]
@@ -42,22 +42,7 @@ pub fn AdminKeysPage() -> impl IntoView {
                         "Create API key"
                     </button>
                 </form>
-                <div class="table-wrap">
-                    <table class="admin-list key-list">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Access ID"</th>
-                                <th scope="col">"User"</th>
-                                <th scope="col">"Created"</th>
-                                <th scope="col">"State"</th>
-                                <th scope="col">
-                                    <span class="visually-hidden">"Actions"</span>
-                                </th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
+                {list_table("key-list", &["Access ID", "User", "Created", "State"], rows)}
             }
         },
     )

@@ -16,7 +16,7 @@ pub use users::AdminUsersPage;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
-use sra_domain::RoleSpec;
+use sra_domain::{RoleSpec, MAX_ADMIN_NAME, MAX_DISPLAY_NAME};
 
 use crate::admin::{
     admin_directory, assign_role, create_api_key, create_role, create_user, register_gateway, reset_password,
@@ -237,5 +237,59 @@ fn AdminNav() -> impl IntoView {
             {link("/admin/keys", "API keys")}
             {link("/admin/gateways", "Gateways")}
         </nav>
+    }
+}
+
+/// A list of what an administrator manages: `class` names it (`user-list`…), `columns` head it, and a last column of
+/// actions is named for screen readers only.
+pub(crate) fn list_table(class: &'static str, columns: &'static [&'static str], rows: impl IntoView) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class=format!("admin-list {class}")>
+                <thead>
+                    <tr>
+                        {columns.iter().map(|c| view! { <th scope="col">{*c}</th> }).collect_view()} <th scope="col">
+                            <span class="visually-hidden">"Actions"</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The form that creates something named, with a display name (a user, a gateway): `change` makes the change
+/// from the two.
+fn name_form(
+    admin: Admin,
+    label: &'static str,
+    name: (&'static str, &'static str),
+    submit: &'static str,
+    change: fn(String, String) -> Change,
+) -> impl IntoView {
+    let (name_label, field) = name;
+    let given = RwSignal::new(String::new());
+    let display_name = RwSignal::new(String::new());
+    view! {
+        <form
+            class="admin-form"
+            aria-label=label
+            on:submit=move |ev| {
+                ev.prevent_default();
+                admin.ask(change(given.get_untracked(), display_name.get_untracked()));
+            }
+        >
+            <label>
+                {name_label} <input name=field required maxlength=MAX_ADMIN_NAME autocomplete="off" bind:value=given />
+            </label>
+            <label>
+                "Display name"
+                <input name="display_name" maxlength=MAX_DISPLAY_NAME autocomplete="off" bind:value=display_name />
+            </label>
+            <button type="submit" disabled=move || admin.busy().get()>
+                {submit}
+            </button>
+        </form>
     }
 }

@@ -1,41 +1,17 @@
 //! Users: create (the password is shown once), disable or enable, give a new password, give and take roles.
 
 use leptos::prelude::*;
-use sra_domain::{UserListing, MAX_ADMIN_NAME, MAX_DISPLAY_NAME};
+use sra_domain::UserListing;
 
-use super::{confirmed, frame, Admin, Change};
+use super::{confirmed, frame, list_table, name_form, Admin, Change};
 use crate::local_time::LocalTime;
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
     let admin = Admin::new();
-    let login = RwSignal::new(String::new());
-    let display_name = RwSignal::new(String::new());
-    let form = view! {
-        <form
-            class="admin-form"
-            aria-label="New user"
-            on:submit=move |ev| {
-                ev.prevent_default();
-                admin
-                    .ask(Change::CreateUser {
-                        login: login.get_untracked(),
-                        display_name: display_name.get_untracked(),
-                    });
-            }
-        >
-            <label>
-                "Login" <input name="login" required maxlength=MAX_ADMIN_NAME autocomplete="off" bind:value=login />
-            </label>
-            <label>
-                "Display name"
-                <input name="display_name" maxlength=MAX_DISPLAY_NAME autocomplete="off" bind:value=display_name />
-            </label>
-            <button type="submit" disabled=move || admin.busy().get()>
-                "Create user"
-            </button>
-        </form>
-    };
+    let form = name_form(admin, "New user", ("Login", "login"), "Create user", |login, display_name| {
+        Change::CreateUser { login, display_name }
+    });
     frame(
         admin,
         "Users",
@@ -43,27 +19,8 @@ pub fn AdminUsersPage() -> impl IntoView {
         form,
         move |directory| {
             let roles: Vec<String> = directory.roles.iter().map(|r| r.name.clone()).collect();
-            view! {
-                <div class="table-wrap">
-                    <table class="admin-list user-list">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Login"</th>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Access roles"</th>
-                                <th scope="col">"Last sign-in"</th>
-                                <th scope="col">"State"</th>
-                                <th scope="col">
-                                    <span class="visually-hidden">"Actions"</span>
-                                </th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {directory.users.into_iter().map(|user| user_row(admin, user, &roles)).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            }
+            let rows = directory.users.into_iter().map(|user| user_row(admin, user, &roles)).collect_view();
+            list_table("user-list", &["Login", "Name", "Access roles", "Last sign-in", "State"], rows)
         },
     )
 }
