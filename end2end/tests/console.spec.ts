@@ -139,6 +139,10 @@ test('the 20-second refresh shows what changed, highlighted, and keeps scroll an
   const scroll = await page.evaluate(() => window.scrollY);
   expect(scroll).toBeGreaterThan(0);
   const before = new Map((await snapshot(page)).map((r) => [r.id, r.status]));
+  /** Where the session's row is on screen: what the reader's pointer is over. */
+  const onScreen = async () =>
+    (await page.locator(`table.sessions tbody tr[data-session-id="${id}"]`).boundingBox())!.y;
+  const at = await onScreen();
   await rows(page).evaluateAll((trs) => trs.forEach((tr) => ((tr as unknown as { kept: boolean }).kept = true)));
 
   // Someone else asks for the end of a live session on this page; the next automatic refresh shows it.
@@ -159,7 +163,11 @@ test('the 20-second refresh shows what changed, highlighted, and keeps scroll an
     expect(row.kept, `${row.id} ${moved ? 'rebuilt' : 'kept'}`).toBe(!moved);
   }
   expect(page.url()).toBe(url);
-  expect(await page.evaluate(() => window.scrollY)).toBe(scroll);
+  // The rows stay where they were on screen, give or take a few pixels of a changed row above growing or shrinking
+  // (a new row pushed in would move them by 32). The page itself may scroll by the height of an "N new sessions"
+  // control that the demo's live traffic puts above the grid: the browser keeps the rows in place.
+  expect(Math.abs((await onScreen()) - at)).toBeLessThanOrEqual(8);
+  expect(await page.evaluate(() => window.scrollY)).toBeGreaterThanOrEqual(scroll);
   await expect(panel).toBeVisible();
   await screen(page, 'refreshed-with-change');
 });
