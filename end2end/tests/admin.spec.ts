@@ -88,6 +88,7 @@ test('an administrator creates a user and a role; the role\'s Secure Remote Acce
   expect(new Set(granted)).toEqual(new Set(['gw-ap-south-1']));
   // The user opens one of those sessions: the administrator can see that they did; the user's own timeline does not
   // list readers.
+  // Any row will do: every row on screen is one of gw-ap-south-1's, and there is at least one (checked just above).
   const viewed = (await user.locator('table.sessions tbody tr').first().getAttribute('data-session-id'))!;
   await user.goto(`/sessions/${viewed}`);
   await hydrated(user);

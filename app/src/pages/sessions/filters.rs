@@ -24,20 +24,17 @@ pub(super) fn Filters(
     // The timeframe chosen in the form (not yet applied): the browser's zone goes with a custom range only.
     let range_choice = RwSignal::new(params.read_untracked().get(url_keys::RANGE).unwrap_or_default());
     let tz = crate::local_time::tz_field;
-    let selected = move |key: &str| -> BTreeSet<String> {
-        params
-            .read()
-            .get_all(key)
-            .unwrap_or_default()
-            .iter()
-            .flat_map(|v| v.split(','))
-            .map(|v| v.trim().to_owned())
-            .collect()
-    };
     let value = move |key: &str| params.read().get(key).unwrap_or_default();
-    let users = move || selected(url_keys::USER).into_iter().collect::<Vec<_>>().join(",");
+    let users = move || {
+        values_in(&params.read(), url_keys::USER)
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let checkbox = move |key: &'static str, wire: String, label: String| {
-        let checked = selected(key).iter().any(|v| v.eq_ignore_ascii_case(&wire));
+        let checked = values_in(&params.read(), key).iter().any(|v| v.eq_ignore_ascii_case(&wire));
         view! {
             <label class="check">
                 <input type="checkbox" name=key value=wire checked=checked />
@@ -180,16 +177,22 @@ pub(super) fn Filters(
     }
 }
 
-/// The values of a list parameter as the URL holds them (repeated, or comma-separated), lower-cased.
-fn chosen_in(params: &ParamsMap, key: &str) -> BTreeSet<String> {
+/// The values of a list parameter as the URL holds them (repeated, or comma-separated), trimmed, in order.
+fn values_in(params: &ParamsMap, key: &str) -> Vec<String> {
     params
         .get_all(key)
         .unwrap_or_default()
         .iter()
         .flat_map(|v| v.split(','))
-        .map(|v| v.trim().to_ascii_lowercase())
+        .map(str::trim)
         .filter(|v| !v.is_empty())
+        .map(str::to_owned)
         .collect()
+}
+
+/// The values of a list parameter, lower-cased, to compare with choices.
+fn chosen_in(params: &ParamsMap, key: &str) -> BTreeSet<String> {
+    values_in(params, key).iter().map(|v| v.to_ascii_lowercase()).collect()
 }
 
 /// A filter of many choices folded into one control. Its face says what the URL has chosen ("Any", "ssh, rdp",
@@ -347,11 +350,8 @@ pub(super) fn ActiveFilters(
                 .find(|g| g.cluster_name.eq_ignore_ascii_case(v))
                 .map_or_else(|| v.to_owned(), |g| g.cluster_display_name.clone())
         });
-        for user in p.get_all(url_keys::USER).unwrap_or_default().iter().flat_map(|v| v.split(',')) {
-            let user = user.trim();
-            if !user.is_empty() {
-                chips.push((format!("User: {user}"), href_without(&p, &[url_keys::USER], Some(user))));
-            }
+        for user in values_in(&p, url_keys::USER) {
+            chips.push((format!("User: {user}"), href_without(&p, &[url_keys::USER], Some(&user))));
         }
         if let Some(q) = p.get(url_keys::SEARCH).filter(|q| !q.trim().is_empty()) {
             chips.push((format!("Search: {}", q.trim()), href_without(&p, &[url_keys::SEARCH], None)));
