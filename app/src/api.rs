@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 use sra_domain::{
-    Block, BlockFor, Millis, RawSessionQuery, SessionChanges, SessionSummary, SessionsPage, StatusCounts,
-    TerminationTarget, Terminations, VisibleGateways,
+    Block, BlockFor, ChoiceCounts, Facet, Millis, RawSessionQuery, SessionChanges, SessionSummary, SessionsPage,
+    StatusCounts, TerminationTarget, Terminations, VisibleGateways,
 };
 
 use crate::error::ConsoleError;
@@ -43,6 +43,18 @@ pub async fn count_statuses(#[server(default)] query: RawSessionQuery) -> Result
     let caller = server::caller().await?;
     let query = query.parse(sra_store::now_ms()).map_err(|e| server::failure(sra_store::StoreError::Query(e)))?;
     server::store()?.status_counts_cached(&caller, &query).await.map_err(server::failure)
+}
+
+/// How many sessions each choice of one folded filter would show, the query's other filters applied (cached briefly).
+#[server(prefix = "/api", endpoint = "count_choices", input = Json)]
+pub async fn count_choices(
+    #[server(default)] query: RawSessionQuery,
+    facet: Facet,
+) -> Result<ChoiceCounts, ConsoleError> {
+    use crate::auth::server;
+    let caller = server::caller().await?;
+    let query = query.parse(sra_store::now_ms()).map_err(|e| server::failure(sra_store::StoreError::Query(e)))?;
+    server::store()?.choice_counts_cached(&caller, &query, facet).await.map_err(server::failure)
 }
 
 /// The gateways the caller may see: `allowed` (Own and All grants: whose sessions they may also terminate) and

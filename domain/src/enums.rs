@@ -161,6 +161,15 @@ text_enum! {
 }
 
 text_enum! {
+    /// A folded filter of the overview whose choices are counted (the status filter has [`crate::StatusCounts`]).
+    Facet, "filter" {
+        ClientInterface => "client_interface", "Client interface";
+        ResourceType => "resource_type", "Resource type";
+        Gateway => "gateway", "Gateway";
+    }
+}
+
+text_enum! {
     /// The kind of resource reached through the gateway.
     ResourceType, "resource type" {
         Ssh => "ssh", "SSH";

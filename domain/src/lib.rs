@@ -20,14 +20,16 @@ pub use admin::{
     MAX_DISPLAY_NAME, MAX_ROLE_GATEWAYS,
 };
 pub use console_url::{console_time, keys as url_keys, parse_tz, UrlParamError};
-pub use enums::{ClientInterface, ConnectionType, ParseEnumError, ResourceType, SessionStatus, SraRule, Transition};
+pub use enums::{
+    ClientInterface, ConnectionType, Facet, ParseEnumError, ResourceType, SessionStatus, SraRule, Transition,
+};
 pub use query::{
     QueryError, RawSessionQuery, SessionQuery, Sort, SortDirection, SortField, TimeWindow, Timeframe,
     DEFAULT_PAGE_SIZE, DEFAULT_WINDOW_MS, MAX_CURSOR_LEN, MAX_LIST_LEN, MAX_NAME_LEN, MAX_PAGE_SIZE, MAX_SEARCH_LEN,
     RANGES,
 };
 pub use session::{
-    GatewayInfo, SessionChanges, SessionSummary, SessionsPage, StatusCounts, ViewChanges, VisibleGateways,
+    ChoiceCounts, GatewayInfo, SessionChanges, SessionSummary, SessionsPage, StatusCounts, ViewChanges, VisibleGateways,
 };
 pub use termination::{
     Block, BlockError, BlockFor, Blocked, ReasonError, Skip, Skipped, Terminated, TerminationReason, TerminationTarget,

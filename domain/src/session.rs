@@ -86,6 +86,11 @@ pub enum ViewChanges {
     Reset,
 }
 
+/// How many sessions each choice of one filter ([`crate::Facet`]) would show: the query's other filters apply, the
+/// filter's own choices do not. Keyed by the choice's wire value (a gateway by its cluster name); choices without
+/// sessions are absent.
+pub type ChoiceCounts = std::collections::BTreeMap<String, u64>;
+
 /// How many sessions of each status match a query's other filters (the status filter's chips).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusCounts {

@@ -3,12 +3,31 @@ import { expectEvery, hydrated, readsView, screen, signIn, watchErrors, withoutS
 
 const rows = (page: Page) => page.locator('table.sessions tbody tr');
 
+/** A folded filter's choice by its label, with or without the count that follows it once counted. */
+const choice = (label: string) => new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( \\(\\d+\\))?$`);
+
 /** Opens a folded filter (by its URL key) unless it is open, and ticks one of its choices. */
 async function tick(page: Page, key: string, name: string | RegExp) {
   const menu = page.locator(`details.multi[data-key="${key}"]`);
   if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator('summary').click();
-  await menu.getByRole('checkbox', { name, exact: typeof name === 'string' }).check();
+  await menu.getByRole('checkbox', { name: typeof name === 'string' ? choice(name) : name }).check();
 }
+
+/** Opens a folded filter and reads every choice's count once they show: label → sessions. */
+async function choiceCounts(page: Page, key: string): Promise<Map<string, number>> {
+  const menu = page.locator(`details.multi[data-key="${key}"]`);
+  if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator('summary').click();
+  const labels = menu.locator('label.check');
+  await expect(labels.first()).toHaveText(/ \(\d+\)$/);
+  const texts = await labels.allTextContents();
+  return new Map(
+    texts.map((t) => {
+      const [, label, n] = /^(.*) \((\d+)\)$/.exec(t.trim())!;
+      return [label, Number(n)];
+    }),
+  );
+}
+const sum = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
 const listCalls = (page: Page) => {
   const calls: string[] = [];
   page.on('request', (r) => {
@@ -330,7 +349,7 @@ test('keyboard only: filter, sort, open a session, close it with Escape', async 
   await expect(page.getByLabel('Filter the resource type choices')).toBeFocused();
   await page.keyboard.type('ss');
   await page.keyboard.press('Tab');
-  await expect(page.getByRole('checkbox', { name: 'ssh', exact: true })).toBeFocused();
+  await expect(page.getByRole('checkbox', { name: choice('ssh') })).toBeFocused();
   await page.keyboard.press('Space');
   await page.keyboard.press('Escape');
   await expect(page.locator('details.multi[data-key="resource"]')).not.toHaveAttribute('open');
@@ -458,6 +477,43 @@ test('each filter narrows the grid, the filters combine, and search finds a sess
   await page.getByRole('link', { name: 'Clear all', exact: true }).click();
   await expect(page).toHaveURL(/\/sessions$/);
   await expect(rows(page)).toHaveCount(50);
+});
+
+test('each folded filter counts its choices under the other filters, as ticking each alone would show', async ({ page }) => {
+  await signIn(page, 'admin');
+  // A closed window in the past: its sessions and their statuses cannot change while the test runs.
+  const day = 86_400_000;
+  const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+  const window = `range=custom&from=${encodeURIComponent(minute(Date.now() - 20 * day))}&to=${encodeURIComponent(minute(Date.now() - 10 * day))}&tz=0`;
+  await page.goto(`/sessions?${window}&status=completed`);
+  await hydrated(page);
+  const completed = async () =>
+    Number(/^Completed \((\d+)\)$/.exec((await page.locator('label.check', { hasText: /^Completed/ }).textContent())!.trim())![1]);
+  await expect(page.locator('label.check', { hasText: /^Completed/ })).toHaveText(/\(\d+\)/);
+  const all = await completed();
+  expect(all).toBeGreaterThan(0);
+  // Every session of the view has one client interface, one resource type and one gateway.
+  const byClient = await choiceCounts(page, 'client');
+  expect(byClient.size).toBe(4);
+  expect(sum(byClient)).toBe(all);
+  const byType = await choiceCounts(page, 'resource');
+  expect(sum(byType)).toBe(all);
+  const byGateway = await choiceCounts(page, 'gateway');
+  expect(sum(byGateway)).toBe(all);
+  await screen(page, 'filter-counts');
+
+  // Tick the busiest resource type: the view has as many sessions as its count said; the resource type's own counts
+  // stay as they were (each choice is counted as if alone), the other filters' follow.
+  const [busiest, n] = [...byType].sort((a, b) => b[1] - a[1])[0];
+  await tick(page, 'resource', busiest);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(new RegExp(`resource=${busiest}`));
+  // Read afresh: no count carried over from before the filter changed.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('label.check', { hasText: /^Completed/ })).toHaveText(`Completed (${n})`);
+  expect(await choiceCounts(page, 'resource')).toEqual(byType);
+  expect(sum(await choiceCounts(page, 'client'))).toBe(n);
 });
 
 test('the termination confirmation is a modal dialog: it names the session, keeps the focus, outlives a refresh, and Escape, Cancel or a click outside change nothing', async ({ page }) => {

@@ -49,9 +49,11 @@ enum Expect {
     User(Option<&'static str>),
     /// 200, an event stream that starts with its `ready` event.
     Stream,
+    /// 200, exactly these choice counts (choice, sessions).
+    Choices(&'static [(&'static str, u64)]),
 }
 
-use Expect::{Sessions, Status, Stream, User};
+use Expect::{Choices, Sessions, Status, Stream, User};
 
 const ALL_SESSIONS: &[&str] = &["alice@gw-a", "bob@gw-b", "carol@gw-a", "olivia@gw-a"];
 
@@ -278,6 +280,46 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
         Cookie,
         [Status(303), Status(200), Status(200), Status(200), Status(303), Status(303), Status(303)],
     ),
+    (
+        "POST",
+        "/api/count_statuses",
+        "{}",
+        Cookie,
+        [Status(401), Status(200), Status(200), Status(200), Status(401), Status(401), Status(401)],
+    ),
+    // The counts of the gateway filter's choices follow the listing's visibility: each caller counts what they see.
+    (
+        "POST",
+        "/api/count_choices",
+        r#"{"facet": "gateway"}"#,
+        Cookie,
+        [
+            Status(401),
+            Choices(&[("gw-a", 1)]),
+            Choices(&[("gw-a", 1), ("gw-b", 1)]),
+            Choices(&[("gw-a", 3), ("gw-b", 1)]),
+            Status(401),
+            Status(401),
+            Status(401),
+        ],
+    ),
+    (
+        "POST",
+        "/api/count_choices",
+        r#"{"query": {"gateways": ["gw-b"]}, "facet": "client_interface"}"#,
+        Cookie,
+        [
+            Status(401),
+            Choices(&[]),
+            Choices(&[("cli", 1)]),
+            Choices(&[("cli", 1)]),
+            Status(401),
+            Status(401),
+            Status(401),
+        ],
+    ),
+    // Arguments are read before the caller: a filter that is none is refused, naming it, to anyone.
+    ("POST", "/api/count_choices", r#"{"facet": "owner"}"#, Cookie, [Status(400); 7]),
     // A refresh asking what changed: a made-up token is a bad request, for whoever may ask at all.
     (
         "POST",
@@ -363,6 +405,8 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
     ("GET", "/export/sessions.csv", "", Bearer, [Status(303); 7]),
     ("GET", "/events/sessions", "", Bearer, [Status(401); 7]),
     ("POST", "/api/session_changes", r#"{"query": {}, "token": "made-up"}"#, Bearer, [Status(401); 7]),
+    ("POST", "/api/count_statuses", "{}", Bearer, [Status(401); 7]),
+    ("POST", "/api/count_choices", r#"{"facet": "gateway"}"#, Bearer, [Status(401); 7]),
     ("GET", "/stream-sra-sessions", "", Cookie, [Status(401); 7]),
 ];
 
@@ -495,6 +539,13 @@ async fn every_endpoint_answers_every_caller_as_the_table_says(store: &Store) {
                     assert_eq!(got, *expected, "{context}");
                 }
                 Stream => unreachable!("answered above"),
+                Choices(expected) => {
+                    assert_eq!(status, StatusCode::OK, "{context}");
+                    let got: sra_domain::ChoiceCounts = serde_json::from_str(&text).unwrap();
+                    let expected: sra_domain::ChoiceCounts =
+                        expected.iter().map(|(choice, n)| ((*choice).to_owned(), *n)).collect();
+                    assert_eq!(got, expected, "{context}");
+                }
                 User(expected) => {
                     assert_eq!(status, StatusCode::OK, "{context}");
                     let user: Option<app::auth::SignedIn> = serde_json::from_str(&text).unwrap();

@@ -510,16 +510,21 @@ fn the_console_never_fails_on_what_it_is_sent() {
                 .body(Body::empty())
                 .unwrap()
         } else {
-            // Half of them the listing, half the refresh that asks what changed (with a generated token).
+            // The listing most often; then the terminations, the refresh that asks what changed (with a generated
+            // token) and the counts (with a facet, or a word that is none). (The body's length is odd here: its half
+            // picks.)
             let query = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
-            let (path, body) = match body.len() % 8 {
-                1 | 5 => ("/api/list_sessions", serde_json::json!({ "query": query })),
-                3 => ("/api/preview_terminations", serde_json::json!({ "target": query })),
-                7 => ("/api/terminate_sessions", serde_json::json!({ "target": query, "reason": query })),
-                _ => (
+            let facet = ["gateway", "resource_type", "client_interface", "status"][body.len() / 16 % 4];
+            let (path, body) = match body.len() / 2 % 7 {
+                0 | 1 => ("/api/list_sessions", serde_json::json!({ "query": query })),
+                2 => ("/api/preview_terminations", serde_json::json!({ "target": query })),
+                3 => ("/api/terminate_sessions", serde_json::json!({ "target": query, "reason": query })),
+                4 => (
                     "/api/session_changes",
                     serde_json::json!({ "query": query, "token": String::from_utf8_lossy(&body) }),
                 ),
+                5 => ("/api/count_statuses", serde_json::json!({ "query": query })),
+                _ => ("/api/count_choices", serde_json::json!({ "query": query, "facet": facet })),
             };
             Request::post(path)
                 .header(header::HOST, "console.test")

@@ -15,9 +15,10 @@
 //! times: the first page (50 rows) through the engine; the floor, the very statement the engine issues run raw on the
 //! same connection (so the ratio is the engine's own overhead: caller and gateway look-ups, cursor signing, row
 //! mapping); for the default view, a naive single statement for contrast; page 100 reached by cursor; the per-status
-//! counts, computed and cached. A second table sorts views by every column, each way round: the first page and page
-//! 100. A third table times the refresh that asks what changed since a changes token (`changes-since`): with nothing
-//! changed, and after 10 sessions started. Each figure is the median of repeated runs.
+//! counts, computed and cached; the counts of each folded filter's choices (client interface, resource type, gateway).
+//! A second table sorts views by every column, each way round: the first page and page 100. A third table times the
+//! refresh that asks what changed since a changes token (`changes-since`): with nothing changed, and after 10 sessions
+//! started. Each figure is the median of repeated runs.
 
 use std::time::{Duration, Instant};
 
@@ -25,7 +26,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ConnectionTrait, Statement};
 use sra_domain::{
-    Caller, ClientInterface, RawSessionQuery, ResourceType, Scope, SessionQuery, SessionStatus, DAY_MS, HOUR_MS,
+    Caller, ClientInterface, Facet, RawSessionQuery, ResourceType, Scope, SessionQuery, SessionStatus, DAY_MS, HOUR_MS,
     MINUTE_MS,
 };
 use sra_store::{now_ms, Backend, Store};
@@ -102,8 +103,8 @@ async fn main() {
 
 /// The views table: each caller and filter, by start time.
 async fn views(store: &Store, callers: &[(&str, Caller)], filters: &[(&str, RawSessionQuery)]) {
-    println!("| caller | view | rows | first page | floor: its SQL run raw | ratio | naive single statement | page 100 | counts | counts, cached |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| caller | view | rows | first page | floor: its SQL run raw | ratio | naive single statement | page 100 | counts | counts, cached | choice counts: client · type · gateway |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (caller_label, caller) in callers {
         for (filter_label, raw) in filters {
             let query = raw.clone().parse(now_ms()).expect("valid bench query");
@@ -126,8 +127,13 @@ async fn views(store: &Store, callers: &[(&str, Caller)], filters: &[(&str, RawS
             };
             let counts = median(5, || async { store.status_counts(caller, &query).await.unwrap() }).await;
             let cached = median(RUNS, || async { store.status_counts_cached(caller, &query).await.unwrap() }).await;
+            let mut choices = Vec::new();
+            for facet in Facet::ALL {
+                choices
+                    .push(ms(median(5, || async { store.choice_counts(caller, &query, *facet).await.unwrap() }).await));
+            }
             println!(
-                "| {caller_label} | {filter_label} | {rows} | {} | {} | {:.2}× | {} | {} | {} | {} |",
+                "| {caller_label} | {filter_label} | {rows} | {} | {} | {:.2}× | {} | {} | {} | {} | {} |",
                 ms(first),
                 ms(floor),
                 first.as_secs_f64() / floor.as_secs_f64(),
@@ -135,6 +141,7 @@ async fn views(store: &Store, callers: &[(&str, Caller)], filters: &[(&str, RawS
                 deep.map_or("(fewer pages)".into(), ms),
                 ms(counts),
                 ms(cached),
+                choices.join(" · "),
             );
         }
     }

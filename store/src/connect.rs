@@ -63,6 +63,7 @@ impl Store {
             backend,
             cursors: CursorCodec::new(&cursor_key),
             counts: Default::default(),
+            choices: Default::default(),
             feed: Default::default(),
             shared: Default::default(),
             writer: Default::default(),

@@ -21,6 +21,7 @@ mod blocks;
 mod changes;
 mod checkpoint;
 mod connect;
+mod counts;
 mod counts_cache;
 mod cursor;
 pub mod entity;
@@ -73,7 +74,8 @@ pub struct Store {
     writes: DatabaseConnection,
     backend: Backend,
     cursors: cursor::CursorCodec,
-    counts: std::sync::Arc<counts_cache::CountsCache>,
+    counts: std::sync::Arc<counts_cache::CountsCache<sra_domain::StatusCounts>>,
+    choices: std::sync::Arc<counts_cache::CountsCache<sra_domain::ChoiceCounts>>,
     /// Moved after every commit that changed something (see `changes`).
     feed: std::sync::Arc<changes::ChangeFeed>,
     /// Readings of changes shared by event streams (see `changes`).

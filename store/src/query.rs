@@ -2,17 +2,14 @@
 //! inside one SQL statement, so pages, counts and cursors only ever involve sessions the caller may see.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
 
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use sra_domain::{
     Caller, GatewayInfo, QueryError, Scope, SessionQuery, SessionStatus, SessionSummary, SessionsPage, SortDirection,
-    SortField, StatusCounts, TimeWindow, Timeframe, VisibleGateways,
+    SortField, TimeWindow, VisibleGateways,
 };
 
-use crate::counts_cache;
 use crate::cursor::{fingerprint, Cursor, Direction, SortValue};
-use crate::rollup;
 use crate::search::Search;
 use crate::sql::Sql;
 use crate::{now_ms, Backend, Store, StoreError};
@@ -36,7 +33,7 @@ struct Listing {
 }
 
 /// The caller's visibility as the SQL needs it: `None` for All, else the ids of the gateways granted.
-type ScopeIds = Option<Vec<i64>>;
+pub(crate) type ScopeIds = Option<Vec<i64>>;
 
 impl Store {
     /// One page of the sessions `caller` may see that match `query`, in the query's order.
@@ -229,142 +226,6 @@ impl Store {
         self.walk_above = sessions;
     }
 
-    /// How many sessions of each status `caller` may see that match `query`'s other filters (its status filter, sort
-    /// and cursor are ignored: the counts are what each status chip would show).
-    pub async fn status_counts(&self, caller: &Caller, query: &SessionQuery) -> Result<StatusCounts, StoreError> {
-        let Gateways { scope, filter } = self.resolve_gateways(caller, query).await?;
-        let mut counts = StatusCounts::default();
-        let search = self.plan_search(query.search.as_deref()).await?.for_counting();
-        if matches!(filter, GatewayFilter::MatchesNothing) || search.matches_nothing() {
-            return Ok(counts);
-        }
-        let filter = filter.ids();
-        let window = query.timeframe.at(now_ms());
-        let mut sql = Sql::new(self.db.get_database_backend());
-        if matches!(search, Search::None) && query.users.is_empty() {
-            self.push_rolled_up_counts(&mut sql, caller, &scope, filter, query, window);
-        } else {
-            let slice = Slice {
-                visibility: single_visibility(caller, &scope),
-                statuses: Statuses::Any,
-                user: None,
-                lifetime: Lifetime::Any,
-            };
-            // The window splits in two disjoint parts that indexes answer without reading the table: sessions started
-            // inside it (a range of start times), and the few started earlier that still overlap it (by end time). A
-            // search's few candidates are read directly instead, once.
-            let parts: &[Part] = match search {
-                Search::Among { .. } | Search::Few { .. } | Search::Indexed { .. } => &[Part::Overlapping],
-                _ => &[Part::StartedInside, Part::StartedBefore],
-            };
-            for (i, part) in parts.iter().enumerate() {
-                if i > 0 {
-                    sql.push(" UNION ALL ");
-                }
-                push_count(&mut sql, query, window, *part, &slice, filter, &search);
-            }
-        }
-        for row in self.db.query_all(sql.build()).await? {
-            let status: String = row.try_get("", "status")?;
-            let n: i64 = row.try_get("", "n")?;
-            counts.add(parse_column(&status, "status")?, u64::try_from(n).unwrap_or(0));
-        }
-        Ok(counts)
-    }
-
-    /// [`Store::status_counts`], reused for a few seconds (see `counts_cache`): what the console and the API show
-    /// beside a page, asked for again on every refresh.
-    pub async fn status_counts_cached(
-        &self,
-        caller: &Caller,
-        query: &SessionQuery,
-    ) -> Result<StatusCounts, StoreError> {
-        // Fixed windows that differ by less than the grain share an entry (their counts differ by as little as the
-        // open-ended timeframes' counts do over the entry's lifetime).
-        let grain = |t: i64| t.div_euclid(counts_cache::WINDOW_GRAIN_MS);
-        let timeframe = match query.timeframe {
-            Timeframe::Fixed(w) => Timeframe::Fixed(TimeWindow { from: grain(w.from), to: grain(w.to) }),
-            Timeframe::Since(from) => Timeframe::Since(grain(from)),
-            recent @ Timeframe::Recent { .. } => recent,
-        };
-        let key_query = SessionQuery {
-            timeframe,
-            statuses: BTreeSet::new(),
-            sort: Default::default(),
-            cursor: None,
-            page_size: 1,
-            ..query.clone()
-        };
-        let key = fingerprint(caller, &key_query);
-        if let Some(counts) = self.counts.get(&key, Instant::now()) {
-            return Ok(counts);
-        }
-        let counts = self.status_counts(caller, query).await?;
-        self.counts.put(key, counts.clone(), Instant::now());
-        Ok(counts)
-    }
-
-    /// The counts' statement when the roll-up can answer (no search, no user filter): the roll-up's buckets inside the
-    /// window, the sessions at its edges and those started before it that overlap it, for the gateways the caller
-    /// sees; and an Own caller's own sessions elsewhere, which only the sessions hold.
-    fn push_rolled_up_counts(
-        &self,
-        sql: &mut Sql,
-        caller: &Caller,
-        scope: &ScopeIds,
-        filter: Option<&[i64]>,
-        query: &SessionQuery,
-        window: TimeWindow,
-    ) {
-        let granted_and_filtered: Vec<i64>;
-        let (level, elsewhere) = match (scope, filter) {
-            (None, None) => (Some(rollup::Level::Every), None),
-            (None, Some(ids)) => (Some(rollup::Level::Gateways(ids)), None),
-            (Some(granted), filter) => {
-                granted_and_filtered =
-                    granted.iter().copied().filter(|g| filter.is_none_or(|ids| ids.contains(g))).collect();
-                let level =
-                    (!granted_and_filtered.is_empty()).then_some(rollup::Level::Gateways(&granted_and_filtered));
-                (level, Some(Visibility::OwnElsewhere { login: &caller.login, granted }))
-            }
-        };
-        let mut parts = 0;
-        let mut union = |sql: &mut Sql| {
-            if parts > 0 {
-                sql.push(" UNION ALL ");
-            }
-            parts += 1;
-        };
-        if let Some(level) = level {
-            let ids = level.gateway_ids();
-            let resource_types: Vec<&'static str> = query.resource_types.iter().map(|r| r.as_str()).collect();
-            let client_interfaces: Vec<&'static str> = query.client_interfaces.iter().map(|c| c.as_str()).collect();
-            let every = Slice {
-                visibility: Visibility::Everything,
-                statuses: Statuses::Any,
-                user: None,
-                lifetime: Lifetime::Any,
-            };
-            let cut = rollup::cut(level, self.count_spans, window.from, window.to.saturating_add(1));
-            for buckets in cut.buckets {
-                union(sql);
-                rollup::push_sum(sql, level, buckets, &resource_types, &client_interfaces);
-            }
-            for (from, until) in cut.edges {
-                union(sql);
-                let edge = TimeWindow { from, to: until - 1 };
-                push_count(sql, query, edge, Part::StartedInside, &every, ids, &Search::None);
-            }
-            union(sql);
-            push_count(sql, query, window, Part::StartedBefore, &every, ids, &Search::None);
-        }
-        if let Some(visibility) = elsewhere {
-            union(sql);
-            let slice = Slice { visibility, statuses: Statuses::Any, user: None, lifetime: Lifetime::Any };
-            push_count(sql, query, window, Part::Overlapping, &slice, filter, &Search::None);
-        }
-    }
-
     /// One session, if `caller` may see it (else [`StoreError::UnknownSession`]: whether a session one may not see
     /// exists is not revealed). The same visibility condition as listings.
     pub async fn visible_session(&self, caller: &Caller, session_id: &str) -> Result<SessionSummary, StoreError> {
@@ -464,10 +325,10 @@ impl Store {
 pub(crate) struct Gateways {
     /// The caller's granted gateways; `None` for All.
     pub(crate) scope: ScopeIds,
-    filter: GatewayFilter,
+    pub(crate) filter: GatewayFilter,
 }
 
-enum GatewayFilter {
+pub(crate) enum GatewayFilter {
     None,
     Ids(Vec<i64>),
     /// The filter names only gateways that do not exist.
@@ -521,7 +382,7 @@ pub(crate) fn view_admits(caller: &Caller, query: &SessionQuery, session: &Sessi
 }
 
 impl GatewayFilter {
-    fn ids(&self) -> Option<&[i64]> {
+    pub(crate) fn ids(&self) -> Option<&[i64]> {
         match self {
             GatewayFilter::Ids(ids) => Some(ids),
             _ => None,
@@ -537,18 +398,18 @@ const MAX_SLICES: usize = 64;
 /// handful of short index range scans, whatever the share of the table each slice holds. (A single statement would
 /// have to choose between scanning the time index past every session the caller may not see, and collecting every
 /// visible session to sort it.)
-struct Slice<'a> {
-    visibility: Visibility<'a>,
-    statuses: Statuses<'a>,
+pub(crate) struct Slice<'a> {
+    pub(crate) visibility: Visibility<'a>,
+    pub(crate) statuses: Statuses<'a>,
     /// One user of the query's user filter (`None`: the whole filter, if any).
-    user: Option<&'a str>,
-    lifetime: Lifetime,
+    pub(crate) user: Option<&'a str>,
+    pub(crate) lifetime: Lifetime,
 }
 
 /// Which sessions of a slice by whether they have ended: a listing by duration reads active and ended sessions apart,
 /// since only an ended session's duration is fixed (and indexed).
 #[derive(Clone, Copy, PartialEq)]
-enum Lifetime {
+pub(crate) enum Lifetime {
     Any,
     Active,
     Ended,
@@ -573,7 +434,7 @@ enum Reading {
 pub(crate) const WALK_ABOVE: usize = 5_000;
 
 #[derive(Clone, Copy)]
-enum Visibility<'a> {
+pub(crate) enum Visibility<'a> {
     /// No condition: the caller sees everything (All).
     Everything,
     /// Self or Own in one condition (for counts, and listings not sorted by start time).
@@ -585,13 +446,13 @@ enum Visibility<'a> {
 }
 
 #[derive(Clone, Copy)]
-enum Statuses<'a> {
+pub(crate) enum Statuses<'a> {
     Any,
     In(&'a BTreeSet<SessionStatus>),
     Is(SessionStatus),
 }
 
-fn single_visibility<'a>(caller: &'a Caller, scope: &'a ScopeIds) -> Visibility<'a> {
+pub(crate) fn single_visibility<'a>(caller: &'a Caller, scope: &'a ScopeIds) -> Visibility<'a> {
     match scope {
         None => Visibility::Everything,
         Some(granted) => Visibility::SelfOrGranted { login: &caller.login, granted },
@@ -699,7 +560,7 @@ fn plan<'a>(
 
 /// Which sessions of the timeframe a statement reads.
 #[derive(Clone, Copy)]
-enum Part {
+pub(crate) enum Part {
     /// Every session overlapping the window.
     Overlapping,
     /// Those that started inside the window.
@@ -708,23 +569,8 @@ enum Part {
     StartedBefore,
 }
 
-/// `SELECT status, n` over the sessions of one part of the window.
-fn push_count(
-    sql: &mut Sql,
-    query: &SessionQuery,
-    window: TimeWindow,
-    part: Part,
-    slice: &Slice<'_>,
-    gateway_filter: Option<&[i64]>,
-    search: &Search,
-) {
-    sql.push("SELECT s.status AS status, COUNT(*) AS n FROM sessions s WHERE ");
-    conditions(sql, query, window, part, slice, gateway_filter, search);
-    sql.push(" GROUP BY s.status");
-}
-
 /// The WHERE conditions of one slice: timeframe, visibility, filters and search.
-fn conditions(
+pub(crate) fn conditions(
     sql: &mut Sql,
     query: &SessionQuery,
     window: TimeWindow,

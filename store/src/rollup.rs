@@ -50,19 +50,21 @@ pub(crate) enum Level<'a> {
     Every,
     /// These gateways (never empty).
     Gateways(&'a [i64]),
+    /// Each gateway on its own (to count by gateway).
+    EachGateway,
 }
 
 impl<'a> Level<'a> {
     /// The bucket lengths this level is kept in, longest first.
     fn spans(self, spans: Spans) -> Vec<Millis> {
-        let per_gateway = matches!(self, Level::Gateways(_));
+        let per_gateway = !matches!(self, Level::Every);
         spans.levels().into_iter().filter(|(g, _)| *g == per_gateway).map(|(_, span)| span).collect()
     }
 
     /// The gateways the level is restricted to (`None`: every gateway).
     pub fn gateway_ids(self) -> Option<&'a [i64]> {
         match self {
-            Level::Every => None,
+            Level::Every | Level::EachGateway => None,
             Level::Gateways(ids) => Some(ids),
         }
     }
@@ -103,28 +105,42 @@ fn cut_into(spans: &[Millis], from: Millis, until: Millis, out: &mut Cut) {
     }
 }
 
-/// Appends `SELECT status, n` over one run of buckets of `level`, with the resource type and client interface filters.
+/// What a sum over the roll-up keeps besides its level and buckets: the status, resource type and client interface
+/// filters (wire names; empty: any).
+#[derive(Debug, Default)]
+pub(crate) struct Kept<'a> {
+    pub statuses: &'a [&'static str],
+    pub resource_types: &'a [&'static str],
+    pub client_interfaces: &'a [&'static str],
+}
+
+/// Appends `SELECT k, n` over one run of buckets of `level`: the sessions kept by `kept`, summed by `column` (one of
+/// the roll-up's key columns: `status`, `resource_type`, `client_interface`, `gateway_id`).
 pub(crate) fn push_sum(
     sql: &mut Sql,
     level: Level<'_>,
     (span, first, end): (Millis, Millis, Millis),
-    resource_types: &[&'static str],
-    client_interfaces: &[&'static str],
+    column: &'static str,
+    kept: &Kept<'_>,
 ) {
-    sql.push("SELECT c.status AS status, CAST(SUM(c.sessions) AS BIGINT) AS n FROM session_counts c WHERE ");
+    sql.push("SELECT c.").push(column).push(" AS k, CAST(SUM(c.sessions) AS BIGINT) AS n FROM session_counts c WHERE ");
     match level {
         Level::Every => sql.push("c.gateway_id = ").bind(EVERY_GATEWAY),
         Level::Gateways(ids) => sql.push("c.gateway_id IN ").bind_list(ids.iter().copied()),
+        Level::EachGateway => sql.push("c.gateway_id > ").bind(EVERY_GATEWAY),
     };
     sql.push(" AND c.span_ms = ").bind(span);
     sql.push(" AND c.bucket >= ").bind(first).push(" AND c.bucket < ").bind(end);
-    if !resource_types.is_empty() {
-        sql.push(" AND c.resource_type IN ").bind_list(resource_types.iter().copied());
+    for (name, values) in [
+        ("status", kept.statuses),
+        ("resource_type", kept.resource_types),
+        ("client_interface", kept.client_interfaces),
+    ] {
+        if !values.is_empty() {
+            sql.push(" AND c.").push(name).push(" IN ").bind_list(values.iter().copied());
+        }
     }
-    if !client_interfaces.is_empty() {
-        sql.push(" AND c.client_interface IN ").bind_list(client_interfaces.iter().copied());
-    }
-    sql.push(" GROUP BY c.status");
+    sql.push(" GROUP BY c.").push(column);
 }
 
 /// A session as the roll-up counts it.

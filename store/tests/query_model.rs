@@ -13,9 +13,9 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use sea_orm::ConnectionTrait;
 use sra_domain::{
-    Actor, Caller, ClientInterface, GatewayInfo, NewSession, ResourceType, Scope, SessionChange, SessionQuery,
-    SessionStatus, SessionSummary, SessionUpdate, Sort, SortDirection, SortField, SraRule, StatusCounts, TimeWindow,
-    Timeframe, ViewChanges,
+    Actor, Caller, ChoiceCounts, ClientInterface, Facet, GatewayInfo, NewSession, ResourceType, Scope, SessionChange,
+    SessionQuery, SessionStatus, SessionSummary, SessionUpdate, Sort, SortDirection, SortField, SraRule, StatusCounts,
+    TimeWindow, Timeframe, ViewChanges,
 };
 use sra_store::testing::TestDb;
 use sra_store::{RoleSpec, Store};
@@ -196,6 +196,11 @@ fn session_id(i: usize) -> String {
     format!("{:02x}-{i}", (i * 37) % 97)
 }
 
+/// The `i` of [`session_id`].
+fn session_index(id: &str) -> usize {
+    id.rsplit('-').next().and_then(|i| i.parse().ok()).expect("a generated session ID")
+}
+
 /// The report that session `i` started.
 fn start(i: usize, s: &Session) -> SessionUpdate {
     SessionUpdate {
@@ -342,6 +347,28 @@ fn model_answer(world: &World, q: &Query, as_of: i64) -> (Vec<String>, StatusCou
     (rows.into_iter().map(|(_, id)| id).collect(), counts)
 }
 
+/// How many sessions each choice of `facet` would show: the model's answer with that filter alone left out.
+fn model_choice_counts(world: &World, q: &Query, facet: Facet) -> ChoiceCounts {
+    let mut without = q.clone();
+    match facet {
+        Facet::ClientInterface => without.clients.clear(),
+        Facet::ResourceType => without.resources.clear(),
+        Facet::Gateway => without.gateways.clear(),
+    }
+    let (listed, _) = model_answer(world, &without, 0);
+    let mut counts = ChoiceCounts::new();
+    for id in listed {
+        let s = &world.sessions[session_index(&id)];
+        let value = match facet {
+            Facet::ClientInterface => s.client.as_str().to_owned(),
+            Facet::ResourceType => s.resource.as_str().to_owned(),
+            Facet::Gateway => GATEWAY_NAMES[s.gateway].to_owned(),
+        };
+        *counts.entry(value).or_default() += 1;
+    }
+    counts
+}
+
 fn to_session_query(q: &Query) -> SessionQuery {
     SessionQuery {
         timeframe: Timeframe::Fixed(q.window),
@@ -415,6 +442,10 @@ async fn check(store: &Store, world: &World, queries: &[Query]) -> Result<(), Te
         }
 
         prop_assert_eq!(store.status_counts(&caller, &base).await.unwrap(), counts, "status counts");
+        for facet in Facet::ALL {
+            let got = store.choice_counts(&caller, &base, *facet).await.unwrap();
+            prop_assert_eq!(got, model_choice_counts(world, q, *facet), "{} counts of {:?}", facet, q);
+        }
 
         let visible = store.visible_gateways(&caller).await.unwrap();
         let allowed: Vec<String> = visible.allowed.iter().map(|g: &GatewayInfo| g.cluster_name.clone()).collect();

@@ -218,7 +218,33 @@ mod cached_counts {
         assert_eq!(store.status_counts_cached(&other_caller, &query).await.unwrap().connecting, 2, "keyed by caller");
     }
 
-    sra_store::on_both_backends!(cached_counts_are_reused_briefly);
+    /// Choice counts are cached the same way, apart for each filter, and a choice of the counted filter does not
+    /// change its own counts (each choice is counted as if alone) while the other filters do.
+    async fn choice_counts_are_cached_per_filter(store: &Store) {
+        use sra_domain::Facet;
+        with_gateway(store).await;
+        let now = now_ms();
+        store.apply_updates(&Actor::System, &[started("f-1", now - 1_000, "gina")]).await.unwrap();
+        let admin = Caller::admin("admin");
+        let query = until(now);
+        let by_type = store.choice_counts_cached(&admin, &query, Facet::ResourceType).await.unwrap();
+        assert_eq!(by_type.get("ssh"), Some(&1), "{by_type:?}");
+        let by_gateway = store.choice_counts_cached(&admin, &query, Facet::Gateway).await.unwrap();
+        assert_eq!(by_gateway.get(GATEWAY), Some(&1), "{by_gateway:?}");
+        store.apply_updates(&Actor::System, &[started("f-2", now - 500, "gina")]).await.unwrap();
+        let rdp_only = SessionQuery { resource_types: [ResourceType::Rdp].into(), ..query.clone() };
+        assert_eq!(
+            store.choice_counts_cached(&admin, &rdp_only, Facet::ResourceType).await.unwrap(),
+            by_type,
+            "reused"
+        );
+        assert_eq!(store.choice_counts(&admin, &rdp_only, Facet::ResourceType).await.unwrap().get("ssh"), Some(&2));
+        assert_eq!(store.choice_counts(&admin, &rdp_only, Facet::Gateway).await.unwrap().get(GATEWAY), None);
+        let desktop = SessionQuery { client_interfaces: [ClientInterface::DesktopApp].into(), ..query.clone() };
+        assert!(store.choice_counts(&admin, &desktop, Facet::ResourceType).await.unwrap().is_empty());
+    }
+
+    sra_store::on_both_backends!(cached_counts_are_reused_briefly, choice_counts_are_cached_per_filter);
 }
 
 mod cursors {

@@ -5,18 +5,30 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::params::ParamsMap;
-use sra_domain::{url_keys, ClientInterface, ResourceType, SessionStatus, StatusCounts, DEFAULT_PAGE_SIZE};
+use sra_domain::{
+    url_keys, ClientInterface, Facet, RawSessionQuery, ResourceType, SessionStatus, StatusCounts, DEFAULT_PAGE_SIZE,
+};
 
 use super::url::href_without;
+use crate::api::count_choices;
 use crate::error::ConsoleError;
 
 const PAGE_SIZES: [u32; 4] = [25, 50, 100, 200];
+
+/// What an open filter menu counts its choices for: the view, and the signals that say its sessions may have changed.
+#[derive(Clone, Copy)]
+pub(super) struct CountedView {
+    pub query: Memo<Result<RawSessionQuery, String>>,
+    pub refreshes: RwSignal<u64>,
+    pub recounts: RwSignal<u64>,
+}
 
 /// The filter form: a GET form to this page, so the URL holds the view.
 #[component]
 pub(super) fn Filters(
     params: Memo<ParamsMap>,
     counts: Resource<Option<StatusCounts>>,
+    counted: CountedView,
     grants: Resource<Result<sra_domain::VisibleGateways, ConsoleError>>,
     /// Shown on a narrow screen (on a wide one they always are).
     expanded: RwSignal<bool>,
@@ -33,12 +45,15 @@ pub(super) fn Filters(
             .collect::<Vec<_>>()
             .join(",")
     };
-    let checkbox = move |key: &'static str, wire: String, label: String| {
-        let checked = values_in(&params.read(), key).iter().any(|v| v.eq_ignore_ascii_case(&wire));
+    let checkbox = move |key: &'static str, wire: String, label: &'static str, count: AnyView| {
+        let value = wire.clone();
+        // The URL decides: an attribute for the server's page, the property after (a chip taken away unticks).
+        let checked = move || values_in(&params.read(), key).iter().any(|v| v.eq_ignore_ascii_case(&wire));
         view! {
             <label class="check">
-                <input type="checkbox" name=key value=wire checked=checked />
+                <input type="checkbox" name=key value=value checked=checked.clone() prop:checked=checked />
                 {label}
+                {count}
             </label>
         }
     };
@@ -76,23 +91,26 @@ pub(super) fn Filters(
             </fieldset>
             <fieldset>
                 <legend>"Status"</legend>
-                {move || {
-                    let counts = counts.get().flatten();
-                    SessionStatus::ALL
-                        .iter()
-                        .map(|s| {
-                            let label = match &counts {
-                                Some(c) => format!("{} ({})", s.label(), c.get(*s)),
-                                None => s.label().to_owned(),
-                            };
-                            checkbox("status", s.as_str().to_owned(), label)
-                        })
-                        .collect_view()
-                }}
+                {SessionStatus::ALL
+                    .iter()
+                    .map(|s| {
+                        let s = *s;
+                        let count = // Read inside a Transition (the server renders the counts it has, and the browser takes them
+                        // over when it hydrates), as a text of its own: new counts never rebuild the check boxes.
+                        view! {
+                            <Transition fallback=|| ()>
+                                {move || counts.get().flatten().map(|c| format!(" ({})", c.get(s)))}
+                            </Transition>
+                        };
+                        checkbox("status", s.as_str().to_owned(), s.label(), count.into_any())
+                    })
+                    .collect_view()}
             </fieldset>
             <div class="multi-row">
                 <MultiSelect
                     key=url_keys::CLIENT
+                    facet=Facet::ClientInterface
+                    counted
                     legend="Client interface"
                     choices=Signal::stored(
                         ClientInterface::ALL.iter().map(|c| (c.as_str().to_owned(), c.label().to_owned())).collect(),
@@ -101,6 +119,8 @@ pub(super) fn Filters(
                 />
                 <MultiSelect
                     key=url_keys::RESOURCE
+                    facet=Facet::ResourceType
+                    counted
                     legend="Resource type"
                     choices=Signal::stored(
                         ResourceType::ALL.iter().map(|r| (r.as_str().to_owned(), r.as_str().to_owned())).collect(),
@@ -124,6 +144,8 @@ pub(super) fn Filters(
                                 view! {
                                     <MultiSelect
                                         key=url_keys::GATEWAY
+                                        facet=Facet::Gateway
+                                        counted
                                         legend="Gateway"
                                         choices=Signal::stored(choices)
                                         params
@@ -196,12 +218,14 @@ fn chosen_in(params: &ParamsMap, key: &str) -> BTreeSet<String> {
 }
 
 /// A filter of many choices folded into one control. Its face says what the URL has chosen ("Any", "ssh, rdp",
-/// "4 chosen"); opened, it lists the choices as the form's own check boxes (so Apply and the URL work as before), with
-/// a box that narrows them as one types when there are many. One opens at a time (`details` sharing a name); Escape
-/// or a click elsewhere closes it.
+/// "4 chosen"); opened, it lists the choices as the form's own check boxes (so Apply and the URL work as before), each
+/// with how many sessions of the view it would show, and a box that narrows them as one types when there are many. One
+/// opens at a time (`details` sharing a name); Escape or a click elsewhere closes it.
 #[component]
 fn MultiSelect(
     key: &'static str,
+    facet: Facet,
+    counted: CountedView,
     legend: &'static str,
     /// (value in the URL, label)
     choices: Signal<Vec<(String, String)>>,
@@ -223,6 +247,26 @@ fn MultiSelect(
     };
     let many = move || choices.with(|c| c.len() > 6);
     let menu_id = format!("filter-{key}");
+    // Counted only while open (the browser asks when the menu opens, and again with each refresh of the view).
+    let open = RwSignal::new(false);
+    let counts = LocalResource::new(move || {
+        let wanted = open.get().then(|| (counted.query.get(), counted.refreshes.get(), counted.recounts.get()));
+        async move {
+            match wanted {
+                Some((Ok(query), _, _)) => count_choices(query, facet).await.ok(),
+                _ => None,
+            }
+        }
+    });
+    // A text of its own, so that new counts never rebuild the check boxes (and undo ticks not yet applied).
+    let count_of = move |wire: String| {
+        move || {
+            counts.get().flatten().map(|c| {
+                let n = c.iter().find(|(k, _)| k.eq_ignore_ascii_case(&wire)).map_or(0, |(_, n)| *n);
+                format!(" ({n})")
+            })
+        }
+    };
     view! {
         <details
             class="multi"
@@ -230,6 +274,7 @@ fn MultiSelect(
             data-key=key
             class:active=move || !chosen.with(BTreeSet::is_empty)
             on:keydown=close_on_escape
+            on:toggle=move |ev| open.set(is_open(&ev))
         >
             <summary aria-controls=menu_id.clone()>
                 <span class="multi-name">{legend}</span>
@@ -257,10 +302,12 @@ fn MultiSelect(
                             let hidden = move || {
                                 typed.with(|t| !haystack.contains(t.trim().to_lowercase().as_str()))
                             };
+                            let count = count_of(wire.clone());
                             view! {
                                 <label class="check" class:hidden=hidden>
                                     <input type="checkbox" name=key value=wire checked=checked />
                                     {label}
+                                    <span class="choice-count">{count}</span>
                                 </label>
                             }
                         })
@@ -268,6 +315,22 @@ fn MultiSelect(
                 }}
             </div>
         </details>
+    }
+}
+
+/// Whether the `details` element a `toggle` event is about is open now.
+fn is_open(ev: &leptos::ev::Event) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        ev.current_target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .is_some_and(|details| details.has_attribute("open"))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
     }
 }
 

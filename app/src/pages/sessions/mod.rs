@@ -33,7 +33,7 @@ use crate::api::{caller_gateways, changes_since, count_statuses, list_sessions};
 use crate::clock::Clock;
 use crate::error::{ConsoleError, Failure};
 use crate::local_time::{browser_now as client_now, zone_label, LocalTime};
-use filters::{ActiveFilters, Filters};
+use filters::{ActiveFilters, CountedView, Filters};
 use live::{newest_first, Live, Outcome};
 use panel::{close_detail, SessionPanel};
 use shown::Shown;
@@ -96,6 +96,7 @@ pub fn SessionsOverview() -> impl IntoView {
         },
     );
     let grants = Resource::new(|| (), |_| caller_gateways());
+    let counted = CountedView { query, refreshes, recounts };
     // The session whose detail panel is open (`open=ID`): part of the view, so a refresh or a reload keeps it.
     let open = Memo::new(move |_| params.read().get(url_keys::OPEN).filter(|id| !id.is_empty()));
     let terminate = Termination::provide().action;
@@ -344,7 +345,7 @@ pub fn SessionsOverview() -> impl IntoView {
                     </a>
                 </span>
             </div>
-            <Filters params counts grants expanded=filters_open />
+            <Filters params counts counted grants expanded=filters_open />
             <ActiveFilters params grants />
             {move || {
                 shown
