@@ -83,3 +83,37 @@ pub struct ListSraAuditOutput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_page: Option<String>,
 }
+
+/// Audit entries after a position, oldest first, for a SIEM that pulls: the answer is newline-delimited JSON
+/// (`application/x-ndjson`), one [`ChainedAuditEntry`] a line; when there is nothing new it waits up to `wait` seconds
+/// for entries before answering (possibly with none). The same visibility as `/list-sra-audit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct StreamSraAudit {
+    /// The bearer token from `/auth` (or send `Authorization: Bearer …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The `id` of the last entry already received (from the start of the log if absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
+    pub after: Option<i64>,
+    /// At most this many entries, 1 to 500 (default 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// Seconds to wait for new entries when there are none, 0 to 30 (default 25).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 30)]
+    pub wait: Option<u32>,
+}
+
+/// One line of `/stream-sra-audit`: an entry and its place in the audit chain, so that the chain can be verified on
+/// the reader's side (`hash = HMAC-SHA256(chain key; previous_hash, at, actor, action, session ID, details)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChainedAuditEntry {
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    /// The hash of the entry before it in the chain (which the caller may not see).
+    pub previous_hash: String,
+    pub hash: String,
+}

@@ -15,7 +15,10 @@ mod sessions;
 mod terminate;
 mod time;
 
-pub use audit::{AuditEntry, ListSraAudit, ListSraAuditOutput, ListSraSessionAudit, ListSraSessionAuditOutput};
+pub use audit::{
+    AuditEntry, ChainedAuditEntry, ListSraAudit, ListSraAuditOutput, ListSraSessionAudit, ListSraSessionAuditOutput,
+    StreamSraAudit,
+};
 pub use auth::{AccessType, Auth, AuthOutput};
 pub use body::{from_json, BodyError};
 pub use gateway::{

@@ -17,6 +17,7 @@ mod m20261203_000008_termination_reason;
 mod m20261203_000009_audit_action_index;
 mod m20261203_000010_user_blocks;
 mod m20261204_000011_last_seen;
+mod m20261204_000012_session_totals;
 
 pub use m20261202_000004_audit_seal::{unkeyed_chain, GENESIS};
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_audit_action_index::Migration),
             Box::new(m20261203_000010_user_blocks::Migration),
             Box::new(m20261204_000011_last_seen::Migration),
+            Box::new(m20261204_000012_session_totals::Migration),
         ]
     }
 }

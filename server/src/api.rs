@@ -1,5 +1,5 @@
 //! The Akeyless-compatible HTTP API: `POST /auth`, `POST /list-sra-sessions`, `POST /list-sra-session-audit`,
-//! `POST /list-sra-audit`, `POST /terminate-sra-session` and `POST /terminate-sra-sessions`.
+//! `POST /list-sra-audit`, `POST /stream-sra-audit`, `POST /terminate-sra-session` and `POST /terminate-sra-sessions`.
 //!
 //! Request and answer shapes live in `sra-api` (shared with the CLI); these handlers only authenticate, hand the
 //! request to the store — the same query engine and sign-in the console's server functions use — and shape the
@@ -8,12 +8,13 @@
 //! 413 oversized body, 415 not JSON, 429 throttled and 503 busy (both with `Retry-After`).
 
 use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sra_api::{
-    AccessType, AuditEntry, Auth, AuthOutput, BlockEntry, BlockedPair, ErrorBody, LiftSraBlock, ListSraAudit,
-    ListSraAuditOutput, ListSraBlocks, ListSraBlocksOutput, ListSraSessionAudit, ListSraSessionAuditOutput,
-    ListSraSessions, ListSraSessionsAnswer, ListSraSessionsOutput, TerminateSraSession, TerminateSraSessionOutput,
-    TerminateSraSessions, TerminateSraSessionsOutput,
+    AccessType, AuditEntry, Auth, AuthOutput, BlockEntry, BlockedPair, ChainedAuditEntry, ErrorBody, LiftSraBlock,
+    ListSraAudit, ListSraAuditOutput, ListSraBlocks, ListSraBlocksOutput, ListSraSessionAudit,
+    ListSraSessionAuditOutput, ListSraSessions, ListSraSessionsAnswer, ListSraSessionsOutput, StreamSraAudit,
+    TerminateSraSession, TerminateSraSessionOutput, TerminateSraSessions, TerminateSraSessionsOutput,
 };
 use sra_domain::{BlockFor, Caller, TerminationReason, TerminationTarget};
 use sra_store::{Attempt, Channel, Credential, Store, StoreError};
@@ -216,6 +217,66 @@ pub async fn list_sra_audit(
         next_page: page.next.map(|id| id.to_string()),
     }))
 }
+
+/// `POST /stream-sra-audit`: audit entries after a position, oldest first, with their chain fields, as
+/// newline-delimited JSON; with nothing new, it waits up to `wait` seconds for entries first (a SIEM's long poll).
+#[utoipa::path(
+    post,
+    path = "/stream-sra-audit",
+    tag = "audit",
+    request_body = StreamSraAudit,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One ChainedAuditEntry a line (application/x-ndjson), oldest first; none when \
+                                      nothing came within `wait`. Pass the last line's id as `after` next time.",
+         body = ChainedAuditEntry, content_type = "application/x-ndjson"),
+        (status = 400, description = "A value is not allowed (named in the message)", body = ErrorBody),
+        (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
+    )
+)]
+pub async fn stream_sra_audit(State(store): State<Store>, request: Request) -> Result<Response, ApiError> {
+    let (headers, body) = read::<StreamSraAudit>(request, MAX_BODY).await?;
+    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let limit = body.limit.unwrap_or(100);
+    if !(1..=sra_store::MAX_AUDIT_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!("limit {limit}; allowed: 1 to {}", sra_store::MAX_AUDIT_PAGE)));
+    }
+    let wait = body.wait.unwrap_or(25);
+    if wait > MAX_AUDIT_WAIT_S {
+        return Err(ApiError::bad_request(format!("wait {wait}; allowed: 0 to {MAX_AUDIT_WAIT_S} seconds")));
+    }
+    if let Some(after) = body.after.filter(|a| *a < 0) {
+        return Err(ApiError::bad_request(format!("after {after}; allowed: an entry's id (0 or more)")));
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(u64::from(wait));
+    let mut moved = store.subscribe_changes();
+    let entries = loop {
+        moved.borrow_and_update();
+        let entries = store.audit_after(&caller, body.after, limit).await?;
+        let now = tokio::time::Instant::now();
+        if !entries.is_empty() || now >= deadline {
+            break entries;
+        }
+        // Session changes move the feed at once; other entries (sign-ins, administration) are found by the next look,
+        // at most a second later.
+        let _ = tokio::time::timeout((deadline - now).min(std::time::Duration::from_secs(1)), moved.changed()).await;
+    };
+    let mut out = String::new();
+    for chained in entries {
+        let line = ChainedAuditEntry {
+            entry: audit_entry(chained.record),
+            previous_hash: chained.previous_hash,
+            hash: chained.hash,
+        };
+        // A value built from strings and numbers always serializes.
+        out.push_str(&serde_json::to_string(&line).unwrap_or_default());
+        out.push('\n');
+    }
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/x-ndjson")], out).into_response())
+}
+
+/// The longest `/stream-sra-audit` waits for new entries (below common proxies' idle timeouts).
+pub const MAX_AUDIT_WAIT_S: u32 = 30;
 
 /// The request's `session-id`, which must be there.
 fn required_session_id(value: Option<String>) -> Result<String, ApiError> {

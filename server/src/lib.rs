@@ -75,6 +75,7 @@ fn router_with(site_root: &Path, store: Store, surface: Surface, ready: Arc<Atom
     let api = Router::new()
         .route("/auth", post(api::auth))
         .route("/list-sra-sessions", post(api::list_sra_sessions))
+        .route("/stream-sra-audit", post(api::stream_sra_audit))
         .route("/list-sra-session-audit", post(api::list_sra_session_audit))
         .route("/list-sra-audit", post(api::list_sra_audit))
         .route("/terminate-sra-session", post(api::terminate_sra_session))

@@ -224,8 +224,115 @@ pub async fn metrics(State(observed): State<Observed>, headers: axum::http::Head
             }
         }
     }
-    let body = observed.metrics.render(observed.store.pool_stats());
+    let mut body = observed.metrics.render(observed.store.pool_stats());
+    // The store's part is read from the database (the same on every replica); if it cannot be read, the rest is still
+    // served and says so.
+    let store = observed.store.store_metrics().await;
+    body.push_str("# HELP sra_store_metrics_up Whether the session, gateway and audit series below could be read.\n");
+    body.push_str("# TYPE sra_store_metrics_up gauge\n");
+    match store {
+        Ok(store) => {
+            body.push_str("sra_store_metrics_up 1\n");
+            render_store(&mut body, &store);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: the store's series cannot be read");
+            body.push_str("sra_store_metrics_up 0\n");
+        }
+    }
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+/// A label value as the text format wants it (gateway names are checked on registration; escaped all the same).
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// The session, gateway, ingest and audit series. Labels are bounded: gateways, resource types, client interfaces
+/// and statuses — never users or session IDs.
+fn render_store(out: &mut String, store: &sra_store::StoreMetrics) {
+    let kind = |t: &sra_store::SessionTotal| {
+        format!(
+            "gateway=\"{}\",resource_type=\"{}\",client_interface=\"{}\"",
+            label(&t.gateway),
+            label(&t.resource_type),
+            label(&t.client_interface)
+        )
+    };
+    out.push_str("# HELP sra_sessions_active Sessions connecting or connected now.\n");
+    out.push_str("# TYPE sra_sessions_active gauge\n");
+    for t in store.sessions.iter().filter(|t| t.status.is_active()) {
+        let _ = writeln!(out, "sra_sessions_active{{{},status=\"{}\"}} {}", kind(t), t.status, t.sessions);
+    }
+    // The counters leave the client interface out: gateways × resource types (× 3 final statuses) series at most.
+    let mut started: BTreeMap<String, u64> = BTreeMap::new();
+    let mut ended: BTreeMap<String, u64> = BTreeMap::new();
+    for t in &store.sessions {
+        let labels = format!("gateway=\"{}\",resource_type=\"{}\"", label(&t.gateway), label(&t.resource_type));
+        if !t.status.is_active() {
+            *ended.entry(format!("{labels},status=\"{}\"", t.status)).or_default() += t.sessions;
+        }
+        *started.entry(labels).or_default() += t.sessions;
+    }
+    out.push_str("# HELP sra_sessions_started_total Sessions started, whatever became of them.\n");
+    out.push_str("# TYPE sra_sessions_started_total counter\n");
+    for (labels, n) in &started {
+        let _ = writeln!(out, "sra_sessions_started_total{{{labels}}} {n}");
+    }
+    out.push_str("# HELP sra_sessions_ended_total Sessions ended, by final status (completed, failed, terminated).\n");
+    out.push_str("# TYPE sra_sessions_ended_total counter\n");
+    for (labels, n) in &ended {
+        let _ = writeln!(out, "sra_sessions_ended_total{{{labels}}} {n}");
+    }
+    out.push_str("# HELP sra_session_duration_seconds How long ended sessions lasted.\n");
+    out.push_str("# TYPE sra_session_duration_seconds histogram\n");
+    let mut series: BTreeMap<(String, &str), Vec<&sra_store::DurationBucket>> = BTreeMap::new();
+    for d in &store.durations {
+        series.entry((label(&d.resource_type), d.status.as_str())).or_default().push(d);
+    }
+    for ((resource_type, status), buckets) in &series {
+        let labels = format!("resource_type=\"{resource_type}\",status=\"{status}\"");
+        let mut cumulative = 0;
+        for (i, bound) in sra_store::DURATION_BOUNDS_S.iter().enumerate() {
+            cumulative += buckets.iter().filter(|d| d.bucket == i).map(|d| d.sessions).sum::<u64>();
+            let _ = writeln!(out, "sra_session_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+        }
+        let count: u64 = buckets.iter().map(|d| d.sessions).sum();
+        let sum_ms: i64 = buckets.iter().map(|d| d.duration_ms).sum();
+        let _ = writeln!(out, "sra_session_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}");
+        let _ = writeln!(out, "sra_session_duration_seconds_sum{{{labels}}} {}", sum_ms as f64 / 1_000.0);
+        let _ = writeln!(out, "sra_session_duration_seconds_count{{{labels}}} {count}");
+    }
+    out.push_str("# HELP sra_gateway_heartbeat_age_seconds Seconds since each gateway's last heartbeat (absent before its first).\n");
+    out.push_str("# TYPE sra_gateway_heartbeat_age_seconds gauge\n");
+    for (gateway, age) in &store.heartbeat_age_ms {
+        if let Some(age) = age {
+            let _ = writeln!(
+                out,
+                "sra_gateway_heartbeat_age_seconds{{gateway=\"{}\"}} {}",
+                label(gateway),
+                *age as f64 / 1_000.0
+            );
+        }
+    }
+    let tallied = store.tallied;
+    out.push_str("# HELP sra_sessions_lost_total Active sessions this replica closed as failed: their gateway stopped reporting them.\n");
+    out.push_str("# TYPE sra_sessions_lost_total counter\n");
+    let _ = writeln!(out, "sra_sessions_lost_total {}", tallied.lost);
+    out.push_str("# HELP sra_ingest_batches_total Gateway batches this replica answered: stored whole, or refused (nothing stored).\n");
+    out.push_str("# TYPE sra_ingest_batches_total counter\n");
+    let _ = writeln!(out, "sra_ingest_batches_total{{result=\"applied\"}} {}", tallied.batches_applied);
+    let _ = writeln!(out, "sra_ingest_batches_total{{result=\"refused\"}} {}", tallied.batches_refused);
+    out.push_str("# HELP sra_ingest_updates_total Updates of the gateway batches this replica stored, by outcome.\n");
+    out.push_str("# TYPE sra_ingest_updates_total counter\n");
+    for (outcome, n) in [("applied", tallied.applied), ("duplicate", tallied.duplicate), ("ignored", tallied.ignored)] {
+        let _ = writeln!(out, "sra_ingest_updates_total{{outcome=\"{outcome}\"}} {n}");
+    }
+    out.push_str(
+        "# HELP sra_audit_chain_head Sequence number of the newest audit entry: the chain's length since its start.\n",
+    );
+    out.push_str("# TYPE sra_audit_chain_head gauge\n");
+    let _ = writeln!(out, "sra_audit_chain_head {}", store.audit_head);
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use utoipa::OpenApi;
         crate::api::list_sra_sessions,
         crate::api::list_sra_session_audit,
         crate::api::list_sra_audit,
+        crate::api::stream_sra_audit,
         crate::api::terminate_sra_session,
         crate::api::terminate_sra_sessions,
         crate::api::list_sra_blocks,

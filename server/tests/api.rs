@@ -514,6 +514,96 @@ async fn audit_is_listed_by_actor_and_time_under_visibility(store: &Store) {
     }
 }
 
+/// `POST /stream-sra-audit` with `body`: the status and the NDJSON lines (or the error body as one line).
+async fn pull(router: &Router, body: Value) -> (StatusCode, Vec<Value>) {
+    let request = Request::post("/stream-sra-audit")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let ndjson = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/x-ndjson");
+    let bytes = axum::body::to_bytes(response.into_body(), 16 << 20).await.unwrap();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(ndjson || status != StatusCode::OK, "{text}");
+    (status, text.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))).collect())
+}
+
+/// A SIEM pulls the audit log from a position: oldest first, each entry linked to its predecessor in the chain,
+/// nothing again and nothing missed from one pull to the next; with nothing new it waits, and what arrives meanwhile
+/// is answered; a user's pull holds their sessions' entries only, still with the chain's links.
+async fn a_siem_pulls_the_audit_log_with_its_chain(store: &Store) {
+    let (router, _site) = world(store).await;
+    let admin = token(store, "admin").await;
+    let alice = token(store, "alice").await;
+    let (status, all) = pull(&router, json!({"token": admin, "limit": 500, "wait": 0})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(all.len() > 20, "{}", all.len());
+    let hash_of: std::collections::BTreeMap<i64, String> =
+        all.iter().map(|e| (e["id"].as_i64().unwrap(), e["hash"].as_str().unwrap().to_owned())).collect();
+    for pair in all.windows(2) {
+        assert!(pair[0]["id"].as_i64() < pair[1]["id"].as_i64(), "oldest first");
+        assert_eq!(pair[1]["previous_hash"], pair[0]["hash"], "chained: {}", pair[1]);
+    }
+    assert_eq!(all[0]["previous_hash"].as_str().unwrap().len(), 64, "the chain's start: {}", all[0]);
+    assert!(all.iter().all(|e| e["summary"].is_string() && e["time"].is_string() && e["action"].is_string()));
+
+    // In pages: the same entries, each once.
+    let mut paged = Vec::new();
+    let mut after = None::<i64>;
+    loop {
+        let (_, page) = pull(&router, json!({"token": admin, "limit": 7, "wait": 0, "after": after})).await;
+        let Some(last) = page.last() else { break };
+        after = last["id"].as_i64();
+        paged.extend(page);
+    }
+    assert_eq!(paged, all);
+
+    // Nothing new: after waiting, an empty answer. Something new while waiting: it is answered.
+    let last = after.unwrap();
+    let (status, none) = pull(&router, json!({"token": admin, "after": last, "wait": 1})).await;
+    assert_eq!((status, none.len()), (StatusCode::OK, 0));
+    let waiting = tokio::spawn({
+        let router = router.clone();
+        let admin = admin.clone();
+        async move { pull(&router, json!({"token": admin, "after": last, "wait": 20})).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let spec = ("s-new", "alice", "gw-a", ResourceType::Ssh, ClientInterface::Cli, SessionStatus::Connecting, 0);
+    store.apply_updates(&Actor::Gateway("test".into()), &updates(&spec, now_ms())).await.unwrap();
+    let (status, new) = waiting.await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(
+        (new[0]["session_id"].as_str(), new[0]["previous_hash"].as_str()),
+        (Some("s-new"), Some(hash_of[&last].as_str()))
+    );
+
+    // Alice: her sessions' entries only, each linked to its true predecessor (which she may not see).
+    let (_, hers) = pull(&router, json!({"token": alice, "limit": 500, "wait": 0})).await;
+    let sessions: BTreeSet<&str> = hers.iter().map(|e| e["session_id"].as_str().unwrap()).collect();
+    assert_eq!(sessions, ["s-01", "s-02", "s-09", "s-10", "s-new"].into_iter().collect());
+    for entry in hers.iter().filter(|e| e["session_id"] != "s-new") {
+        let id = entry["id"].as_i64().unwrap();
+        let before = hash_of.range(..id).next_back().map(|(_, h)| h.as_str());
+        assert_eq!(entry["previous_hash"].as_str(), before, "{entry}");
+        assert_eq!(entry["hash"].as_str(), Some(hash_of[&id].as_str()));
+    }
+
+    for (body, code, message) in [
+        (json!({"token": admin, "limit": 0}), 400, "limit 0; allowed: 1 to 500"),
+        (json!({"token": admin, "limit": 501}), 400, "limit 501; allowed: 1 to 500"),
+        (json!({"token": admin, "wait": 31}), 400, "wait 31; allowed: 0 to 30 seconds"),
+        (json!({"token": admin, "after": -1}), 400, "after -1; allowed"),
+        (json!({"token": admin, "after": "x"}), 400, "after"),
+        (json!({"wait": 0}), 401, ""),
+    ] {
+        let (status, answer) = pull(&router, body.clone()).await;
+        assert_eq!(status.as_u16(), code, "{body}: {answer:?}");
+        assert!(answer[0]["error"].as_str().unwrap().contains(message), "{body}: {answer:?}");
+    }
+}
+
 async fn the_openapi_document_describes_the_api(store: &Store) {
     let (router, _site) = world(store).await;
     let (status, doc) = send(&router, Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
@@ -524,6 +614,7 @@ async fn the_openapi_document_describes_the_api(store: &Store) {
         "/list-sra-sessions",
         "/list-sra-session-audit",
         "/list-sra-audit",
+        "/stream-sra-audit",
         "/terminate-sra-session",
         "/terminate-sra-sessions",
         "/list-sra-blocks",
@@ -556,5 +647,6 @@ sra_store::on_both_backends!(
     bad_input_is_named_with_what_is_allowed,
     a_visible_sessions_audit_trail_is_listed,
     audit_is_listed_by_actor_and_time_under_visibility,
+    a_siem_pulls_the_audit_log_with_its_chain,
     the_openapi_document_describes_the_api,
 );

@@ -186,6 +186,16 @@ async fn operations_endpoints_report_health_and_metrics(store: &Store) {
     assert!(text.contains("sra_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"), "{text}");
     assert!(text.contains("sra_http_request_duration_seconds_count{method=\"GET\",route=\"/login\"} 1"), "{text}");
     assert!(text.contains("sra_db_pool_max_connections{pool=\"writes\"} "), "{text}");
+    // The store's series, from the database: the seeded session, connecting on gw-test.
+    let kind = r#"gateway="gw-test",resource_type="rdp",client_interface="desktop_app""#;
+    assert!(text.contains("sra_store_metrics_up 1\n"), "{text}");
+    assert!(text.contains(&format!("sra_sessions_active{{{kind},status=\"connecting\"}} 1\n")), "{text}");
+    let started = r#"sra_sessions_started_total{gateway="gw-test",resource_type="rdp"} 1"#;
+    assert!(text.contains(started), "{text}");
+    assert!(!text.contains("sra_sessions_ended_total{"), "{text}");
+    assert!(text.contains("sra_ingest_batches_total{result=\"applied\"} 0\n"), "{text}");
+    assert!(text.contains("sra_audit_chain_head "), "{text}");
+    every_line_is_exposition_format(&text);
 
     // With the database gone, the process is still alive but no longer ready.
     store.clone().close().await.unwrap();
@@ -193,6 +203,42 @@ async fn operations_endpoints_report_health_and_metrics(store: &Store) {
     let (status, _, body) = send(&router, get("/readyz")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(body.starts_with("not ready: the database cannot be reached"), "{body}");
+    // Metrics still answer, and say that the store's part is missing.
+    let (status, _, text) = send(&router, get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("sra_store_metrics_up 0\n"), "{text}");
+    every_line_is_exposition_format(&text);
+}
+
+/// Prometheus's text format: every sample's family is announced by `# HELP` and `# TYPE` first, its labels are
+/// `name="value"` pairs, and its value is a number.
+fn every_line_is_exposition_format(text: &str) {
+    let mut announced = std::collections::HashSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+            announced.insert(name.to_owned());
+            continue;
+        }
+        if line.starts_with("# HELP ") {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no value: {line}"));
+        assert!(value.parse::<f64>().is_ok(), "{line}");
+        let name = series.split('{').next().unwrap();
+        let family =
+            ["_bucket", "_sum", "_count"].iter().find_map(|s| name.strip_suffix(s)).filter(|f| announced.contains(*f));
+        assert!(announced.contains(name) || family.is_some(), "not announced: {line}");
+        if let Some(labels) = series.strip_prefix(name).filter(|l| !l.is_empty()) {
+            let inner = labels.strip_prefix('{').and_then(|l| l.strip_suffix('}')).unwrap_or_else(|| panic!("{line}"));
+            for pair in inner.split("\",").filter(|p| !p.is_empty()) {
+                let (key, value) = pair.split_once("=\"").unwrap_or_else(|| panic!("{line}"));
+                assert!(key.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{line}");
+                assert!(!value.trim_end_matches('"').contains('"'), "{line}");
+            }
+        }
+    }
 }
 
 /// A login form sent from a client address.

@@ -48,6 +48,16 @@ pub struct AuditRecord {
     pub details: serde_json::Value,
 }
 
+/// An audit entry with its place in the chain (see [`Store::audit_after`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainedRecord {
+    pub record: AuditRecord,
+    /// The hash of the entry before it in the chain.
+    pub previous_hash: String,
+    /// `HMAC-SHA256(chain key; previous hash, at, actor, action, session ID, details)`.
+    pub hash: String,
+}
+
 impl Store {
     /// The audit timeline of a session `caller` may see, oldest first; [`StoreError::UnknownSession`] when they may
     /// not (or it does not exist).
@@ -140,6 +150,77 @@ impl Store {
         entries.truncate(query.page_size as usize);
         let next = entries.last().filter(|_| more).map(|e| e.id);
         Ok(AuditPage { entries, next })
+    }
+
+    /// Up to `limit` audit entries `caller` may see after the entry `after` (from the start: `None`), oldest first,
+    /// each with its place in the chain — its hash and its predecessor's (the chain's predecessor, which the caller
+    /// may not see; for the first entry kept after pruning, the signed anchor's), so that a reader can verify the
+    /// chain on its side as `audit verify` does. The same visibility as [`Store::list_audit`].
+    pub async fn audit_after(
+        &self,
+        caller: &Caller,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ChainedRecord>, StoreError> {
+        if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
+            return Err(StoreError::Query(sra_domain::QueryError::PageSize { value: limit }));
+        }
+        let scope = self.resolve_gateways(caller, &SessionQuery::recent()).await?.scope;
+        let backend = self.db.get_database_backend();
+        let mut sql = Sql::new(backend);
+        // Each entry's predecessor is the newest entry before it, whoever may see it (ids may have gaps: a rolled-back
+        // transaction on PostgreSQL uses up its sequence numbers).
+        sql.push(
+            "SELECT a.id, a.at, a.actor, a.action, a.session_id, a.details, a.hash, \
+             (SELECT p.hash FROM audit_log p WHERE p.id < a.id ORDER BY p.id DESC LIMIT 1) AS previous \
+             FROM audit_log a WHERE a.id > ",
+        )
+        .bind(after.unwrap_or(0));
+        if let Some(granted) = &scope {
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = a.session_id AND (s.user_identifier = ",
+            )
+            .bind(caller.login.clone());
+            if !granted.is_empty() {
+                sql.push(" OR s.gateway_id IN ").bind_list(granted.iter().copied());
+            }
+            sql.push("))");
+            sql.push(" AND a.action NOT LIKE ").bind(crate::views::VIEW_FAMILY_LIKE.to_owned());
+        }
+        sql.push(" ORDER BY a.id LIMIT ").bind(i64::from(limit));
+        let rows = self.db.query_all(sql.build()).await?;
+        let mut anchor = None;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let details: String = row.try_get("", "details")?;
+            let previous = match row.try_get::<Option<String>>("", "previous")? {
+                Some(previous) => previous,
+                // The first entry there is: it chains to the anchor of what was pruned, or to the chain's start.
+                None => {
+                    if anchor.is_none() {
+                        anchor = Some(
+                            crate::retention::anchor(&self.db)
+                                .await?
+                                .map_or_else(|| sra_migrations::GENESIS.to_owned(), |a| a.head),
+                        );
+                    }
+                    anchor.clone().unwrap_or_default()
+                }
+            };
+            entries.push(ChainedRecord {
+                record: AuditRecord {
+                    id: row.try_get("", "id")?,
+                    at: row.try_get("", "at")?,
+                    actor: row.try_get("", "actor")?,
+                    action: row.try_get("", "action")?,
+                    session_id: row.try_get("", "session_id")?,
+                    details: parse_details(&details)?,
+                },
+                previous_hash: previous,
+                hash: row.try_get::<Option<String>>("", "hash")?.unwrap_or_default(),
+            });
+        }
+        Ok(entries)
     }
 
     /// A session's audit timeline, oldest first, whoever asks (administration and tests).

@@ -64,6 +64,7 @@ impl Store {
             cursors: CursorCodec::new(&cursor_key),
             counts: Default::default(),
             choices: Default::default(),
+            tally: Default::default(),
             feed: Default::default(),
             shared: Default::default(),
             writer: Default::default(),

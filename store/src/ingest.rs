@@ -15,6 +15,7 @@ use crate::audit::{Entry, WriteTxn};
 use crate::query::parse_column;
 use crate::rollup;
 use crate::sql::Sql;
+use crate::totals;
 use crate::{now_ms, Store, StoreError};
 
 use sea_orm::ConnectionTrait;
@@ -80,6 +81,17 @@ struct Row {
 }
 
 impl Row {
+    /// The session as the all-time totals count it, with `status`.
+    fn totaled(&self, status: SessionStatus) -> totals::Totaled<'_> {
+        totals::Totaled {
+            gateway_id: self.gateway_id,
+            resource_type: &self.resource_type,
+            client_interface: &self.client_interface,
+            status,
+            duration_ms: self.ended_at.map(|end| end.saturating_sub(self.started_at)),
+        }
+    }
+
     /// The session as the roll-up counts it, with `status`.
     fn counted(&self, status: SessionStatus) -> rollup::Counted<'_> {
         rollup::Counted {
@@ -125,7 +137,9 @@ impl Store {
         let actor = Actor::Gateway(gateway.name.clone());
         let items: Vec<(Option<&str>, &SessionUpdate)> =
             updates.iter().map(|u| (Some(u.update_id.as_str()), &u.update)).collect();
-        self.write_batch(&actor, Some(gateway), &items, Ended::Refuse).await
+        let written = self.write_batch(&actor, Some(gateway), &items, Ended::Refuse).await;
+        self.tally.batch(written.as_deref().map_err(|_| ()));
+        written
     }
 
     async fn write_batch(
@@ -266,6 +280,14 @@ impl Store {
             counts.add(self.count_spans, &row.counted(row.status), 1);
         }
         counts.write(&txn).await?;
+        let mut totals = totals::Changes::default();
+        for row in &changed {
+            if let Some(before) = row.stored_status {
+                totals.add(&row.totaled(before), -1);
+            }
+            totals.add(&row.totaled(row.status), 1);
+        }
+        totals.write(&txn).await?;
         let entries: Vec<Entry<'_>> = audits
             .iter()
             .map(|(at, action, session_id, details)| Entry {
@@ -378,7 +400,8 @@ impl Store {
         // The sessions are judged again inside the batch's transaction: one that ended on its own since it was found
         // silent (completed, terminated) is left as it is.
         let items: Vec<(Option<&str>, &SessionUpdate)> = updates.iter().map(|u| (None, u)).collect();
-        self.write_batch(&Actor::System, None, &items, Ended::Ignore).await?;
+        let outcomes = self.write_batch(&Actor::System, None, &items, Ended::Ignore).await?;
+        self.tally.lost(outcomes.iter().filter(|o| **o == Outcome::Applied).count());
         Ok(lost)
     }
 }

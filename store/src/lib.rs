@@ -41,13 +41,14 @@ mod sql;
 mod termination;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod totals;
 mod views;
 
 pub use administration::{RoleSpec, UserListing};
 pub use api_keys::{IssuedToken, NewApiKey, TOKEN_LIFETIME_MS};
 pub use audit::{verify_audit, AuditVerdict};
 pub use audit_keys::{AuditKeys, KeyFileError, KeyOrigin};
-pub use audit_listing::{AuditPage, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
+pub use audit_listing::{AuditPage, AuditQuery, AuditRecord, ChainedRecord, MAX_AUDIT_PAGE};
 pub use audit_words::summary as audit_summary;
 pub use blocks::MAX_BLOCKS;
 pub use changes::{StreamChanges, HEAD_REUSE, MAX_CHANGES};
@@ -62,6 +63,7 @@ pub use sign_in::{
     Attempt, Channel, Credential, Throttled, ADDRESS_LIMIT, FIRST_DELAY_MS, MAX_ACCOUNT_LEN, MAX_SECRET_LEN,
     PAIR_FREE_FAILURES, WINDOW_MS as THROTTLE_WINDOW_MS,
 };
+pub use totals::{DurationBucket, SessionTotal, StoreMetrics, Tallied, DURATION_BOUNDS_S};
 pub use views::{ViewedThrough, VIEW_ACTION, VIEW_REPEAT_MS};
 
 use sea_orm::DatabaseConnection;
@@ -76,6 +78,8 @@ pub struct Store {
     cursors: cursor::CursorCodec,
     counts: std::sync::Arc<counts_cache::CountsCache<sra_domain::StatusCounts>>,
     choices: std::sync::Arc<counts_cache::CountsCache<sra_domain::ChoiceCounts>>,
+    /// Gateway batches and lost sessions handled by this process (see `totals`).
+    tally: std::sync::Arc<totals::Tally>,
     /// Moved after every commit that changed something (see `changes`).
     feed: std::sync::Arc<changes::ChangeFeed>,
     /// Readings of changes shared by event streams (see `changes`).

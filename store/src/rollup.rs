@@ -222,7 +222,7 @@ impl Changes {
 }
 
 impl Store {
-    /// Counts every session into the roll-up afresh: for sessions loaded around the store (the query benchmark's bulk
+    /// Counts every session into the roll-up (and the all-time totals) afresh: for sessions loaded around the store (the query benchmark's bulk
     /// insert). One transaction; the store's own writes keep the roll-up in step by themselves.
     pub async fn rebuild_session_counts(&self) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
@@ -237,6 +237,26 @@ impl Store {
             ))
             .await?;
         }
+        // The all-time totals too (as migration 12 fills them).
+        txn.execute_unprepared("DELETE FROM session_totals").await?;
+        txn.execute_unprepared(
+            "INSERT INTO session_totals (gateway_id, resource_type, client_interface, status, sessions) \
+             SELECT gateway_id, resource_type, client_interface, status, COUNT(*) FROM sessions \
+             GROUP BY gateway_id, resource_type, client_interface, status",
+        )
+        .await?;
+        let mut bucket = String::from("CASE");
+        for (i, bound) in crate::totals::DURATION_BOUNDS_S.iter().enumerate() {
+            bucket.push_str(&format!(" WHEN ended_at - started_at <= {} THEN {i}", bound * 1_000));
+        }
+        bucket.push_str(&format!(" ELSE {} END", crate::totals::DURATION_BOUNDS_S.len()));
+        txn.execute_unprepared("DELETE FROM session_durations").await?;
+        txn.execute_unprepared(&format!(
+            "INSERT INTO session_durations (resource_type, status, bucket, sessions, duration_ms) \
+             SELECT resource_type, status, {bucket} AS b, COUNT(*), SUM(ended_at - started_at) FROM sessions \
+             WHERE ended_at IS NOT NULL GROUP BY resource_type, status, b"
+        ))
+        .await?;
         txn.commit().await
     }
 

@@ -115,6 +115,34 @@ macro_rules! on_both_backends {
     };
 }
 
+/// [`on_both_backends!`] for checks that need the database itself (its URL and keys, to open a second store on it):
+/// each check takes `&TestDb`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($check:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let db = $crate::testing::TestDb::sqlite().await;
+                    $crate::testing::within_limit(stringify!($check), super::$check(&db)).await;
+                    db.finish().await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let db = $crate::testing::TestDb::postgres().await;
+                    $crate::testing::within_limit(stringify!($check), super::$check(&db)).await;
+                    db.finish().await;
+                }
+            )+
+        }
+    };
+}
+
 /// Signs in with a login and password as the console does (from the address `test`), for tests that need a user's
 /// principal.
 pub async fn sign_in(store: &Store, login: &str, password: &str) -> Result<crate::Principal, crate::StoreError> {

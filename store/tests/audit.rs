@@ -218,32 +218,7 @@ async fn an_old_chain_is_keyed_once_by_a_new_key(db: &TestDb) {
     assert!(matches!(verify_audit(&db.url, &sealed_keys, &[]).await.unwrap(), AuditVerdict::Intact { .. }));
 }
 
-macro_rules! on_both {
-    ($($check:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $check() {
-                    let db = sra_store::testing::TestDb::sqlite().await;
-                    sra_store::testing::within_limit(stringify!($check), super::$check(&db)).await;
-                    db.finish().await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $check() {
-                    let db = sra_store::testing::TestDb::postgres().await;
-                    sra_store::testing::within_limit(stringify!($check), super::$check(&db)).await;
-                    db.finish().await;
-                }
-            )+
-        }
-    };
-}
-
-on_both!(
+sra_store::on_both_databases!(
     edits_and_reorders_are_named,
     deletions_in_the_middle_and_at_the_end_are_named,
     nulled_hashes_are_a_break_and_stay_one,
