@@ -1,8 +1,10 @@
 //! All-time session totals for `/metrics`, kept like the counts roll-up (in the transaction that writes the sessions)
 //! but never reduced by retention, so that the counters derived from them only grow:
 //!
-//! - `session_totals`: how many sessions there have been, by gateway, resource type, client interface and status now
-//!   (a session moves from `connecting` to `connected` to its final status; final statuses only gain).
+//! - `session_totals`: how many sessions there have been, by gateway, resource type and status now (a session moves
+//!   from `connecting` to `connected` to its final status; final statuses only gain). No client interface: a key per
+//!   gateway × resource type × status keeps it to a few thousand rows, and the few active sessions are counted by
+//!   interface from the sessions themselves.
 //! - `session_durations`: how many ended sessions lasted up to each bound of the duration histogram, by resource type
 //!   and final status, with the sum of their durations. The bounds are fixed here and in `store/src/totals.rs`
 //!   (`DURATION_BOUNDS_S`); bucket `i` holds durations in `(bound[i-1], bound[i]]`, the last bucket those beyond.
@@ -28,8 +30,7 @@ impl MigrationTrait for Migration {
         };
         db.execute_unprepared(&format!(
             "CREATE TABLE session_totals (gateway_id {int} NOT NULL, resource_type TEXT NOT NULL, \
-             client_interface TEXT NOT NULL, status TEXT NOT NULL, sessions {int} NOT NULL, \
-             PRIMARY KEY (gateway_id, resource_type, client_interface, status)){clustered}"
+             status TEXT NOT NULL, sessions {int} NOT NULL, PRIMARY KEY (gateway_id, resource_type, status)){clustered}"
         ))
         .await?;
         db.execute_unprepared(&format!(
@@ -38,9 +39,8 @@ impl MigrationTrait for Migration {
         ))
         .await?;
         db.execute_unprepared(
-            "INSERT INTO session_totals (gateway_id, resource_type, client_interface, status, sessions) \
-             SELECT gateway_id, resource_type, client_interface, status, COUNT(*) FROM sessions \
-             GROUP BY gateway_id, resource_type, client_interface, status",
+            "INSERT INTO session_totals (gateway_id, resource_type, status, sessions) \
+             SELECT gateway_id, resource_type, status, COUNT(*) FROM sessions GROUP BY gateway_id, resource_type, status",
         )
         .await?;
         let mut bucket = String::from("CASE");

@@ -251,18 +251,18 @@ fn label(value: &str) -> String {
 /// The session, gateway, ingest and audit series. Labels are bounded: gateways, resource types, client interfaces
 /// and statuses — never users or session IDs.
 fn render_store(out: &mut String, store: &sra_store::StoreMetrics) {
-    let kind = |t: &sra_store::SessionTotal| {
-        format!(
-            "gateway=\"{}\",resource_type=\"{}\",client_interface=\"{}\"",
-            label(&t.gateway),
-            label(&t.resource_type),
-            label(&t.client_interface)
-        )
-    };
     out.push_str("# HELP sra_sessions_active Sessions connecting or connected now.\n");
     out.push_str("# TYPE sra_sessions_active gauge\n");
-    for t in store.sessions.iter().filter(|t| t.status.is_active()) {
-        let _ = writeln!(out, "sra_sessions_active{{{},status=\"{}\"}} {}", kind(t), t.status, t.sessions);
+    for a in &store.active {
+        let _ = writeln!(
+            out,
+            "sra_sessions_active{{gateway=\"{}\",resource_type=\"{}\",client_interface=\"{}\",status=\"{}\"}} {}",
+            label(&a.gateway),
+            label(&a.resource_type),
+            label(&a.client_interface),
+            a.status,
+            a.sessions
+        );
     }
     // The counters leave the client interface out: gateways × resource types (× 3 final statuses) series at most.
     let mut started: BTreeMap<String, u64> = BTreeMap::new();

@@ -86,7 +86,6 @@ impl Row {
         totals::Totaled {
             gateway_id: self.gateway_id,
             resource_type: &self.resource_type,
-            client_interface: &self.client_interface,
             status,
             duration_ms: self.ended_at.map(|end| end.saturating_sub(self.started_at)),
         }

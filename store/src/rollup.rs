@@ -240,9 +240,8 @@ impl Store {
         // The all-time totals too (as migration 12 fills them).
         txn.execute_unprepared("DELETE FROM session_totals").await?;
         txn.execute_unprepared(
-            "INSERT INTO session_totals (gateway_id, resource_type, client_interface, status, sessions) \
-             SELECT gateway_id, resource_type, client_interface, status, COUNT(*) FROM sessions \
-             GROUP BY gateway_id, resource_type, client_interface, status",
+            "INSERT INTO session_totals (gateway_id, resource_type, status, sessions) \
+             SELECT gateway_id, resource_type, status, COUNT(*) FROM sessions GROUP BY gateway_id, resource_type, status",
         )
         .await?;
         let mut bucket = String::from("CASE");

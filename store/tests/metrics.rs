@@ -31,14 +31,26 @@ fn change(session_id: &str, at: i64, change: SessionChange) -> SessionUpdate {
     SessionUpdate { session_id: session_id.into(), at, change }
 }
 
-/// The totals as `(resource type, status) → sessions`, for gw-a and the CLI.
+/// The totals as `(resource type, status) → sessions`, for gw-a.
 fn totals(metrics: &StoreMetrics) -> Vec<(String, SessionStatus, u64)> {
     metrics
         .sessions
         .iter()
-        .map(|SessionTotal { gateway, resource_type, client_interface, status, sessions }| {
-            assert_eq!((gateway.as_str(), client_interface.as_str()), ("gw-a", "cli"));
+        .map(|SessionTotal { gateway, resource_type, status, sessions }| {
+            assert_eq!(gateway, "gw-a");
             (resource_type.clone(), *status, *sessions)
+        })
+        .collect()
+}
+
+/// The active sessions as `(resource type, client interface, status) → sessions`, for gw-a.
+fn active(metrics: &StoreMetrics) -> Vec<(String, String, SessionStatus, u64)> {
+    metrics
+        .active
+        .iter()
+        .map(|a| {
+            assert_eq!(a.gateway, "gw-a");
+            (a.resource_type.clone(), a.client_interface.clone(), a.status, a.sessions)
         })
         .collect()
 }
@@ -87,6 +99,13 @@ async fn the_totals_follow_every_change_and_outlive_retention(db: &TestDb) {
         ]
     );
     assert_eq!(
+        active(&metrics),
+        vec![
+            ("rdp".into(), "cli".into(), SessionStatus::Connected, 1),
+            ("ssh".into(), "cli".into(), SessionStatus::Connecting, 1),
+        ]
+    );
+    assert_eq!(
         durations(&metrics),
         vec![
             ("ssh".into(), SessionStatus::Completed, 0, 1, 5_000),
@@ -114,6 +133,7 @@ async fn the_totals_follow_every_change_and_outlive_retention(db: &TestDb) {
             ("ssh".into(), SessionStatus::Failed, 1),
         ]
     );
+    assert_eq!(active(&metrics), vec![]);
     assert_eq!(metrics.durations.iter().map(|d| d.sessions).sum::<u64>(), 4);
     assert!(metrics.durations.contains(&DurationBucket {
         resource_type: "rdp".into(),
