@@ -18,6 +18,7 @@ mod m20261203_000009_audit_action_index;
 mod m20261203_000010_user_blocks;
 mod m20261204_000011_last_seen;
 mod m20261204_000012_session_totals;
+mod m20261204_000013_audit_destinations;
 
 pub use m20261202_000004_audit_seal::{unkeyed_chain, GENESIS};
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_user_blocks::Migration),
             Box::new(m20261204_000011_last_seen::Migration),
             Box::new(m20261204_000012_session_totals::Migration),
+            Box::new(m20261204_000013_audit_destinations::Migration),
         ]
     }
 }

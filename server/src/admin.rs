@@ -27,6 +27,28 @@ pub enum AdminCommand {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Where the audit log is delivered: SIEM webhooks (CloudEvents, signed, in order, at least once).
+    #[command(subcommand)]
+    Destination(DestinationCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DestinationCommand {
+    /// Deliver every audit entry to a webhook. The signing secret is printed once. Example:
+    /// `sra-server admin destination add splunk --url https://siem.example.com/sra`
+    Add {
+        name: String,
+        /// An http:// or https:// URL; each batch is POSTed to it.
+        #[arg(long)]
+        url: String,
+        /// Start with the next entry recorded, instead of the whole log kept.
+        #[arg(long)]
+        from_now: bool,
+    },
+    /// Stop delivering to a destination.
+    Remove { name: String },
+    /// List destinations: position, lag, last delivery and last error.
+    List,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -218,6 +240,31 @@ pub async fn run(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::ApiKey(ApiKeyCommand::Revoke { access_id }) => {
             store.revoke_api_key(&actor, &access_id).await?;
             println!("revoked {access_id} and its tokens");
+        }
+        AdminCommand::Destination(DestinationCommand::Add { name, url, from_now }) => {
+            let start = if from_now { sra_store::StartAt::Now } else { sra_store::StartAt::Oldest };
+            let secret = store.add_destination(&actor, &name, &url, start).await?;
+            println!("signing secret: {secret}   (shown only now; see X-SRA-Signature in the README)");
+        }
+        AdminCommand::Destination(DestinationCommand::Remove { name }) => {
+            store.remove_destination(&actor, &name).await?;
+            println!("removed {name}");
+        }
+        AdminCommand::Destination(DestinationCommand::List) => {
+            let head = store.store_metrics().await?.audit_head;
+            for d in store.destinations().await? {
+                let when = |at: Option<i64>| at.map_or("never".to_owned(), sra_domain::format_rfc3339);
+                println!(
+                    "{}\t{}\tposition {} (lag {})\tdelivered {}\tfailures {}{}",
+                    d.name,
+                    d.url,
+                    d.position,
+                    u64::try_from(head as i64 - d.position).unwrap_or(0),
+                    when(d.delivered_at),
+                    d.failures,
+                    d.last_error.map(|e| format!("\tlast error {}: {e}", when(d.last_error_at))).unwrap_or_default()
+                );
+            }
         }
         AdminCommand::Gateway(GatewayCommand::Key { name }) => {
             let key = store.issue_gateway_key(&actor, &name).await?;

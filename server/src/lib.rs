@@ -16,6 +16,7 @@ pub mod http;
 pub mod observe;
 pub mod openapi;
 pub mod security;
+pub mod siem;
 
 use std::future::Future;
 use std::path::Path;
@@ -192,6 +193,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
 
     ensure_admin(&store, config.admin_password.as_deref()).await?;
     let sweeper = tokio::spawn(sweep_lost_sessions(store.clone(), config.stale_after, tasks_stopped.clone()));
+    let delivery = tokio::spawn(siem::deliver_audit(store.clone(), tasks_stopped.clone()));
     let sign_ins = tokio::spawn(maintain_sign_ins(store.clone(), tasks_stopped.clone()));
     let pruning = tokio::spawn(prune(store.clone(), config.retention()?, tasks_stopped.clone()));
     let upkeep = tokio::spawn(maintain_database(store.clone(), tasks_stopped.clone()));
@@ -278,6 +280,7 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;
     }
     let _ = sweeper.await;
+    let _ = delivery.await;
     store.close().await.context("closing the database failed")?;
     tracing::info!("shut down cleanly");
     Ok(())

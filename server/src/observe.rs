@@ -329,6 +329,30 @@ fn render_store(out: &mut String, store: &sra_store::StoreMetrics) {
         let _ = writeln!(out, "sra_ingest_updates_total{{outcome=\"{outcome}\"}} {n}");
     }
     out.push_str(
+        "# HELP sra_audit_destination_lag_entries Audit entries recorded that a destination has not acknowledged.\n",
+    );
+    out.push_str("# TYPE sra_audit_destination_lag_entries gauge\n");
+    for d in &store.destinations {
+        let _ = writeln!(out, "sra_audit_destination_lag_entries{{destination=\"{}\"}} {}", label(&d.name), d.lag);
+    }
+    out.push_str("# HELP sra_audit_destination_failures Failed deliveries to a destination since its last success.\n");
+    out.push_str("# TYPE sra_audit_destination_failures gauge\n");
+    for d in &store.destinations {
+        let _ = writeln!(out, "sra_audit_destination_failures{{destination=\"{}\"}} {}", label(&d.name), d.failures);
+    }
+    out.push_str("# HELP sra_audit_destination_last_delivery_age_seconds Seconds since a destination last acknowledged a batch (absent before its first).\n");
+    out.push_str("# TYPE sra_audit_destination_last_delivery_age_seconds gauge\n");
+    for d in &store.destinations {
+        if let Some(age) = d.delivered_age_ms {
+            let _ = writeln!(
+                out,
+                "sra_audit_destination_last_delivery_age_seconds{{destination=\"{}\"}} {}",
+                label(&d.name),
+                age as f64 / 1_000.0
+            );
+        }
+    }
+    out.push_str(
         "# HELP sra_audit_chain_head Sequence number of the newest audit entry: the chain's length since its start.\n",
     );
     out.push_str("# TYPE sra_audit_chain_head gauge\n");

@@ -324,6 +324,11 @@ fn new_token() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
+/// A new shared secret (256 random bits, URL-safe base64): a destination's signing secret.
+pub(crate) fn new_secret() -> String {
+    new_token()
+}
+
 /// The SHA-256 of a secret, as stored.
 pub(crate) fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()

@@ -24,6 +24,7 @@ mod connect;
 mod counts;
 mod counts_cache;
 mod cursor;
+mod destinations;
 pub mod entity;
 mod error;
 mod gateways;
@@ -54,6 +55,7 @@ pub use blocks::MAX_BLOCKS;
 pub use changes::{StreamChanges, HEAD_REUSE, MAX_CHANGES};
 pub use checkpoint::{read_checkpoints, Checkpoint, CheckpointFileError};
 pub use connect::{Backend, PoolStats};
+pub use destinations::{Destination, StartAt, MAX_DESTINATION_URL};
 pub use error::{ErrorKind, StoreError};
 pub use identity::{random_password, Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use ingest::{GatewayIdentity, GatewayUpdate, HeartbeatAnswer, Outcome};
@@ -63,7 +65,9 @@ pub use sign_in::{
     Attempt, Channel, Credential, Throttled, ADDRESS_LIMIT, FIRST_DELAY_MS, MAX_ACCOUNT_LEN, MAX_SECRET_LEN,
     PAIR_FREE_FAILURES, WINDOW_MS as THROTTLE_WINDOW_MS,
 };
-pub use totals::{ActiveSessions, DurationBucket, SessionTotal, StoreMetrics, Tallied, DURATION_BOUNDS_S};
+pub use totals::{
+    ActiveSessions, DestinationHealth, DurationBucket, SessionTotal, StoreMetrics, Tallied, DURATION_BOUNDS_S,
+};
 pub use views::{ViewedThrough, VIEW_ACTION, VIEW_REPEAT_MS};
 
 use sea_orm::DatabaseConnection;
