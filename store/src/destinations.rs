@@ -169,7 +169,29 @@ impl Store {
     }
 }
 
-/// An `http://` or `https://` URL with a host, at most [`MAX_DESTINATION_URL`] characters, no spaces or controls.
+/// How a destination is reached, by its URL's scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// `http://` or `https://`: CloudEvents batches POSTed.
+    Webhook,
+    /// `syslog+tcp://HOST:PORT`: RFC 5424 messages over TCP, octet-counted (RFC 6587).
+    SyslogTcp { address: String },
+}
+
+impl Transport {
+    /// The transport of a URL [`check_url`] accepted.
+    pub fn of(url: &str) -> Transport {
+        match url.strip_prefix(SYSLOG_TCP) {
+            Some(address) => Transport::SyslogTcp { address: address.trim_end_matches('/').to_owned() },
+            None => Transport::Webhook,
+        }
+    }
+}
+
+const SYSLOG_TCP: &str = "syslog+tcp://";
+
+/// An `http://` or `https://` URL with a host, or `syslog+tcp://HOST:PORT`; at most [`MAX_DESTINATION_URL`]
+/// characters, no spaces or controls.
 fn check_url(url: &str) -> Result<(), StoreError> {
     let invalid = |reason: &str| StoreError::Invalid { field: "url".into(), reason: format!("{url:?} {reason}") };
     if url.chars().count() > MAX_DESTINATION_URL {
@@ -178,10 +200,21 @@ fn check_url(url: &str) -> Result<(), StoreError> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid("holds a space or control character"));
     }
+    if let Some(address) = url.strip_prefix(SYSLOG_TCP) {
+        let address = address.trim_end_matches('/');
+        return match address.rsplit_once(':') {
+            Some((host, port))
+                if !host.is_empty() && !host.contains('/') && port.parse::<u16>().is_ok_and(|p| p > 0) =>
+            {
+                Ok(())
+            }
+            _ => Err(invalid("is not syslog+tcp://HOST:PORT")),
+        };
+    }
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     match rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or("")) {
         Some(host) if !host.is_empty() => Ok(()),
-        _ => Err(invalid("is not an http:// or https:// URL with a host")),
+        _ => Err(invalid("is not an http:// or https:// URL with a host, nor syslog+tcp://HOST:PORT")),
     }
 }
 
@@ -193,7 +226,23 @@ mod tests {
     fn only_http_urls_with_a_host_are_destinations() {
         assert!(check_url("https://siem.example.com/hook").is_ok());
         assert!(check_url("http://127.0.0.1:8088").is_ok());
-        for bad in ["", "ftp://x", "https://", "https:///path", "http://a b", "siem.example.com", &"h".repeat(3000)] {
+        assert!(check_url("syslog+tcp://logs.example.com:6514").is_ok());
+        assert_eq!(Transport::of("syslog+tcp://10.0.0.5:514"), Transport::SyslogTcp { address: "10.0.0.5:514".into() });
+        assert_eq!(Transport::of("https://x"), Transport::Webhook);
+        for bad in [
+            "",
+            "ftp://x",
+            "https://",
+            "https:///path",
+            "http://a b",
+            "siem.example.com",
+            &"h".repeat(3000),
+            "syslog+tcp://host",
+            "syslog+tcp://:514",
+            "syslog+tcp://host:0",
+            "syslog+tcp://host:99999",
+            "syslog+tcp://host/x:514",
+        ] {
             assert!(check_url(bad).is_err(), "{bad:?}");
         }
     }
