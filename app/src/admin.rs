@@ -1,11 +1,11 @@
-//! The administration pages' server functions: users, access roles and their Secure Remote Access rule, API keys and
-//! gateways. Administrators (All) only — anyone else gets 404. Each calls the same store function as
+//! The administration pages' server functions: users, access roles and their Secure Remote Access rule, API keys,
+//! gateways and the audit log's destinations. Administrators (All) only — anyone else gets 404. Each calls the same store function as
 //! `sra-server admin …`, which checks the names and audits the change with the administrator as its actor.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
-use sra_domain::{ApiKeyListing, GatewayListing, RoleSpec, SraRule, UserListing};
+use sra_domain::{ApiKeyListing, DestinationListing, GatewayListing, RoleSpec, SraRule, UserListing};
 
 use crate::error::ConsoleError;
 
@@ -16,6 +16,7 @@ pub struct Directory {
     pub roles: Vec<RoleSpec>,
     pub gateways: Vec<GatewayListing>,
     pub api_keys: Vec<ApiKeyListing>,
+    pub destinations: Vec<DestinationListing>,
 }
 
 /// A secret made by the server, shown to the administrator once and never stored in the clear.
@@ -38,6 +39,7 @@ pub async fn admin_directory() -> Result<Directory, ConsoleError> {
         roles: store.list_roles().await.map_err(server::failure)?,
         gateways: store.list_gateway_details().await.map_err(server::failure)?,
         api_keys: store.list_api_keys().await.map_err(server::failure)?,
+        destinations: store.list_destinations().await.map_err(server::failure)?,
     })
 }
 
@@ -148,4 +150,23 @@ pub async fn rotate_gateway_key(name: String) -> Result<OneTimeSecret, ConsoleEr
     let actor = server::administrator().await?;
     let key = server::store()?.issue_gateway_key(&actor, &name).await.map_err(server::failure)?;
     Ok(OneTimeSecret { label: format!("Ingest key of {name}"), id: None, secret: key })
+}
+
+/// Delivers the audit log to a webhook or syslog receiver; the signing secret (used by webhooks) is shown once.
+#[server(prefix = "/api", endpoint = "admin_add_destination", input = Json)]
+pub async fn add_destination(name: String, url: String, from_now: bool) -> Result<OneTimeSecret, ConsoleError> {
+    use crate::auth::server;
+    let actor = server::administrator().await?;
+    let start = if from_now { sra_store::StartAt::Now } else { sra_store::StartAt::Oldest };
+    let name = name.trim().to_owned();
+    let secret = server::store()?.add_destination(&actor, &name, url.trim(), start).await.map_err(server::failure)?;
+    Ok(OneTimeSecret { label: format!("Signing secret of {name}"), id: None, secret })
+}
+
+/// Stops delivering the audit log to a destination.
+#[server(prefix = "/api", endpoint = "admin_remove_destination", input = Json)]
+pub async fn remove_destination(name: String) -> Result<(), ConsoleError> {
+    use crate::auth::server;
+    let actor = server::administrator().await?;
+    server::store()?.remove_destination(&actor, &name).await.map_err(server::failure)
 }

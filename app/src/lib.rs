@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/roles") view=pages::AdminRolesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/keys") view=pages::AdminKeysPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/gateways") view=pages::AdminGatewaysPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/destinations") view=pages::AdminDestinationsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

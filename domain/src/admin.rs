@@ -11,6 +11,8 @@ use crate::{Millis, SraRule};
 pub const MAX_ADMIN_NAME: usize = 64;
 /// The longest display name, in characters.
 pub const MAX_DISPLAY_NAME: usize = 128;
+/// The longest audit destination URL accepted.
+pub const MAX_DESTINATION_URL: usize = 2_048;
 /// The most gateways one role may grant by name in one change.
 pub const MAX_ROLE_GATEWAYS: usize = 500;
 
@@ -101,6 +103,22 @@ pub struct GatewayListing {
     pub has_key: bool,
     /// When it last sent a heartbeat, if ever.
     pub last_heartbeat_at: Option<Millis>,
+}
+
+/// Where the audit log is delivered, as administrators list it: never its signing secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationListing {
+    pub name: String,
+    /// `https://…` (a webhook) or `syslog+tcp://HOST:PORT`.
+    pub url: String,
+    /// Audit entries recorded that it has not acknowledged yet.
+    pub lag: u64,
+    /// When it last acknowledged a batch, if ever.
+    pub delivered_at: Option<Millis>,
+    /// Failed attempts since its last success, and the last failure.
+    pub failures: u64,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<Millis>,
 }
 
 /// An API key as administrators list it: never the key itself.

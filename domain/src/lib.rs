@@ -16,8 +16,8 @@ mod update;
 mod visibility;
 
 pub use admin::{
-    check_display_name, check_name, ApiKeyListing, GatewayListing, NameError, RoleSpec, UserListing, MAX_ADMIN_NAME,
-    MAX_DISPLAY_NAME, MAX_ROLE_GATEWAYS,
+    check_display_name, check_name, ApiKeyListing, DestinationListing, GatewayListing, NameError, RoleSpec,
+    UserListing, MAX_ADMIN_NAME, MAX_DESTINATION_URL, MAX_DISPLAY_NAME, MAX_ROLE_GATEWAYS,
 };
 pub use console_url::{console_time, keys as url_keys, parse_tz, UrlParamError};
 pub use enums::{

@@ -162,10 +162,46 @@ test('API keys and gateway keys are shown once; a revoked key is marked so', asy
   await screen(page, 'admin-gateways');
 });
 
+test('audit destinations: added with the secret shown once, their failures shown as they happen, removed', async ({ page }) => {
+  page.on('dialog', (dialog) => dialog.accept());
+  await signIn(page, 'admin');
+  await page.goto('/admin/destinations');
+  await hydrated(page);
+  // Nothing listens on port 9 here: every delivery fails, and the page says why.
+  const name = `siem-${run}`;
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('URL').fill('http://127.0.0.1:9/hook');
+  await page.getByRole('button', { name: 'Add destination' }).click();
+  const shown = page.locator('.one-time-secret');
+  await expect(shown).toContainText(`Added ${name}: the audit log is delivered to it.`);
+  await expect(shown.locator('code.secret')).toHaveText(/^[A-Za-z0-9_-]{40,}$/);
+  const row = page.locator(`tr[data-destination="${name}"]`);
+  await expect(row).toContainText('http://127.0.0.1:9/hook');
+  await expect(row).toContainText(/entries behind|entry behind/);
+  // The leader tries within a second or two; the page shows it on its next reading.
+  await expect(async () => {
+    await page.reload();
+    await hydrated(page);
+    await expect(row.locator('td.last-failure')).toContainText('cannot be reached', { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(row).toHaveClass(/failing/);
+  await screen(page, 'admin-destinations');
+  // A bad URL is refused, naming it.
+  await page.getByLabel('Name', { exact: true }).fill(`bad-${run}`);
+  await page.getByLabel('URL').fill('ftp://logs');
+  await page.getByRole('button', { name: 'Add destination' }).click();
+  await expect(page.getByRole('alert')).toContainText('"ftp://logs" is not an http:// or https:// URL');
+  await row.getByRole('button', { name: `Remove ${name}` }).click();
+  await expect(page.getByRole('status')).toHaveText(`Removed ${name}: nothing more is delivered to it.`);
+  await expect(row).toHaveCount(0);
+});
+
 test('the administration is not there for anyone but an administrator', async ({ page }) => {
   await signIn(page, 'olivia');
   await expect(page.getByRole('link', { name: 'Administration' })).toHaveCount(0);
   const answer = await page.goto('/admin/roles');
   expect(answer?.status()).toBe(404);
+  expect((await page.goto('/admin/destinations'))?.status()).toBe(404);
+  await page.goto('/admin/roles');
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
 });

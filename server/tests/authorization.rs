@@ -356,6 +356,7 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
     ("GET", "/admin/roles", "", Cookie, ADMIN_PAGE),
     ("GET", "/admin/keys", "", Cookie, ADMIN_PAGE),
     ("GET", "/admin/gateways", "", Cookie, ADMIN_PAGE),
+    ("GET", "/admin/destinations", "", Cookie, ADMIN_PAGE),
     ("POST", "/api/admin_directory", "{}", Cookie, admin_call(200)),
     ("POST", "/api/admin_create_user", r#"{"login": "matrix-new", "display_name": ""}"#, Cookie, admin_call(200)),
     ("POST", "/api/admin_create_user", r#"{"login": "matrix-new", "display_name": ""}"#, Cookie, admin_call(409)),
@@ -385,6 +386,29 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
     ("POST", "/api/admin_register_gateway", r#"{"name": "gw-matrix", "display_name": ""}"#, Cookie, admin_call(200)),
     ("POST", "/api/admin_rotate_gateway_key", r#"{"name": "gw-matrix"}"#, Cookie, admin_call(200)),
     ("POST", "/api/admin_rotate_gateway_key", r#"{"name": "gw-nope"}"#, Cookie, admin_call(400)),
+    (
+        "POST",
+        "/api/admin_add_destination",
+        r#"{"name": "siem", "url": "https://siem.test/hook", "from_now": true}"#,
+        Cookie,
+        admin_call(200),
+    ),
+    (
+        "POST",
+        "/api/admin_add_destination",
+        r#"{"name": "siem", "url": "https://siem.test/hook", "from_now": true}"#,
+        Cookie,
+        admin_call(409),
+    ),
+    (
+        "POST",
+        "/api/admin_add_destination",
+        r#"{"name": "bad", "url": "ftp://x", "from_now": false}"#,
+        Cookie,
+        admin_call(400),
+    ),
+    ("POST", "/api/admin_remove_destination", r#"{"name": "siem"}"#, Cookie, admin_call(200)),
+    ("POST", "/api/admin_remove_destination", r#"{"name": "siem"}"#, Cookie, admin_call(400)),
     // The other credential is refused everywhere: the API takes no cookies (a page elsewhere could make the browser
     // send them), the console no bearer tokens.
     ("POST", "/list-sra-sessions", "{}", Cookie, [Status(401); 7]),

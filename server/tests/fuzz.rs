@@ -568,8 +568,11 @@ fn the_administration_never_fails_on_what_it_is_sent() {
         "/api/admin_revoke_api_key",
         "/api/admin_register_gateway",
         "/api/admin_rotate_gateway_key",
+        "/api/admin_add_destination",
+        "/api/admin_remove_destination",
     ];
-    const KEYS: &[&str] = &["login", "display_name", "disabled", "role", "name", "rule", "gateways", "access_id"];
+    const KEYS: &[&str] =
+        &["login", "display_name", "disabled", "role", "name", "rule", "gateways", "access_id", "url", "from_now"];
     let requests = (prop::sample::select(ENDPOINTS), json_body(KEYS)).prop_map(move |(path, body)| {
         Request::post(path)
             .header(header::HOST, "console.test")

@@ -6,14 +6,12 @@
 
 use sea_orm::ConnectionTrait;
 use serde_json::json;
-use sra_domain::{check_name, Actor, Millis};
+use sra_domain::{check_name, Actor, DestinationListing, Millis, MAX_DESTINATION_URL};
 
 use crate::audit::audit;
 use crate::sql::Sql;
 use crate::{now_ms, Store, StoreError};
 
-/// The longest destination URL accepted.
-pub const MAX_DESTINATION_URL: usize = 2_048;
 /// The longest error kept for a destination (the rest is cut).
 const MAX_ERROR: usize = 500;
 
@@ -134,6 +132,30 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Every destination as administrators list it (no secrets), with how far behind the log it is.
+    pub async fn list_destinations(&self) -> Result<Vec<DestinationListing>, StoreError> {
+        let mut head = Sql::new(self.db.get_database_backend());
+        head.push("SELECT COALESCE(MAX(id), 0) AS head FROM audit_log");
+        let head = match self.db.query_one(head.build()).await? {
+            Some(row) => row.try_get::<i64>("", "head")?,
+            None => 0,
+        };
+        Ok(self
+            .destinations()
+            .await?
+            .into_iter()
+            .map(|d| DestinationListing {
+                name: d.name,
+                url: d.url,
+                lag: u64::try_from(head - d.position).unwrap_or(0),
+                delivered_at: d.delivered_at,
+                failures: u64::try_from(d.failures).unwrap_or(0),
+                last_error: d.last_error,
+                last_error_at: d.last_error_at,
+            })
+            .collect())
     }
 
     /// Records that a destination acknowledged every entry up to `position`. Only forward: a late answer from an

@@ -55,7 +55,7 @@ pub use blocks::MAX_BLOCKS;
 pub use changes::{StreamChanges, HEAD_REUSE, MAX_CHANGES};
 pub use checkpoint::{read_checkpoints, Checkpoint, CheckpointFileError};
 pub use connect::{Backend, PoolStats};
-pub use destinations::{Destination, StartAt, Transport, MAX_DESTINATION_URL};
+pub use destinations::{Destination, StartAt, Transport};
 pub use error::{ErrorKind, StoreError};
 pub use identity::{random_password, Principal, ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, MIN_PASSWORD_LEN};
 pub use ingest::{GatewayIdentity, GatewayUpdate, HeartbeatAnswer, Outcome};

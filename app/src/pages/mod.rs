@@ -8,7 +8,7 @@ mod login;
 mod sessions;
 mod terminate;
 
-pub use admin::{AdminGatewaysPage, AdminKeysPage, AdminRolesPage, AdminUsersPage};
+pub use admin::{AdminDestinationsPage, AdminGatewaysPage, AdminKeysPage, AdminRolesPage, AdminUsersPage};
 pub use audit::AuditPage;
 pub use blocks::BlocksPage;
 pub use detail::SessionDetailPage;

@@ -1,14 +1,16 @@
 //! The administration pages (administrators only; anyone else gets 404): users, access roles with their Secure Remote
-//! Access rule, API keys and gateways.
+//! Access rule, API keys, gateways and where the audit log is delivered.
 //!
 //! Every change on these pages goes through one action ([`Admin::change`]): its answer is said once at the top of the
 //! page (or the one-time secret it made is shown), and the directory the pages list is read again after it.
 
+mod destinations;
 mod gateways;
 mod keys;
 mod roles;
 mod users;
 
+pub use destinations::AdminDestinationsPage;
 pub use gateways::AdminGatewaysPage;
 pub use keys::AdminKeysPage;
 pub use roles::AdminRolesPage;
@@ -19,8 +21,9 @@ use leptos_router::hooks::use_location;
 use sra_domain::{RoleSpec, MAX_ADMIN_NAME, MAX_DISPLAY_NAME};
 
 use crate::admin::{
-    admin_directory, assign_role, create_api_key, create_role, create_user, register_gateway, reset_password,
-    revoke_api_key, rotate_gateway_key, set_disabled, set_role_rule, unassign_role, Directory, OneTimeSecret,
+    add_destination, admin_directory, assign_role, create_api_key, create_role, create_user, register_gateway,
+    remove_destination, reset_password, revoke_api_key, rotate_gateway_key, set_disabled, set_role_rule, unassign_role,
+    Directory, OneTimeSecret,
 };
 use crate::error::{ConsoleError, Failure};
 
@@ -38,6 +41,8 @@ enum Change {
     RevokeApiKey(String),
     RegisterGateway { name: String, display_name: String },
     RotateGatewayKey(String),
+    AddDestination { name: String, url: String, from_now: bool },
+    RemoveDestination(String),
 }
 
 impl Change {
@@ -56,6 +61,8 @@ impl Change {
             Change::RevokeApiKey(id) => format!("Revoked the API key {id} and its tokens."),
             Change::RegisterGateway { name, .. } => format!("Registered the gateway {name}."),
             Change::RotateGatewayKey(name) => format!("Issued {name} a new ingest key; its old one no longer works."),
+            Change::AddDestination { name, .. } => format!("Added {name}: the audit log is delivered to it."),
+            Change::RemoveDestination(name) => format!("Removed {name}: nothing more is delivered to it."),
         }
     }
 
@@ -72,6 +79,8 @@ impl Change {
             Change::RevokeApiKey(id) => revoke_api_key(id).await.map(|()| None),
             Change::RegisterGateway { name, display_name } => register_gateway(name, display_name).await.map(|()| None),
             Change::RotateGatewayKey(name) => rotate_gateway_key(name).await.map(Some),
+            Change::AddDestination { name, url, from_now } => add_destination(name, url, from_now).await.map(Some),
+            Change::RemoveDestination(name) => remove_destination(name).await.map(|()| None),
         }
     }
 }
@@ -202,7 +211,7 @@ fn outcome(admin: Admin, done: Done) -> impl IntoView {
                 <p>{done.said}</p>
                 <p>
                     <strong>{secret.label}</strong>
-                    " — shown this once and stored only as a hash: copy it now."
+                    " — shown this once: copy it now."
                 </p>
                 {secret
                     .id
@@ -236,6 +245,7 @@ fn AdminNav() -> impl IntoView {
             {link("/admin/roles", "Access roles")}
             {link("/admin/keys", "API keys")}
             {link("/admin/gateways", "Gateways")}
+            {link("/admin/destinations", "Audit destinations")}
         </nav>
     }
 }
