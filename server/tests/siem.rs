@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
-use sra_domain::{Actor, ClientInterface, NewSession, ResourceType, SessionChange, SessionUpdate};
+use sra_domain::{Actor, SessionUpdate};
 use sra_server::siem::{agent, deliver_round, signature, Pauses};
 use sra_store::{now_ms, StartAt, Store};
 use tokio::net::TcpListener;
@@ -49,20 +49,7 @@ fn receive(listener: TcpListener, inbox: Arc<Inbox>) -> tokio::task::JoinHandle<
 /// `n` sessions started by gw-a (an audit entry each).
 async fn sessions(store: &Store, from: usize, n: usize) {
     let updates: Vec<SessionUpdate> = (from..from + n)
-        .map(|i| SessionUpdate {
-            session_id: format!("s-{i}"),
-            at: now_ms() - 1_000,
-            change: SessionChange::Started(NewSession {
-                user: "alice".into(),
-                access_id: None,
-                client_interface: ClientInterface::Cli,
-                gateway: "gw-a".into(),
-                resource_type: ResourceType::Ssh,
-                secret_name: "/s".into(),
-                target_name: "t".into(),
-                target_host: "h".into(),
-            }),
-        })
+        .map(|i| sra_store::testing::started(&format!("s-{i}"), now_ms() - 1_000, "alice", "gw-a"))
         .collect();
     store.apply_updates(&Actor::Gateway("gw-a".into()), &updates).await.unwrap();
 }

@@ -93,18 +93,7 @@ impl Store {
         let scope = self.resolve_gateways(caller, &SessionQuery::recent()).await?.scope;
         let mut sql = Sql::new(self.db.get_database_backend());
         sql.push("SELECT a.id, a.at, a.actor, a.action, a.session_id, a.details FROM audit_log a WHERE 1 = 1");
-        if let Some(granted) = &scope {
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = a.session_id AND (s.user_identifier = ",
-            )
-            .bind(caller.login.clone());
-            if !granted.is_empty() {
-                sql.push(" OR s.gateway_id IN ").bind_list(granted.iter().copied());
-            }
-            sql.push("))");
-            // Who viewed which session is administrators' business.
-            sql.push(" AND a.action NOT LIKE ").bind(crate::views::VIEW_FAMILY_LIKE.to_owned());
-        }
+        visible_to(&mut sql, caller, scope.as_deref());
         if let Some(id) = &query.session_id {
             sql.push(" AND a.session_id = ").bind(id.clone());
         }
@@ -176,17 +165,7 @@ impl Store {
              FROM audit_log a WHERE a.id > ",
         )
         .bind(after.unwrap_or(0));
-        if let Some(granted) = &scope {
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = a.session_id AND (s.user_identifier = ",
-            )
-            .bind(caller.login.clone());
-            if !granted.is_empty() {
-                sql.push(" OR s.gateway_id IN ").bind_list(granted.iter().copied());
-            }
-            sql.push("))");
-            sql.push(" AND a.action NOT LIKE ").bind(crate::views::VIEW_FAMILY_LIKE.to_owned());
-        }
+        visible_to(&mut sql, caller, scope.as_deref());
         sql.push(" ORDER BY a.id LIMIT ").bind(i64::from(limit));
         let rows = self.db.query_all(sql.build()).await?;
         let mut anchor = None;
@@ -244,6 +223,19 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Appends ` AND …` keeping the audit entries (`a`) `caller` may see: with a scope (Self, Own), those of the sessions
+/// they may see — the listing's visibility rule — and never who viewed which session (administrators' business).
+fn visible_to(sql: &mut Sql, caller: &Caller, granted: Option<&[i64]>) {
+    let Some(granted) = granted else { return };
+    sql.push(" AND EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = a.session_id AND (s.user_identifier = ")
+        .bind(caller.login.clone());
+    if !granted.is_empty() {
+        sql.push(" OR s.gateway_id IN ").bind_list(granted.iter().copied());
+    }
+    sql.push("))");
+    sql.push(" AND a.action NOT LIKE ").bind(crate::views::VIEW_FAMILY_LIKE.to_owned());
 }
 
 fn parse_details(text: &str) -> Result<serde_json::Value, StoreError> {
