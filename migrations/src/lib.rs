@@ -19,6 +19,7 @@ mod m20261203_000010_user_blocks;
 mod m20261204_000011_last_seen;
 mod m20261204_000012_session_totals;
 mod m20261204_000013_audit_destinations;
+mod m20261204_000014_counts_by_gateway;
 
 pub use m20261202_000004_audit_seal::{unkeyed_chain, GENESIS};
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_last_seen::Migration),
             Box::new(m20261204_000012_session_totals::Migration),
             Box::new(m20261204_000013_audit_destinations::Migration),
+            Box::new(m20261204_000014_counts_by_gateway::Migration),
         ]
     }
 }

@@ -1,6 +1,9 @@
 //! The roll-up of sessions by start time (the `session_counts` table, migration 7): how many sessions started in each
 //! time bucket, by status, resource type and client interface — for every gateway together in days and in hours, and
-//! per gateway in days.
+//! per gateway in days. Per gateway it also holds each day by status alone (migration 14): those rows carry the
+//! gateway's id negated and empty kind columns, so that they lie together at the start of the key, and a count by
+//! gateway or over chosen gateways without a resource type or interface filter adds a few rows per gateway and day
+//! instead of one per kind (at a million sessions and 500 gateways over 30 days: 75,000 rows instead of 750,000).
 //!
 //! Status counts add up the buckets that lie wholly inside their window and read only what is left at its edges from
 //! the sessions (at most an hour at each end for every gateway together, a day for chosen gateways). Each write batch
@@ -38,8 +41,35 @@ impl Default for Spans {
 impl Spans {
     /// What the roll-up holds, one entry per level: whether it is per gateway, and its bucket length. Writes, rebuilds
     /// and reads all follow this list.
-    fn levels(self) -> [(bool, Millis); 3] {
-        [(false, self.coarse), (false, self.fine), (true, self.coarse)]
+    fn levels(self) -> [(Rows, Millis); 4] {
+        [
+            (Rows::Every, self.coarse),
+            (Rows::Every, self.fine),
+            (Rows::PerGateway, self.coarse),
+            (Rows::AnyKind, self.coarse),
+        ]
+    }
+}
+
+/// The kinds of rows of the roll-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// Every gateway together (`gateway_id` 0), by status, resource type and interface.
+    Every,
+    /// One gateway (its id), by status, resource type and interface.
+    PerGateway,
+    /// One gateway (its id negated), by status alone (resource type and interface empty).
+    AnyKind,
+}
+
+impl Rows {
+    /// The `gateway_id` these rows carry for a session of `gateway_id`.
+    fn gateway_column(self, gateway_id: i64) -> i64 {
+        match self {
+            Rows::Every => EVERY_GATEWAY,
+            Rows::PerGateway => gateway_id,
+            Rows::AnyKind => -gateway_id,
+        }
     }
 }
 
@@ -57,8 +87,8 @@ pub(crate) enum Level<'a> {
 impl<'a> Level<'a> {
     /// The bucket lengths this level is kept in, longest first.
     fn spans(self, spans: Spans) -> Vec<Millis> {
-        let per_gateway = !matches!(self, Level::Every);
-        spans.levels().into_iter().filter(|(g, _)| *g == per_gateway).map(|(_, span)| span).collect()
+        let rows = if matches!(self, Level::Every) { Rows::Every } else { Rows::PerGateway };
+        spans.levels().into_iter().filter(|(r, _)| *r == rows).map(|(_, span)| span).collect()
     }
 
     /// The gateways the level is restricted to (`None`: every gateway).
@@ -123,11 +153,20 @@ pub(crate) fn push_sum(
     column: &'static str,
     kept: &Kept<'_>,
 ) {
-    sql.push("SELECT c.").push(column).push(" AS k, CAST(SUM(c.sessions) AS BIGINT) AS n FROM session_counts c WHERE ");
-    match level {
-        Level::Every => sql.push("c.gateway_id = ").bind(EVERY_GATEWAY),
-        Level::Gateways(ids) => sql.push("c.gateway_id IN ").bind_list(ids.iter().copied()),
-        Level::EachGateway => sql.push("c.gateway_id > ").bind(EVERY_GATEWAY),
+    // Per gateway, without a kind filter or a count by kind, the rows by status alone answer.
+    let any_kind = !matches!(level, Level::Every)
+        && kept.resource_types.is_empty()
+        && kept.client_interfaces.is_empty()
+        && matches!(column, "status" | "gateway_id");
+    let key = if any_kind && column == "gateway_id" { "-c." } else { "c." };
+    sql.push("SELECT ").push(key).push(column);
+    sql.push(" AS k, CAST(SUM(c.sessions) AS BIGINT) AS n FROM session_counts c WHERE ");
+    match (level, any_kind) {
+        (Level::Every, _) => sql.push("c.gateway_id = ").bind(EVERY_GATEWAY),
+        (Level::Gateways(ids), false) => sql.push("c.gateway_id IN ").bind_list(ids.iter().copied()),
+        (Level::Gateways(ids), true) => sql.push("c.gateway_id IN ").bind_list(ids.iter().map(|id| -id)),
+        (Level::EachGateway, false) => sql.push("c.gateway_id > ").bind(EVERY_GATEWAY),
+        (Level::EachGateway, true) => sql.push("c.gateway_id < ").bind(EVERY_GATEWAY),
     };
     sql.push(" AND c.span_ms = ").bind(span);
     sql.push(" AND c.bucket >= ").bind(first).push(" AND c.bucket < ").bind(end);
@@ -169,13 +208,15 @@ pub(crate) struct Changes(BTreeMap<Key, i64>);
 impl Changes {
     /// Adds `delta` (1: the session now counts here; -1: it no longer does) to each of the session's buckets.
     pub fn add(&mut self, spans: Spans, session: &Counted<'_>, delta: i64) {
-        for (per_gateway, span_ms) in spans.levels() {
+        for (rows, span_ms) in spans.levels() {
+            let any_kind = rows == Rows::AnyKind;
+            let kind = |value: &str| if any_kind { String::new() } else { value.to_owned() };
             let key = Key {
-                gateway_id: if per_gateway { session.gateway_id } else { EVERY_GATEWAY },
+                gateway_id: rows.gateway_column(session.gateway_id),
                 span_ms,
                 bucket: session.started_at.div_euclid(span_ms) * span_ms,
-                resource_type: session.resource_type.to_owned(),
-                client_interface: session.client_interface.to_owned(),
+                resource_type: kind(session.resource_type),
+                client_interface: kind(session.client_interface),
                 status: session.status.as_str(),
             };
             *self.0.entry(key).or_default() += delta;
@@ -227,13 +268,19 @@ impl Store {
     pub async fn rebuild_session_counts(&self) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
         txn.execute_unprepared("DELETE FROM session_counts").await?;
-        for (per_gateway, span) in self.count_spans.levels() {
-            let (gateway, grouped) = if per_gateway { ("gateway_id", "gateway_id, ") } else { ("0", "") };
+        for (rows, span) in self.count_spans.levels() {
+            // A constant in GROUP BY would name an output column by position.
+            let (gateway, kinds, grouped) = match rows {
+                Rows::Every => ("0", "resource_type, client_interface", "b, resource_type, client_interface"),
+                Rows::PerGateway => {
+                    ("gateway_id", "resource_type, client_interface", "gateway_id, b, resource_type, client_interface")
+                }
+                Rows::AnyKind => ("-gateway_id", "'', ''", "gateway_id, b"),
+            };
             txn.execute_unprepared(&format!(
                 "INSERT INTO session_counts (gateway_id, span_ms, bucket, resource_type, client_interface, status, \
-                 sessions) SELECT {gateway}, {span}, (started_at / {span}) * {span} AS b, resource_type, \
-                 client_interface, status, COUNT(*) FROM sessions GROUP BY {grouped}b, resource_type, \
-                 client_interface, status"
+                 sessions) SELECT {gateway}, {span}, (started_at / {span}) * {span} AS b, {kinds}, status, COUNT(*) \
+                 FROM sessions GROUP BY {grouped}, status"
             ))
             .await?;
         }
@@ -326,7 +373,12 @@ mod tests {
             .collect();
         assert_eq!(
             net,
-            vec![(0, 10, 1230, "connected", 1), (0, 100, 1200, "connected", 1), (7, 100, 1200, "connected", 1)]
+            vec![
+                (-7, 100, 1200, "connected", 1),
+                (0, 10, 1230, "connected", 1),
+                (0, 100, 1200, "connected", 1),
+                (7, 100, 1200, "connected", 1)
+            ]
         );
     }
 }
