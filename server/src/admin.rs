@@ -47,7 +47,7 @@ pub enum DestinationCommand {
     },
     /// Stop delivering to a destination.
     Remove { name: String },
-    /// List destinations: position, lag, last delivery and last error.
+    /// List destinations: lag, last delivery and last error.
     List,
 }
 
@@ -251,18 +251,17 @@ pub async fn run(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             println!("removed {name}");
         }
         AdminCommand::Destination(DestinationCommand::List) => {
-            let head = store.store_metrics().await?.audit_head;
-            for d in store.destinations().await? {
-                let when = |at: Option<i64>| at.map_or("never".to_owned(), sra_domain::format_rfc3339);
+            let when = |at: Option<i64>| at.map_or("never".to_owned(), sra_domain::format_rfc3339);
+            for d in store.list_destinations().await? {
+                let failure = d.last_error.map(|e| format!("\tlast error {}: {e}", when(d.last_error_at)));
                 println!(
-                    "{}\t{}\tposition {} (lag {})\tdelivered {}\tfailures {}{}",
+                    "{}\t{}\tlag {}\tdelivered {}\tfailures {}{}",
                     d.name,
                     d.url,
-                    d.position,
-                    u64::try_from(head as i64 - d.position).unwrap_or(0),
+                    d.lag,
                     when(d.delivered_at),
                     d.failures,
-                    d.last_error.map(|e| format!("\tlast error {}: {e}", when(d.last_error_at))).unwrap_or_default()
+                    failure.unwrap_or_default()
                 );
             }
         }

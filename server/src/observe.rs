@@ -342,8 +342,9 @@ fn render_store(out: &mut String, store: &sra_store::StoreMetrics) {
     }
     out.push_str("# HELP sra_audit_destination_last_delivery_age_seconds Seconds since a destination last acknowledged a batch (absent before its first).\n");
     out.push_str("# TYPE sra_audit_destination_last_delivery_age_seconds gauge\n");
+    let now = sra_store::now_ms();
     for d in &store.destinations {
-        if let Some(age) = d.delivered_age_ms {
+        if let Some(age) = d.delivered_at.map(|at| now.saturating_sub(at).max(0)) {
             let _ = writeln!(
                 out,
                 "sra_audit_destination_last_delivery_age_seconds{{destination=\"{}\"}} {}",

@@ -139,9 +139,14 @@ impl Store {
         let mut head = Sql::new(self.db.get_database_backend());
         head.push("SELECT COALESCE(MAX(id), 0) AS head FROM audit_log");
         let head = match self.db.query_one(head.build()).await? {
-            Some(row) => row.try_get::<i64>("", "head")?,
+            Some(row) => u64::try_from(row.try_get::<i64>("", "head")?).unwrap_or(0),
             None => 0,
         };
+        self.destination_listings(head).await
+    }
+
+    /// [`Store::list_destinations`] for an audit head already read.
+    pub(crate) async fn destination_listings(&self, head: u64) -> Result<Vec<DestinationListing>, StoreError> {
         Ok(self
             .destinations()
             .await?
@@ -149,7 +154,7 @@ impl Store {
             .map(|d| DestinationListing {
                 name: d.name,
                 url: d.url,
-                lag: u64::try_from(head - d.position).unwrap_or(0),
+                lag: head.saturating_sub(u64::try_from(d.position).unwrap_or(0)),
                 delivered_at: d.delivered_at,
                 failures: u64::try_from(d.failures).unwrap_or(0),
                 last_error: d.last_error,

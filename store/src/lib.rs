@@ -65,9 +65,7 @@ pub use sign_in::{
     Attempt, Channel, Credential, Throttled, ADDRESS_LIMIT, FIRST_DELAY_MS, MAX_ACCOUNT_LEN, MAX_SECRET_LEN,
     PAIR_FREE_FAILURES, WINDOW_MS as THROTTLE_WINDOW_MS,
 };
-pub use totals::{
-    ActiveSessions, DestinationHealth, DurationBucket, SessionTotal, StoreMetrics, Tallied, DURATION_BOUNDS_S,
-};
+pub use totals::{ActiveSessions, DurationBucket, SessionTotal, StoreMetrics, Tallied, DURATION_BOUNDS_S};
 pub use views::{ViewedThrough, VIEW_ACTION, VIEW_REPEAT_MS};
 
 use sea_orm::DatabaseConnection;

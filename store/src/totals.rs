@@ -194,19 +194,8 @@ pub struct StoreMetrics {
     /// The audit chain's newest sequence number (its length since the genesis entry; pruning keeps the numbers).
     pub audit_head: u64,
     pub tallied: Tallied,
-    pub destinations: Vec<DestinationHealth>,
-}
-
-/// How an audit destination is keeping up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DestinationHealth {
-    pub name: String,
-    /// Entries recorded after its position (not yet acknowledged).
-    pub lag: u64,
-    /// How long ago (ms) it last acknowledged a batch (`None`: never).
-    pub delivered_age_ms: Option<Millis>,
-    /// Failed attempts since its last success.
-    pub failures: u64,
+    /// The audit destinations as administrators list them (how far behind, last delivery, failures).
+    pub destinations: Vec<sra_domain::DestinationListing>,
 }
 
 impl Store {
@@ -272,14 +261,7 @@ impl Store {
         if let Some(row) = self.db.query_one(statement("SELECT COALESCE(MAX(id), 0) AS head FROM audit_log")).await? {
             metrics.audit_head = u64::try_from(row.try_get::<i64>("", "head")?).unwrap_or(0);
         }
-        for d in self.destinations().await? {
-            metrics.destinations.push(DestinationHealth {
-                name: d.name,
-                lag: metrics.audit_head.saturating_sub(u64::try_from(d.position).unwrap_or(0)),
-                delivered_age_ms: d.delivered_at.map(|at| now.saturating_sub(at).max(0)),
-                failures: u64::try_from(d.failures).unwrap_or(0),
-            });
-        }
+        metrics.destinations = self.destination_listings(metrics.audit_head).await?;
         Ok(metrics)
     }
 }
