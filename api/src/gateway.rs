@@ -14,8 +14,8 @@ pub const MAX_LIVE: usize = 20_000;
 pub const MAX_CLOCK_AHEAD_MS: Millis = 5 * sra_domain::MINUTE_MS;
 /// The longest ID (update, session, API key access ID) accepted.
 pub const MAX_ID_LEN: usize = 128;
-const MAX_TEXT_LEN: usize = 512;
-const MAX_ERROR_LEN: usize = 2_000;
+pub(crate) const MAX_TEXT_LEN: usize = 512;
+pub(crate) const MAX_ERROR_LEN: usize = 2_000;
 
 /// One report about one session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

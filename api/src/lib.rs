@@ -10,6 +10,7 @@
 mod audit;
 mod auth;
 mod body;
+pub mod contract;
 mod gateway;
 mod sessions;
 mod terminate;
@@ -20,7 +21,7 @@ pub use audit::{
     StreamSraAudit,
 };
 pub use auth::{AccessType, Auth, AuthOutput};
-pub use body::{from_json, BodyError};
+pub use body::{from_json, from_value, object, BodyError};
 pub use gateway::{
     BlockedUser, Heartbeat, HeartbeatError, HeartbeatOutput, ReportError, ReportResult, ReportResults, SessionReport,
     SessionReports, MAX_BATCH, MAX_CLOCK_AHEAD_MS, MAX_ID_LEN, MAX_LIVE,

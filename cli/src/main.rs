@@ -121,12 +121,13 @@ fn read_password(login: &str) -> Result<String, CliError> {
     Ok(password)
 }
 
-/// The listing's time flags, with every value checked by the domain's own parser, as the server will check them: bad
-/// values are named here, with what is allowed, before anything is sent.
-fn checked_times(args: &ListArgs, now: Millis) -> Result<(Option<Millis>, Option<Millis>), CliError> {
+/// The listing's flags, with every value checked by the domain's own parser, as the server will check them: bad
+/// values are named here, with what is allowed, before anything is sent. What is sent is then the values as the API
+/// spells them (`--status-type Connected` sends `connected`).
+fn checked(args: &ListArgs, now: Millis) -> Result<Checked, CliError> {
     let from = args.from.as_deref().map(|t| time_flag("--from", t, now)).transpose()?;
     let to = args.to.as_deref().map(|t| time_flag("--to", t, now)).transpose()?;
-    RawSessionQuery {
+    let query = RawSessionQuery {
         range: None,
         from,
         to,
@@ -142,26 +143,34 @@ fn checked_times(args: &ListArgs, now: Millis) -> Result<(Option<Millis>, Option
     }
     .parse(now)
     .map_err(|e| CliError::Usage(e.to_string()))?;
-    Ok((from, to))
+    Ok(Checked { from, to, query })
+}
+
+/// A listing's flags, checked.
+struct Checked {
+    from: Option<Millis>,
+    to: Option<Millis>,
+    query: sra_domain::SessionQuery,
 }
 
 fn list(cli: &Cli, args: &ListArgs) -> Result<(), CliError> {
-    let (from, to) = checked_times(args, now_ms())?;
+    let Checked { from, to, query } = checked(args, now_ms())?;
+    let names = |values: &std::collections::BTreeSet<String>| values.iter().cloned().collect::<Vec<_>>();
 
     let saved = profile::load(&cli.profile)?;
     let client = client(cli, &saved)?;
     let mut request = ListSraSessions {
         token: Some(token(cli, &saved)?),
-        status_type: args.status_type.clone(),
-        resource_type: args.resource_type.clone(),
+        status_type: query.statuses.iter().map(|s| s.as_str().to_owned()).collect(),
+        resource_type: query.resource_types.iter().map(|s| s.as_str().to_owned()).collect(),
         pagination_token: args.pagination_token.clone(),
         from: from.map(format_rfc3339),
         to: to.map(format_rfc3339),
-        gateway: args.gateway.clone(),
-        user: args.user.clone(),
-        client_interface: args.client_interface.clone(),
-        search: args.search.clone(),
-        sort: args.sort.clone(),
+        gateway: names(&query.gateways),
+        user: names(&query.users),
+        client_interface: query.client_interfaces.iter().map(|s| s.as_str().to_owned()).collect(),
+        search: query.search.clone(),
+        sort: args.sort.as_ref().map(|_| query.sort.to_string()),
         page_size: args.page_size,
         ..ListSraSessions::default()
     };
@@ -583,7 +592,7 @@ mod tests {
                     argv.push(format!("{flag}={value}"));
                 }
                 if let Ok(Cli { command: Command::ListSraSessions(list), .. }) = Cli::try_parse_from(&argv) {
-                    if let Err(e) = checked_times(&list, 10 * sra_domain::DAY_MS) {
+                    if let Err(e) = checked(&list, 10 * sra_domain::DAY_MS) {
                         prop_assert_eq!(e.exit_code(), 2, "{}", e);
                     }
                 }

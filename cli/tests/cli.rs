@@ -409,7 +409,12 @@ async fn audit_help_and_completions(store: &Store) {
     assert_eq!(lifted, "Lifted: carol may open sessions on gw-b again.\n");
     assert_eq!(w.ok(&["blocks", "--profile", "ops"]).await, "No live blocks.\n");
     let run = w.sra(&["audit", "--action", "session", "--profile", "ops"]).await;
-    assert_eq!((run.code, run.stderr.contains("is not an action")), (1, true), "{}", run.stderr);
+    assert_eq!(
+        (run.code, run.stderr.contains("is not allowed; allowed: an action as recorded")),
+        (1, true),
+        "{}",
+        run.stderr
+    );
 
     for command in ["auth", "list-sra-sessions", "audit", "terminate", "completions"] {
         let help = w.ok(&[command, "--help"]).await;

@@ -26,7 +26,7 @@ pub use enums::{
 pub use query::{
     QueryError, RawSessionQuery, SessionQuery, Sort, SortDirection, SortField, TimeWindow, Timeframe,
     DEFAULT_PAGE_SIZE, DEFAULT_WINDOW_MS, MAX_CURSOR_LEN, MAX_LIST_LEN, MAX_NAME_LEN, MAX_PAGE_SIZE, MAX_SEARCH_LEN,
-    RANGES,
+    MAX_USER_LEN, RANGES,
 };
 pub use session::{
     ChoiceCounts, GatewayInfo, SessionChanges, SessionSummary, SessionsPage, StatusCounts, ViewChanges, VisibleGateways,

@@ -19,7 +19,20 @@ use sra_api::{
 use sra_domain::{BlockFor, Caller, TerminationReason, TerminationTarget};
 use sra_store::{Attempt, Channel, Credential, Store, StoreError};
 
-use crate::http::{bearer_token, read, ApiError, MAX_BODY};
+use crate::http::{bearer_token, conform, read, read_object, ApiError, MAX_BODY};
+
+/// The caller and the body of a user API request: who is asking is settled first (from `Authorization: Bearer` or
+/// the body's `token`), so that nobody without a valid token learns more than 401 about what they sent.
+async fn signed_in<T: serde::de::DeserializeOwned + utoipa::ToSchema>(
+    store: &Store,
+    request: Request,
+) -> Result<(Caller, T), ApiError> {
+    let (parts, body) = request.into_parts();
+    let value = read_object(body, &parts.headers, MAX_BODY).await?;
+    let text = |key: &str| value.get(key).and_then(serde_json::Value::as_str);
+    let caller = bearer(store, &parts.headers, text("token"), text("uid-token")).await?;
+    Ok((caller, conform(value)?))
+}
 
 /// The caller a request's bearer token stands for: from `Authorization: Bearer` or the body's `token`.
 async fn bearer(
@@ -31,8 +44,11 @@ async fn bearer(
     let header = bearer_token(headers)?;
     let body_token = body_token.map(str::trim).filter(|t| !t.is_empty());
     let token = match (header, body_token) {
+        // Which one is the caller? Neither: the credentials are in doubt, as with a wrong token.
         (Some(h), Some(b)) if h != b => {
-            return Err(ApiError::bad_request("two different tokens were sent (\"token\" and Authorization); send one"))
+            return Err(ApiError::unauthorized(
+                "two different tokens were sent (\"token\" and Authorization); send one",
+            ))
         }
         (Some(token), _) | (None, Some(token)) => token,
         (None, None) if uid_token.is_some_and(|t| !t.trim().is_empty()) => {
@@ -102,7 +118,7 @@ pub async fn auth(State(store): State<Store>, request: Request) -> Result<Json<A
     path = "/list-sra-sessions",
     tag = "sessions",
     request_body = ListSraSessions,
-    security(("bearer" = [])),
+    security(("userToken" = [])),
     responses(
         (status = 200, description = "One page of sessions; with `changes-since`, the view's changes", body = ListSraSessionsAnswer),
         (status = 400, description = "A value is not allowed (the message names it and what is allowed)", body = ErrorBody),
@@ -113,8 +129,7 @@ pub async fn list_sra_sessions(
     State(store): State<Store>,
     request: Request,
 ) -> Result<Json<ListSraSessionsAnswer>, ApiError> {
-    let (headers, body) = read::<ListSraSessions>(request, MAX_BODY).await?;
-    let caller = bearer(&store, &headers, body.token.as_deref(), body.uid_token.as_deref()).await?;
+    let (caller, body) = signed_in::<ListSraSessions>(&store, request).await?;
     let query = body
         .to_query()
         .map_err(|e| ApiError::bad_request(e.to_string()))?
@@ -145,7 +160,7 @@ pub async fn list_sra_sessions(
     path = "/list-sra-session-audit",
     tag = "audit",
     request_body = ListSraSessionAudit,
-    security(("bearer" = [])),
+    security(("userToken" = [])),
     responses(
         (status = 200, description = "The session's audit entries, oldest first", body = ListSraSessionAuditOutput),
         (status = 400, description = "\"session-id\" is missing", body = ErrorBody),
@@ -157,8 +172,7 @@ pub async fn list_sra_session_audit(
     State(store): State<Store>,
     request: Request,
 ) -> Result<Json<ListSraSessionAuditOutput>, ApiError> {
-    let (headers, body) = read::<ListSraSessionAudit>(request, MAX_BODY).await?;
-    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let (caller, body) = signed_in::<ListSraSessionAudit>(&store, request).await?;
     let session_id = required_session_id(body.session_id)?;
     let (_, records) = store.view_session(&caller, &session_id, sra_store::ViewedThrough::Api).await?;
     let entries = records.into_iter().map(audit_entry).collect();
@@ -171,7 +185,7 @@ pub async fn list_sra_session_audit(
     path = "/list-sra-audit",
     tag = "audit",
     request_body = ListSraAudit,
-    security(("bearer" = [])),
+    security(("userToken" = [])),
     responses(
         (status = 200, description = "One page of audit entries, newest first", body = ListSraAuditOutput),
         (status = 400, description = "A value is not allowed (named in the message)", body = ErrorBody),
@@ -182,8 +196,7 @@ pub async fn list_sra_audit(
     State(store): State<Store>,
     request: Request,
 ) -> Result<Json<ListSraAuditOutput>, ApiError> {
-    let (headers, body) = read::<ListSraAudit>(request, MAX_BODY).await?;
-    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let (caller, body) = signed_in::<ListSraAudit>(&store, request).await?;
     let time = |key: &str, value: &Option<String>| {
         value
             .as_deref()
@@ -225,18 +238,17 @@ pub async fn list_sra_audit(
     path = "/stream-sra-audit",
     tag = "audit",
     request_body = StreamSraAudit,
-    security(("bearer" = [])),
+    security(("userToken" = [])),
     responses(
         (status = 200, description = "One ChainedAuditEntry a line (application/x-ndjson), oldest first; none when \
                                       nothing came within `wait`. Pass the last line's id as `after` next time.",
-         body = ChainedAuditEntry, content_type = "application/x-ndjson"),
+         body = [ChainedAuditEntry], content_type = "application/x-ndjson"),
         (status = 400, description = "A value is not allowed (named in the message)", body = ErrorBody),
         (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
     )
 )]
 pub async fn stream_sra_audit(State(store): State<Store>, request: Request) -> Result<Response, ApiError> {
-    let (headers, body) = read::<StreamSraAudit>(request, MAX_BODY).await?;
-    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let (caller, body) = signed_in::<StreamSraAudit>(&store, request).await?;
     let limit = body.limit.unwrap_or(100);
     if !(1..=sra_store::MAX_AUDIT_PAGE).contains(&limit) {
         return Err(ApiError::bad_request(format!("limit {limit}; allowed: 1 to {}", sra_store::MAX_AUDIT_PAGE)));
@@ -275,8 +287,7 @@ pub async fn stream_sra_audit(State(store): State<Store>, request: Request) -> R
     Ok(([(axum::http::header::CONTENT_TYPE, "application/x-ndjson")], out).into_response())
 }
 
-/// The longest `/stream-sra-audit` waits for new entries (below common proxies' idle timeouts).
-pub const MAX_AUDIT_WAIT_S: u32 = 30;
+pub use sra_api::contract::MAX_AUDIT_WAIT_S;
 
 /// The request's `session-id`, which must be there.
 fn required_session_id(value: Option<String>) -> Result<String, ApiError> {
@@ -319,7 +330,7 @@ fn required_reason(value: Option<&str>) -> Result<TerminationReason, ApiError> {
     path = "/terminate-sra-session",
     tag = "sessions",
     request_body = TerminateSraSession,
-    security(("bearer" = [])),
+    security(("userToken" = [])),
     responses(
         (status = 200, description = "Termination requested (or already was)", body = TerminateSraSessionOutput),
         (status = 400, description = "\"session-id\" or \"reason\" is missing or malformed", body = ErrorBody),
@@ -333,8 +344,7 @@ pub async fn terminate_sra_session(
     State(store): State<Store>,
     request: Request,
 ) -> Result<Json<TerminateSraSessionOutput>, ApiError> {
-    let (headers, body) = read::<TerminateSraSession>(request, MAX_BODY).await?;
-    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let (caller, body) = signed_in::<TerminateSraSession>(&store, request).await?;
     let session_id = required_session_id(body.session_id)?;
     let reason = required_reason(body.reason.as_deref())?;
     let block = block_for(body.block_for.as_deref())?;
@@ -355,7 +365,7 @@ pub async fn terminate_sra_session(
     path = "/terminate-sra-sessions",
     tag = "sessions",
     request_body = TerminateSraSessions,
-    security(("bearer" = [])),
+    security(("userToken" = [])),
     responses(
         (status = 200, description = "What was (or would be) requested, and what was skipped and why", body = TerminateSraSessionsOutput),
         (status = 400, description = "Not exactly one selection, too many sessions, or \"reason\" missing or malformed", body = ErrorBody),
@@ -366,8 +376,7 @@ pub async fn terminate_sra_sessions(
     State(store): State<Store>,
     request: Request,
 ) -> Result<Json<TerminateSraSessionsOutput>, ApiError> {
-    let (headers, body) = read::<TerminateSraSessions>(request, MAX_BODY).await?;
-    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let (caller, body) = signed_in::<TerminateSraSessions>(&store, request).await?;
     let target: TerminationTarget = body.target().map_err(|e| ApiError::bad_request(e.to_string()))?;
     let block = block_for(body.block_for.as_deref())?;
     let outcome = if body.dry_run {
@@ -386,7 +395,7 @@ pub async fn terminate_sra_sessions(
     path = "/list-sra-blocks",
     tag = "sessions",
     request_body = ListSraBlocks,
-    security(("bearer" = [])),
+    security(("userToken" = [])),
     responses(
         (status = 200, description = "Live blocks", body = ListSraBlocksOutput),
         (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
@@ -396,8 +405,7 @@ pub async fn list_sra_blocks(
     State(store): State<Store>,
     request: Request,
 ) -> Result<Json<ListSraBlocksOutput>, ApiError> {
-    let (headers, body) = read::<ListSraBlocks>(request, MAX_BODY).await?;
-    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let (caller, _) = signed_in::<ListSraBlocks>(&store, request).await?;
     let blocks = store.list_blocks(&caller).await?;
     Ok(Json(ListSraBlocksOutput { blocks: blocks.into_iter().map(BlockEntry::from).collect() }))
 }
@@ -408,17 +416,17 @@ pub async fn list_sra_blocks(
     path = "/lift-sra-block",
     tag = "sessions",
     request_body = LiftSraBlock,
-    security(("bearer" = [])),
+    security(("userToken" = [])),
     responses(
         (status = 200, description = "The block, now lifted", body = BlockEntry),
-        (status = 400, description = "\"id\" is missing, or names no live block the caller may lift", body = ErrorBody),
+        (status = 400, description = "\"id\" is missing or not a block id", body = ErrorBody),
         (status = 401, description = "No token, or it is unknown, expired or revoked", body = ErrorBody),
         (status = 403, description = "The caller's own block: lifting it needs All, or Own on the gateway", body = ErrorBody),
+        (status = 404, description = "No live block by that id that the caller may lift", body = ErrorBody),
     )
 )]
 pub async fn lift_sra_block(State(store): State<Store>, request: Request) -> Result<Json<BlockEntry>, ApiError> {
-    let (headers, body) = read::<LiftSraBlock>(request, MAX_BODY).await?;
-    let caller = bearer(&store, &headers, body.token.as_deref(), None).await?;
+    let (caller, body) = signed_in::<LiftSraBlock>(&store, request).await?;
     let id = body.id.ok_or_else(|| ApiError::bad_request("\"id\" is required: a block's id from /list-sra-blocks"))?;
     Ok(Json(BlockEntry::from(store.lift_block(&caller, id).await?)))
 }

@@ -14,24 +14,38 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use sra_api::{
     ErrorBody, Heartbeat, HeartbeatError, HeartbeatOutput, ReportResult, ReportResults, SessionReport, SessionReports,
-    MAX_BATCH,
+    MAX_BATCH, MAX_LIVE,
 };
 use sra_domain::Actor;
 use sra_store::{GatewayIdentity, GatewayUpdate, Outcome, Store, StoreError};
 
-use crate::http::{bearer_token, read_json, ApiError};
+use crate::http::{bearer_token, conform, read_object, ApiError};
 
 /// The largest body a gateway may send (a full batch of long reports fits easily).
 pub const MAX_GATEWAY_BODY: usize = 4 << 20;
 
 /// The gateway a request's key belongs to, then its body: nobody without a key gets as far as the parser.
-async fn authenticated<T: DeserializeOwned>(store: &Store, request: Request) -> Result<(GatewayIdentity, T), ApiError> {
+async fn authenticated<T: DeserializeOwned + utoipa::ToSchema>(
+    store: &Store,
+    request: Request,
+) -> Result<(GatewayIdentity, T), ApiError> {
     let (parts, body) = request.into_parts();
     let key = bearer_token(&parts.headers)?
         .ok_or_else(|| ApiError::unauthorized("send the gateway's key as Authorization: Bearer g-…"))?;
     let gateway = store.authenticate_gateway(key).await?;
-    let value = read_json(body, &parts.headers, MAX_GATEWAY_BODY).await?;
-    Ok((gateway, value))
+    let value = read_object(body, &parts.headers, MAX_GATEWAY_BODY).await?;
+    // Too many reports or live sessions is a body too large (413), as a body over the byte limit is, not a bad value.
+    for (key, limit) in [("updates", MAX_BATCH), ("live", MAX_LIVE)] {
+        if let Some(count) = value.get(key).and_then(serde_json::Value::as_array).map(Vec::len).filter(|n| *n > limit) {
+            let what = if key == "updates" { "the batch holds" } else { "the heartbeat lists" };
+            let noun = if key == "updates" { "updates" } else { "sessions" };
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("{what} {count} {noun}; allowed: up to {limit}"),
+            ));
+        }
+    }
+    Ok((gateway, conform(value)?))
 }
 
 /// Checks every report, then hands the batch to the store.
@@ -84,7 +98,7 @@ async fn apply(
     path = "/gateway/session-update",
     tag = "gateway",
     request_body = SessionReport,
-    security(("bearer" = [])),
+    security(("gatewayKey" = [])),
     responses(
         (status = 200, description = "Applied, a duplicate of an acknowledged update, or ignored as late", body = ReportResult),
         (status = 400, description = "A field is missing, unknown or malformed (named in the message)", body = ErrorBody),
@@ -106,7 +120,7 @@ pub async fn session_update(State(store): State<Store>, request: Request) -> Res
     path = "/gateway/session-updates",
     tag = "gateway",
     request_body = SessionReports,
-    security(("bearer" = [])),
+    security(("gatewayKey" = [])),
     responses(
         (status = 200, description = "Every report's outcome, in order", body = ReportResults),
         (status = 400, description = "A field is missing, unknown or malformed (named with its index)", body = ErrorBody),
@@ -138,7 +152,7 @@ pub async fn session_updates(State(store): State<Store>, request: Request) -> Re
     path = "/gateway/heartbeat",
     tag = "gateway",
     request_body = Heartbeat,
-    security(("bearer" = [])),
+    security(("gatewayKey" = [])),
     responses(
         (status = 200, description = "Sessions to terminate, and live ones the server does not know or considers ended", body = HeartbeatOutput),
         (status = 400, description = "Malformed, or a live ID too long or with control characters", body = ErrorBody),

@@ -9,8 +9,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use sra_api::ErrorBody;
 use sra_store::{ErrorKind, StoreError};
+use utoipa::ToSchema;
 
 /// The largest request body the user API reads.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -63,8 +65,9 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
     StatusCode::from_u16(kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// Reads a request's JSON body into `T`: 415 unless it is JSON, 413 when over `max_body`, 400 naming the key at fault.
-pub async fn read_json<T: DeserializeOwned>(body: Body, headers: &HeaderMap, max_body: usize) -> Result<T, ApiError> {
+/// Reads a request's body as a JSON object, without looking into it: 415 unless it is JSON, 413 when over
+/// `max_body`, 400 when it is not a JSON object.
+pub async fn read_object(body: Body, headers: &HeaderMap, max_body: usize) -> Result<Value, ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.starts_with("application/json") {
         return Err(ApiError::new(
@@ -75,14 +78,24 @@ pub async fn read_json<T: DeserializeOwned>(body: Body, headers: &HeaderMap, max
     let body = axum::body::to_bytes(body, max_body)
         .await
         .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {max_body} bytes")))?;
-    sra_api::from_json(&body).map_err(|e| ApiError::bad_request(e.to_string()))
+    sra_api::object(&body).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
-/// Splits a request into its headers and its JSON body read as `T` (see [`read_json`]).
-pub async fn read<T: DeserializeOwned>(request: Request, max_body: usize) -> Result<(HeaderMap, T), ApiError> {
+/// Splits a request into its headers and its JSON body read as `T`: 415 unless it is JSON, 413 when over `max_body`,
+/// 400 naming the value at fault when it is not what `T`'s schema in the OpenAPI document allows.
+pub async fn read<T: DeserializeOwned + ToSchema>(
+    request: Request,
+    max_body: usize,
+) -> Result<(HeaderMap, T), ApiError> {
     let (parts, body) = request.into_parts();
-    let value = read_json(body, &parts.headers, max_body).await?;
+    let value = conform(read_object(body, &parts.headers, max_body).await?)?;
     Ok((parts.headers, value))
+}
+
+/// A body read as `T`, once it is what `T`'s schema allows (400 naming the value at fault otherwise).
+pub fn conform<T: DeserializeOwned + ToSchema>(value: Value) -> Result<T, ApiError> {
+    crate::contract::check(&T::name(), &value).map_err(ApiError::bad_request)?;
+    sra_api::from_value(value).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// The token of an `Authorization: Bearer TOKEN` header: `Ok(None)` without the header, 401 when it is not of that
@@ -105,8 +118,11 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 pub const MAX_TOKEN_LEN: usize = 512;
 
 /// The answer to a known API path asked with the wrong method.
-pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "this endpoint takes POST with a JSON body")
+pub async fn method_not_allowed() -> Response {
+    let mut response =
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "this endpoint takes POST with a JSON body").into_response();
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 /// A plain-text answer (for browsers' downloads and event streams, which show no JSON).

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod config;
+pub mod contract;
 pub mod demo;
 pub mod events;
 pub mod export;
@@ -175,6 +176,8 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (--bind / --port): is another server using it?"))?;
+    // The request schemas every API body is checked against, compiled before the first request needs them.
+    contract::compile();
     let database_url = config.database_url();
     let keys = sra_store::AuditKeys::load_or_create(&config.audit_key_file())
         .context("the audit key file (--audit-key-file) is needed to keep the audit chain")?;

@@ -215,7 +215,7 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
         "/lift-sra-block",
         r#"{"id": 999999}"#,
         Bearer,
-        [Status(401), Status(400), Status(400), Status(400), Status(401), Status(401), Status(401)],
+        [Status(401), Status(404), Status(404), Status(404), Status(401), Status(401), Status(401)],
     ),
     (
         "POST",
@@ -229,7 +229,7 @@ const MATRIX: &[(&str, &str, &str, Via, [Expect; 7])] = &[
         "/api/lift_block",
         r#"{"id": 999999}"#,
         Cookie,
-        [Status(401), Status(400), Status(400), Status(400), Status(401), Status(401), Status(401)],
+        [Status(401), Status(404), Status(404), Status(404), Status(401), Status(401), Status(401)],
     ),
     (
         "GET",

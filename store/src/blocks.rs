@@ -115,8 +115,7 @@ impl Store {
             .bind(id);
         let found = txn.query_one(sql.build()).await?.map(|row| block(&row)).transpose()?;
         // Unknown, ended, lifted or not the caller's to see: one answer.
-        let not_found =
-            || StoreError::Invalid { field: "id".into(), reason: format!("no live block #{id} you may lift") };
+        let not_found = || StoreError::UnknownBlock(id);
         let found = found.ok_or_else(not_found)?;
         if !caller.may_terminate(&found.gateway) {
             if found.user == caller.login {

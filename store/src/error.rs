@@ -30,6 +30,9 @@ pub enum StoreError {
     UnknownApiKey(String),
     #[error("unknown session {0:?}")]
     UnknownSession(String),
+    /// No live block by that id that the caller may see (unknown, ended, lifted or another's).
+    #[error("no live block #{0} you may lift")]
+    UnknownBlock(i64),
     #[error("session {session_id:?} belongs to another gateway than {gateway:?}")]
     ForeignSession { session_id: String, gateway: String },
     #[error(
@@ -141,7 +144,7 @@ impl StoreError {
             | StoreError::AccountDisabled
             | StoreError::UnknownGatewayKey => ErrorKind::Unauthenticated,
             StoreError::NotPermitted(_) | StoreError::ForeignSession { .. } => ErrorKind::Forbidden,
-            StoreError::UnknownSession(_) => ErrorKind::NotFound,
+            StoreError::UnknownSession(_) | StoreError::UnknownBlock(_) => ErrorKind::NotFound,
             StoreError::SessionEnded { .. }
             | StoreError::InvalidTransition { .. }
             | StoreError::Exists { .. }
