@@ -75,6 +75,19 @@ ensure_browser() {
   fi
 }
 
+# schemathesis, the API contract fuzzer, from PyPI, pinned (another version generates other cases), in a virtual
+# environment of the project's own. Sets $SCHEMATHESIS.
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  local venv="$ROOT/target/contract-venv"
+  SCHEMATHESIS="$venv/bin/schemathesis"
+  if [ "$("$SCHEMATHESIS" --version 2>/dev/null | awk '{ print $NF }' || true)" != "$SCHEMATHESIS_VERSION" ]; then
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
+    log "pip install schemathesis==$SCHEMATHESIS_VERSION"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+}
+
 # A PostgreSQL server for the tests, on 127.0.0.1 only. Uses $SRA_TEST_POSTGRES_URL if set; else the server already
 # running on 127.0.0.1:5432 (trust auth); else installs Debian's postgresql and starts a cluster. Exports the URL.
 ensure_postgres() {
